@@ -1,0 +1,132 @@
+"""The composition root: builds the Bot, the Dispatcher, storage and the web app from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+from redis.asyncio import Redis
+
+import handlers
+from bot import __version__
+from bot.i18n import CatalogI18n, build_i18n
+from bot.limits import TelegramLimits
+from bot.middlewares import InFlight, OnceOnly, PersonLocale, Throttling
+from bot.settings import Settings
+from handlers import web as web_routes
+from services.people import PeopleService
+from services.storage import Database
+from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
+from services.updates import UpdateLog
+
+
+@dataclass
+class Linkage:
+    """Everything one bot process runs, built once at start."""
+
+    settings: Settings
+    db: Database
+    redis: Redis | None
+    i18n: CatalogI18n
+    bot: Bot
+    dispatcher: Dispatcher
+    in_flight: InFlight
+    web_app: web.Application
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.close()
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(TelegramLimits())
+    return Bot(settings.bot_token.get_secret_value(), session=session)
+
+
+def build_fsm(settings: Settings, redis: Redis | None) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Forms live in Redis when several processes share the work, in memory otherwise."""
+    if redis is None:
+        return MemoryStorage(), SimpleEventIsolation()
+    storage = RedisStorage(
+        redis,
+        key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True),
+        state_ttl=settings.state_ttl_seconds,
+        data_ttl=settings.state_ttl_seconds,
+    )
+    return storage, storage.create_isolation()
+
+
+def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:
+    rule = ThrottleRule(
+        limit=settings.throttle_messages,
+        window=settings.throttle_window_seconds,
+        cooldown=settings.throttle_cooldown_seconds,
+    )
+    return MemoryThrottle(rule) if redis is None else RedisThrottle(redis, rule)
+
+
+def build_dispatcher(
+    settings: Settings, db: Database, redis: Redis | None, i18n: CatalogI18n
+) -> tuple[Dispatcher, InFlight]:
+    storage, isolation = build_fsm(settings, redis)
+    people = PeopleService(db, settings.default_locale)
+    dispatcher = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        people=people,
+        i18n=i18n,
+    )
+    in_flight = InFlight()
+    dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
+    PersonLocale(i18n, people).setup(dispatcher)
+    throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
+    dispatcher.message.outer_middleware(throttling)
+    dispatcher.callback_query.outer_middleware(throttling)
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
+    dispatcher.include_routers(*handlers.telegram_routers())
+    return dispatcher, in_flight
+
+
+def build_web_app(
+    settings: Settings, db: Database, redis: Redis | None, bot: Bot, dispatcher: Dispatcher
+) -> web.Application:
+    app = web.Application()
+    app[web_routes.DATABASE] = db
+    app[web_routes.REDIS] = redis
+    app[web_routes.VERSION] = __version__
+    app.add_routes(web_routes.routes)
+    if settings.webhook_url:
+        SimpleRequestHandler(
+            dispatcher=dispatcher, bot=bot, secret_token=settings.effective_webhook_secret
+        ).register(app, path=webhook_path(settings.webhook_url))
+    return app
+
+
+def webhook_path(webhook_url: str) -> str:
+    return urlparse(webhook_url).path or "/"
+
+
+def build(settings: Settings) -> Linkage:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    i18n = build_i18n(settings.default_locale)
+    bot = build_bot(settings)
+    dispatcher, in_flight = build_dispatcher(settings, db, redis, i18n)
+    web_app = build_web_app(settings, db, redis, bot, dispatcher)
+    return Linkage(settings, db, redis, i18n, bot, dispatcher, in_flight, web_app)

@@ -1,0 +1,108 @@
+"""Middlewares: cross-cutting steps every update passes through, in the order wired in factory."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
+
+from services.people import PeopleService
+from services.throttle import Throttle, Verdict
+from services.updates import UpdateLog
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+log = logging.getLogger(__name__)
+
+
+class InFlight(BaseMiddleware):
+    """Counts updates being handled, so shutdown can wait for them to finish."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    async def drain(self, within: float) -> bool:
+        """Wait until no update is being handled; False if some still were after `within` s."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+
+
+class OnceOnly(BaseMiddleware):
+    """Telegram may deliver an update again (a lost confirmation, a webhook retry)."""
+
+    def __init__(self, updates: UpdateLog) -> None:
+        self.updates = updates
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        if not await self.updates.claim(event.update_id):
+            log.info("update %s delivered again; already handled", event.update_id)
+            return None
+        return await handler(event, data)
+
+
+class PersonLocale(I18nMiddleware):
+    """The language a person chose, else their Telegram language, else the default."""
+
+    def __init__(self, i18n: I18n, people: PeopleService) -> None:
+        super().__init__(i18n)
+        self.people = people
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return self.people.default_locale
+        return await self.people.locale_for(user.id, user.language_code)
+
+
+class Throttling(BaseMiddleware):
+    """A person flooding the bot is told once to slow down, then ignored for a while."""
+
+    def __init__(self, throttle: Throttle, cooldown_seconds: float) -> None:
+        self.throttle = throttle
+        self.cooldown_seconds = cooldown_seconds
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        verdict = await self.throttle.hit(str(user.id))
+        if verdict is Verdict.ALLOW:
+            return await handler(event, data)
+        if verdict is Verdict.WARN:
+            log.warning("user %s is flooding; pausing them", user.id)
+            text = _(
+                "You are sending messages faster than I can read them. "
+                "I will answer again in about {seconds} seconds."
+            ).format(seconds=round(self.cooldown_seconds))
+            if isinstance(event, Message):
+                await event.answer(text)
+            elif isinstance(event, CallbackQuery):
+                await event.answer(text, show_alert=True)
+        elif isinstance(event, CallbackQuery):
+            await event.answer()  # no endless spinner, even while ignored
+        return None

@@ -1,0 +1,130 @@
+"""Runs one bot process: web server always, then long polling or webhook, until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiohttp import web
+
+from bot.factory import Linkage, build
+from bot.settings import Settings, SettingsError
+from handlers.common import command_menu
+from services.migrate import upgrade_to_head
+from services.people import LOCALES
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 25.0
+RETRY_SECONDS = (1, 2, 5, 10, 30)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set, or until SIGTERM/SIGINT when no event is given."""
+    if stop is None:
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+    linkage = build(settings)
+    runner = web.AppRunner(linkage.web_app, handle_signals=False)
+    try:
+        revision = await upgrade_to_head(linkage.db)
+        log.info("database schema at revision %s", revision)
+        await runner.setup()
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
+        if not await _introduce(linkage, stop):
+            return
+        if settings.webhook_url:
+            await _run_webhook(linkage, stop)
+        else:
+            await _run_polling(linkage, stop)
+    finally:
+        await _shut_down(linkage, runner)
+
+
+async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
+    """Check the token and register the command menu; keep trying while Telegram is away."""
+    bot, attempt = linkage.bot, 0
+    while not stop.is_set():
+        try:
+            me = await bot.get_me()
+            for locale in LOCALES:
+                language = None if locale == linkage.settings.default_locale else locale
+                for code in {language, locale}:
+                    await bot.set_my_commands(
+                        command_menu(linkage.i18n, locale), language_code=code
+                    )
+            log.info("bot @%s ready (id %s)", me.username, me.id)
+            return True
+        except TelegramUnauthorizedError:
+            raise SettingsError(
+                f"BOT_TOKEN was refused by the Bot API at {linkage.settings.telegram_api_url}: "
+                "check the token with @BotFather (/mybots, API Token)."
+            ) from None
+        except TelegramNetworkError as error:
+            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+            attempt += 1
+            log.warning(
+                "cannot reach the Bot API at %s (%s); trying again in %ss",
+                linkage.settings.telegram_api_url,
+                error.message,
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    return False
+
+
+async def _run_polling(linkage: Linkage, stop: asyncio.Event) -> None:
+    bot, dispatcher = linkage.bot, linkage.dispatcher
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=linkage.settings.polling_timeout,
+        )
+    )
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        log.info("stopping: no new updates are taken")
+        await dispatcher.stop_polling()
+    stopping.cancel()
+    await polling
+
+
+async def _run_webhook(linkage: Linkage, stop: asyncio.Event) -> None:
+    bot, dispatcher, settings = linkage.bot, linkage.dispatcher, linkage.settings
+    assert settings.webhook_url is not None
+    await bot.set_webhook(
+        settings.webhook_url,
+        secret_token=settings.effective_webhook_secret,
+        allowed_updates=dispatcher.resolve_used_update_types(),
+    )
+    log.info("webhook set to %s", settings.webhook_url)
+    await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)
+    try:
+        await stop.wait()
+    finally:
+        await dispatcher.emit_shutdown(bot=bot, **dispatcher.workflow_data)
+
+
+async def _shut_down(linkage: Linkage, runner: web.AppRunner) -> None:
+    for site in list(runner.sites):
+        await site.stop()  # no new webhook updates
+    await asyncio.sleep(0)  # let just-accepted ones start
+    if not await linkage.in_flight.drain(within=DRAIN_SECONDS):
+        log.warning("%s updates still running at shutdown", linkage.in_flight.count)
+    await runner.cleanup()
+    await linkage.close()
+    log.info("stopped")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

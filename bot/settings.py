@@ -1,0 +1,154 @@
+"""Settings from the environment and an optional `.env` file.
+
+The names are a public interface: deployments and outside tools rely on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
+BOTFATHER_HINT = (
+    "open Telegram, talk to @BotFather, send /newbot and put the token it gives you "
+    "in BOT_TOKEN (environment or .env)"
+)
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    bot_token: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    staff_chat_id: int | None = None
+    verifier_chat_id: int | None = None
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    public_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    routing_file: Path | None = None
+    default_locale: Literal["en", "zh"] = "en"
+
+    # Tuning; the defaults suit a real deployment, tests scale them.
+    state_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    throttle_messages: int = Field(default=20, ge=1)
+    throttle_window_seconds: float = Field(default=10.0, gt=0)
+    throttle_cooldown_seconds: float = Field(default=30.0, ge=0)
+    polling_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _blank_token_is_missing(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"{part!r} is not a Telegram user id (a whole number)")
+            return frozenset(int(p) for p in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("telegram_api_url", "public_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("staff_chat_id", "verifier_chat_id", mode="before")
+    @classmethod
+    def _blank_chat_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _routing_file_exists(self) -> Settings:
+        if self.routing_file is not None and not self.routing_file.is_file():
+            raise ValueError(f"ROUTING_FILE: no such file: {self.routing_file}")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'linkage.sqlite3').resolve()}"
+
+    @property
+    def effective_verifier_chat_id(self) -> int | None:
+        return self.verifier_chat_id if self.verifier_chat_id is not None else self.staff_chat_id
+
+    @property
+    def effective_public_base_url(self) -> str:
+        return self.public_base_url or f"http://{self.web_host}:{self.web_port}"
+
+    @property
+    def effective_webhook_secret(self) -> str:
+        """The secret Telegram sends back with every webhook call.
+
+        Derived from the token when unset, so several processes agree without sharing a file.
+        """
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        digest = hashlib.sha256(b"linkage-webhook:" + self.bot_token.get_secret_value().encode())
+        return digest.hexdigest()
+
+
+def describe_error(error: ValidationError) -> str:
+    """One clear line naming the first bad setting."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else ""
+    if first["type"] == "missing":
+        if name == "BOT_TOKEN":
+            return f"BOT_TOKEN is not set: {BOTFATHER_HINT}."
+        return f"{name} is not set."
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if name == "BOT_TOKEN" and message == "is empty":
+        return f"BOT_TOKEN is not set: {BOTFATHER_HINT}."
+    if name == "BOT_TOKEN":
+        return f"BOT_TOKEN is invalid: it {message}; {BOTFATHER_HINT}."
+    if not name:
+        return message
+    return f"{name} is invalid: {message}."
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into a SettingsError with one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_error(error)) from None

@@ -1,0 +1,10 @@
+"""Inbound adapters: aiogram Routers (one module per audience) and aiohttp routes."""
+
+from aiogram import Router
+
+from handlers import common, errors, fallback
+
+
+def telegram_routers() -> list[Router]:
+    """In the order they are tried; the fallback router comes last."""
+    return [errors.router, common.router, fallback.router]

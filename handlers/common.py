@@ -1,0 +1,159 @@
+"""What everyone meets: /start, the menu, /help, /language and /cancel."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import CERTIFICATE, HELP, LANGUAGE, N_, REPORT, REQUESTS, MenuButton, main_menu
+from services.people import LOCALES, PeopleService
+
+router = Router(name="common")
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
+COMMANDS = [
+    ("report", N_("Report a problem in your neighbourhood")),
+    ("requests", N_("My requests and their progress")),
+    ("certificate", N_("Accommodation certificate without an ID card")),
+    ("language", N_("Choose English or Chinese")),
+    ("help", N_("What this bot does")),
+    ("cancel", N_("Stop what you are doing")),
+]
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    locale: str
+
+
+def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
+    """Telegram's command menu, in one language."""
+    return [
+        BotCommand(command=name, description=i18n.gettext(description, locale=locale))
+        for name, description in COMMANDS
+    ]
+
+
+@router.message(CommandStart())
+async def start(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    name = message.from_user.first_name if message.from_user else ""
+    await message.answer(
+        _(
+            "Hello, {name}! I am Linkage, your community's service desk in Telegram.\n\n"
+            "Here you can report a problem in your neighbourhood and follow it until it is "
+            "fixed, or apply for an accommodation certificate if you travel without your ID "
+            "card.\n\nChoose an option below."
+        ).format(name=name),
+        reply_markup=main_menu(),
+    )
+
+
+@router.message(Command("help"))
+@router.message(MenuButton(HELP))
+async def show_help(message: Message) -> None:
+    await message.answer(
+        _(
+            "Linkage connects you with the people who look after your community.\n\n"
+            "/report: report a problem (a blocked drain, noise at night, rubbish…)\n"
+            "/requests: see your requests and what has been done\n"
+            "/certificate: apply for an accommodation certificate without your ID card\n"
+            "/language: choose English or 中文\n"
+            "/cancel: stop what you are doing; nothing half-finished is sent\n"
+            "/help: this message"
+        ),
+        reply_markup=main_menu(),
+    )
+
+
+@router.message(Command("language"))
+@router.message(MenuButton(LANGUAGE))
+async def ask_language(message: Message) -> None:
+    buttons = [
+        InlineKeyboardButton(
+            text=LANGUAGE_NAMES[locale], callback_data=LanguageChoice(locale=locale).pack()
+        )
+        for locale in LOCALES
+    ]
+    await message.answer(
+        _("Which language should I use?"),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
+    )
+
+
+@router.callback_query(LanguageChoice.filter(F.locale.in_(LOCALES)))
+async def choose_language(
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    people: PeopleService,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    await people.choose_locale(query.from_user.id, callback_data.locale)
+    i18n.current_locale = callback_data.locale
+    await bot.set_my_commands(
+        command_menu(i18n, callback_data.locale),
+        scope=BotCommandScopeChat(chat_id=query.from_user.id),
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    await bot.send_message(
+        query.from_user.id,
+        _("I will speak English with you from now on."),
+        reply_markup=main_menu(),
+    )
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        text = _("There is nothing to cancel. Choose an option below.")
+    else:
+        text = _("Cancelled. Nothing you started was sent. Choose an option below.")
+    await state.clear()
+    await message.answer(text, reply_markup=main_menu())
+
+
+@router.message(StateFilter(None), Command("report"))
+@router.message(StateFilter(None), MenuButton(REPORT))
+async def report(message: Message) -> None:
+    await message.answer(
+        _(
+            "Reporting problems is not open yet in this version of Linkage. "
+            "Please contact your community office directly for now."
+        ),
+        reply_markup=main_menu(),
+    )
+
+
+@router.message(StateFilter(None), Command("requests"))
+@router.message(StateFilter(None), MenuButton(REQUESTS))
+async def my_requests(message: Message) -> None:
+    await message.answer(
+        _("You have no requests yet. Requests open once reporting is available."),
+        reply_markup=main_menu(),
+    )
+
+
+@router.message(StateFilter(None), Command("certificate"))
+@router.message(StateFilter(None), MenuButton(CERTIFICATE))
+async def certificate(message: Message) -> None:
+    await message.answer(
+        _(
+            "Accommodation certificates are not open yet in this version of Linkage. "
+            "Please ask the hotel front desk or the local police station."
+        ),
+        reply_markup=main_menu(),
+    )

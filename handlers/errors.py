@@ -1,0 +1,41 @@
+"""Errors handled in one place: logged with the update id, and the person told, never silence."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.types import ErrorEvent, User
+from aiogram.utils.i18n import I18n
+
+from services.people import PeopleService
+
+router = Router(name="errors")
+log = logging.getLogger(__name__)
+
+
+@router.errors()
+async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18n) -> None:
+    update = event.update
+    log.exception("update %s failed", update.update_id, exc_info=event.exception)
+    user: User | None = None
+    if update.message and update.message.from_user:
+        user, chat_id = update.message.from_user, update.message.chat.id
+    elif update.callback_query:
+        query = update.callback_query
+        user = query.from_user
+        chat_id = query.message.chat.id if query.message else user.id
+    if user is None:
+        return
+    locale = await people.locale_for(user.id, user.language_code)
+    text = i18n.gettext(
+        "Sorry, something went wrong on my side. What you have entered so far is kept: "
+        "please try that step again in a moment.",
+        locale=locale,
+    )
+    try:
+        if update.callback_query:
+            await update.callback_query.answer()
+        await bot.send_message(chat_id, text)
+    except Exception:
+        log.exception("could not tell user %s that update %s failed", user.id, update.update_id)

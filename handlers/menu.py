@@ -1,0 +1,57 @@
+"""The main menu: a reply keyboard whose buttons work in every language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.filters import Filter
+from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation without translating it yet."""
+    return message
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    icon: str
+    label: str  # gettext message id
+
+    def text(self) -> str:
+        return f"{self.icon} {_(self.label)}"
+
+    def texts_in_every_locale(self, i18n: I18n) -> set[str]:
+        return {
+            f"{self.icon} {i18n.gettext(self.label, locale=locale)}"
+            for locale in i18n.available_locales
+        } | {f"{self.icon} {self.label}"}
+
+
+REPORT = MenuEntry("📝", N_("Report a problem"))
+REQUESTS = MenuEntry("📋", N_("My requests"))
+CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
+LANGUAGE = MenuEntry("🌐", N_("Language"))
+HELP = MenuEntry("❓", N_("Help"))
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    rows = [[REPORT, REQUESTS], [CERTIFICATE], [LANGUAGE, HELP]]
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=entry.text()) for entry in row] for row in rows],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=_("Choose an option below"),
+    )
+
+
+class MenuButton(Filter):
+    """Matches a press of a menu button, whichever language its keyboard was drawn in."""
+
+    def __init__(self, entry: MenuEntry) -> None:
+        self.entry = entry
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool:
+        return message.text in self.entry.texts_in_every_locale(i18n)

@@ -1,0 +1,1 @@
+"""Linkage's domain: framework-free services (no aiogram imports)."""

@@ -1,0 +1,49 @@
+"""People who talk to the bot, and the language each one reads."""
+
+from __future__ import annotations
+
+from services.models import Person, utcnow
+from services.storage import Database
+
+LOCALES = ("en", "zh")
+
+
+def locale_from_language_code(language_code: str | None) -> str | None:
+    """Telegram's language_code (zh, zh-hans, zh-Hant, en-US…) to one of our locales."""
+    if not language_code:
+        return None
+    primary = language_code.lower().replace("_", "-").split("-")[0]
+    return primary if primary in LOCALES else None
+
+
+class PeopleService:
+    def __init__(self, db: Database, default_locale: str = "en") -> None:
+        if default_locale not in LOCALES:
+            raise ValueError(f"unknown locale {default_locale!r}")
+        self.db = db
+        self.default_locale = default_locale
+
+    async def chosen_locale(self, telegram_id: int) -> str | None:
+        async with self.db.session() as session:
+            person = await session.get(Person, telegram_id)
+            return person.locale if person else None
+
+    async def locale_for(self, telegram_id: int | None, language_code: str | None) -> str:
+        """The person's own choice, else their Telegram language, else the default."""
+        if telegram_id is not None:
+            chosen = await self.chosen_locale(telegram_id)
+            if chosen:
+                return chosen
+        return locale_from_language_code(language_code) or self.default_locale
+
+    async def choose_locale(self, telegram_id: int, locale: str) -> None:
+        if locale not in LOCALES:
+            raise ValueError(f"unknown locale {locale!r}")
+        async with self.db.session() as session:
+            person = await session.get(Person, telegram_id)
+            if person is None:
+                person = Person(telegram_id=telegram_id)
+            person.locale = locale
+            person.updated_at = utcnow()
+            session.add(person)
+            await session.commit()
