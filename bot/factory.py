@@ -12,13 +12,14 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import Redis
 
 import handlers
 from bot import __version__
-from bot.i18n import CatalogI18n, build_i18n
+from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
 from bot.middlewares import InFlight, OnceOnly, PersonLocale, Throttling
 from bot.settings import Settings
@@ -36,7 +37,7 @@ class Linkage:
     settings: Settings
     db: Database
     redis: Redis | None
-    i18n: CatalogI18n
+    i18n: I18n
     bot: Bot
     dispatcher: Dispatcher
     in_flight: InFlight
@@ -79,7 +80,7 @@ def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:
 
 
 def build_dispatcher(
-    settings: Settings, db: Database, redis: Redis | None, i18n: CatalogI18n
+    settings: Settings, db: Database, redis: Redis | None, i18n: I18n
 ) -> tuple[Dispatcher, InFlight]:
     storage, isolation = build_fsm(settings, redis)
     people = PeopleService(db, settings.default_locale)

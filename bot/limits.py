@@ -170,9 +170,9 @@ class TelegramLimits(BaseRequestMiddleware):
         rest = SendMessage(
             chat_id=method.chat_id,
             message_thread_id=method.message_thread_id,
-            text=caption[rest_start:],
+            text=caption[rest_start:].rstrip(),
             entities=clip_entities(caption, method.caption_entities, rest_start, len(caption)),
-            reply_parameters=ReplyParameters(message_id=response.result.message_id),  # type: ignore[union-attr]
+            reply_parameters=ReplyParameters(message_id=response.message_id),  # type: ignore[attr-defined]
         )
         if utf16_len(rest.text) > MESSAGE_LIMIT:
             await self._send_long_text(make_request, bot, rest)

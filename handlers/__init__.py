@@ -7,4 +7,4 @@ from handlers import common, errors, fallback
 
 def telegram_routers() -> list[Router]:
     """In the order they are tried; the fallback router comes last."""
-    return [errors.router, common.router, fallback.router]
+    return [errors.router(), common.router(), fallback.router()]

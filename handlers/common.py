@@ -20,8 +20,6 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import CERTIFICATE, HELP, LANGUAGE, N_, REPORT, REQUESTS, MenuButton, main_menu
 from services.people import LOCALES, PeopleService
 
-router = Router(name="common")
-
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 COMMANDS = [
     ("report", N_("Report a problem in your neighbourhood")),
@@ -45,7 +43,6 @@ def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
     ]
 
 
-@router.message(CommandStart())
 async def start(message: Message, state: FSMContext) -> None:
     await state.clear()
     name = message.from_user.first_name if message.from_user else ""
@@ -60,8 +57,6 @@ async def start(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(Command("help"))
-@router.message(MenuButton(HELP))
 async def show_help(message: Message) -> None:
     await message.answer(
         _(
@@ -77,8 +72,6 @@ async def show_help(message: Message) -> None:
     )
 
 
-@router.message(Command("language"))
-@router.message(MenuButton(LANGUAGE))
 async def ask_language(message: Message) -> None:
     buttons = [
         InlineKeyboardButton(
@@ -92,7 +85,6 @@ async def ask_language(message: Message) -> None:
     )
 
 
-@router.callback_query(LanguageChoice.filter(F.locale.in_(LOCALES)))
 async def choose_language(
     query: CallbackQuery,
     callback_data: LanguageChoice,
@@ -116,7 +108,6 @@ async def choose_language(
     )
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         text = _("There is nothing to cancel. Choose an option below.")
@@ -126,8 +117,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(text, reply_markup=main_menu())
 
 
-@router.message(StateFilter(None), Command("report"))
-@router.message(StateFilter(None), MenuButton(REPORT))
 async def report(message: Message) -> None:
     await message.answer(
         _(
@@ -138,8 +127,6 @@ async def report(message: Message) -> None:
     )
 
 
-@router.message(StateFilter(None), Command("requests"))
-@router.message(StateFilter(None), MenuButton(REQUESTS))
 async def my_requests(message: Message) -> None:
     await message.answer(
         _("You have no requests yet. Requests open once reporting is available."),
@@ -147,8 +134,6 @@ async def my_requests(message: Message) -> None:
     )
 
 
-@router.message(StateFilter(None), Command("certificate"))
-@router.message(StateFilter(None), MenuButton(CERTIFICATE))
 async def certificate(message: Message) -> None:
     await message.answer(
         _(
@@ -157,3 +142,22 @@ async def certificate(message: Message) -> None:
         ),
         reply_markup=main_menu(),
     )
+
+
+def router() -> Router:
+    """Wires this module's handlers; a new Router for every Dispatcher."""
+    router = Router(name="common")
+    router.message.register(start, CommandStart())
+    router.message.register(show_help, Command("help"))
+    router.message.register(show_help, MenuButton(HELP))
+    router.message.register(ask_language, Command("language"))
+    router.message.register(ask_language, MenuButton(LANGUAGE))
+    router.callback_query.register(choose_language, LanguageChoice.filter(F.locale.in_(LOCALES)))
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(report, StateFilter(None), Command("report"))
+    router.message.register(report, StateFilter(None), MenuButton(REPORT))
+    router.message.register(my_requests, StateFilter(None), Command("requests"))
+    router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
+    router.message.register(certificate, StateFilter(None), Command("certificate"))
+    router.message.register(certificate, StateFilter(None), MenuButton(CERTIFICATE))
+    return router

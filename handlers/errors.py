@@ -10,11 +10,9 @@ from aiogram.utils.i18n import I18n
 
 from services.people import PeopleService
 
-router = Router(name="errors")
 log = logging.getLogger(__name__)
 
 
-@router.errors()
 async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18n) -> None:
     update = event.update
     log.exception("update %s failed", update.update_id, exc_info=event.exception)
@@ -39,3 +37,10 @@ async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18
         await bot.send_message(chat_id, text)
     except Exception:
         log.exception("could not tell user %s that update %s failed", user.id, update.update_id)
+
+
+def router() -> Router:
+    """Wires this module's handlers; a new Router for every Dispatcher."""
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

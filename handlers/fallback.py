@@ -8,11 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import main_menu
 
-router = Router(name="fallback")
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message) -> None:
     await message.answer(
         _("I don't know that command. Send /help to see what I can do."),
@@ -20,7 +16,6 @@ async def unknown_command(message: Message) -> None:
     )
 
 
-@router.message()
 async def unexpected(message: Message) -> None:
     await message.answer(
         _("I didn't catch that. Choose an option from the menu below, or send /help."),
@@ -28,8 +23,17 @@ async def unexpected(message: Message) -> None:
     )
 
 
-@router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(
         _("This button no longer works. Send /start to see the menu again."), show_alert=True
     )
+
+
+def router() -> Router:
+    """Wires this module's handlers; a new Router for every Dispatcher."""
+    router = Router(name="fallback")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(unexpected)
+    router.callback_query.register(stale_button)
+    return router

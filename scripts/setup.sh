@@ -1,0 +1,47 @@
+# Sourced by scripts/run and scripts/test: makes .venv with Linkage installed, on a fresh
+# Debian/Ubuntu machine too. Re-installs only when pyproject.toml changed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  echo "setup: installing $* (Debian packages)" >&2
+  if [ -z "${LINKAGE_APT_UPDATED:-}" ]; then
+    as_root apt-get update -qq >&2
+    LINKAGE_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >&2
+}
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup: Linkage needs Python 3.11 or newer as '$PYTHON' (set PYTHON=... to choose one)" >&2
+  exit 2
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  if ! "$PYTHON" -m venv .venv >/dev/null 2>&1; then
+    rm -rf .venv
+    apt_install python3-venv
+    "$PYTHON" -m venv .venv
+  fi
+fi
+
+# $1: the extras to install ("" or "test")
+linkage_install() {
+  local extras="$1" stamp=".venv/.linkage-installed${1:+-$1}"
+  local want
+  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup: installing Linkage${extras:+ with $extras tools} into .venv" >&2
+    .venv/bin/python -m pip install -q --upgrade pip >&2
+    .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}" >&2
+    echo "$want" > "$stamp"
+  fi
+}
+
+need_redis_server() {
+  command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || apt_install redis-server
+}

@@ -1,0 +1,67 @@
+"""Runs the real bot in-process against the Bot API stand-in, as `python -m bot` would."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.runner import serve
+from bot.settings import Settings
+from tests.standin import BotAPIStandin
+from tests.support.servers import free_port
+
+TOKEN = "123456789:TEST-token_for_the_stand-in"
+
+
+def bot_settings(standin: BotAPIStandin, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "telegram_api_url": standin.base_url,
+        "web_port": free_port(),
+        "polling_timeout": 1,
+        "staff_chat_id": -1001,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def eventually(condition: Callable[[], Any], within: float = 5.0) -> Any:
+    """Poll until condition() is truthy; fail with a clear message otherwise."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"condition not met within {within}s")
+
+
+@dataclass
+class RunningBot:
+    settings: Settings
+    stop_event: asyncio.Event
+    task: asyncio.Task[None]
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, 30)
+
+
+async def start_bot(standin: BotAPIStandin, settings: Settings) -> RunningBot:
+    """Start serving and return once the bot takes updates (polling or webhook set)."""
+    ready_call = "setWebhook" if settings.webhook_url else "getUpdates"
+    before = len(standin.calls(ready_call))
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop))
+    await eventually(lambda: len(standin.calls(ready_call)) > before or task.done(), within=20)
+    if task.done():
+        task.result()  # raises what stopped it
+        raise AssertionError("the bot stopped by itself")
+    return RunningBot(settings, stop, task)

@@ -1,0 +1,114 @@
+"""`python -m bot` itself: the real entry point, as a deployment runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.standin import BotAPIStandin
+from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
+from tests.support.running import TOKEN, eventually
+from tests.support.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bot_environment(**values: str) -> dict[str, str]:
+    keep = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(values)
+    return env
+
+
+def test_a_missing_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env=bot_environment(DATA_DIR=str(tmp_path)),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "linkage: BOT_TOKEN is not set: open Telegram, talk to @BotFather, send /newbot and put "
+        "the token it gives you in BOT_TOKEN (environment or .env)."
+    ]
+
+
+def test_a_bad_setting_is_named(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env=bot_environment(BOT_TOKEN=TOKEN, WEB_PORT="eighty", DEFAULT_LOCALE="fr"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("linkage: ")
+    assert "WEB_PORT is invalid" in line or "DEFAULT_LOCALE is invalid" in line
+    assert "Traceback" not in result.stderr
+
+
+async def test_the_bot_process_talks_serves_health_and_stops_cleanly(
+    standin: BotAPIStandin, tmp_path: Path
+) -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=bot_environment(
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=standin.base_url,
+            DATA_DIR=str(tmp_path / "data"),
+            WEB_PORT=str(port),
+            POLLING_TIMEOUT="1",
+        ),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await eventually(lambda: standin.calls("getUpdates"), within=60)
+
+        ann = standin.user(2001, "Ann", language_code="en")
+        mei = standin.user(2002, "美玲", language_code="zh-hans")
+        standin.send_command(ann, "/start")
+        standin.send_command(mei, "/start")
+        [hello] = await standin.wait_for_messages(ann.id)
+        [nihao] = await standin.wait_for_messages(mei.id)
+        assert hello["text"].startswith("Hello, Ann!")
+        assert reply_keyboard(hello) == ENGLISH_MENU
+        assert nihao["text"].startswith("美玲，您好！")
+        assert reply_keyboard(nihao) == CHINESE_MENU
+
+        standin.press_reply_button(ann, "🌐 Language")
+        [question] = await standin.wait_for_messages(ann.id)
+        standin.press_button(ann, question, inline_buttons(question)["中文"])
+        [switched] = await standin.wait_for_messages(ann.id)
+        assert switched["text"] == "从现在起我会用中文和您交流。"
+
+        health_url = f"http://127.0.0.1:{port}/healthz"
+        async with aiohttp.ClientSession() as http, http.get(health_url) as response:
+            assert response.status == 200
+            assert (await response.json())["database"] == "ok"
+
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.stderr is not None
+    log = (await process.stderr.read()).decode()
+    assert "Traceback" not in log
+    assert "stopped" in log
