@@ -19,9 +19,10 @@ from redis.asyncio import Redis
 
 import handlers
 from bot import __version__
+from bot.dispatcher import TrackedDispatcher
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
-from bot.middlewares import InFlight, OnceOnly, PersonLocale, Throttling
+from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.settings import Settings
 from handlers import web as web_routes
 from services.people import PeopleService
@@ -39,8 +40,7 @@ class Linkage:
     redis: Redis | None
     i18n: I18n
     bot: Bot
-    dispatcher: Dispatcher
-    in_flight: InFlight
+    dispatcher: TrackedDispatcher
     web_app: web.Application
 
     async def close(self) -> None:
@@ -81,18 +81,16 @@ def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:
 
 def build_dispatcher(
     settings: Settings, db: Database, redis: Redis | None, i18n: I18n
-) -> tuple[Dispatcher, InFlight]:
+) -> TrackedDispatcher:
     storage, isolation = build_fsm(settings, redis)
     people = PeopleService(db, settings.default_locale)
-    dispatcher = Dispatcher(
+    dispatcher = TrackedDispatcher(
         storage=storage,
         events_isolation=isolation,
         settings=settings,
         people=people,
         i18n=i18n,
     )
-    in_flight = InFlight()
-    dispatcher.update.outer_middleware(in_flight)
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
     PersonLocale(i18n, people).setup(dispatcher)
     throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
@@ -100,7 +98,7 @@ def build_dispatcher(
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     dispatcher.include_routers(*handlers.telegram_routers())
-    return dispatcher, in_flight
+    return dispatcher
 
 
 def build_web_app(
@@ -128,6 +126,6 @@ def build(settings: Settings) -> Linkage:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
-    dispatcher, in_flight = build_dispatcher(settings, db, redis, i18n)
+    dispatcher = build_dispatcher(settings, db, redis, i18n)
     web_app = build_web_app(settings, db, redis, bot, dispatcher)
-    return Linkage(settings, db, redis, i18n, bot, dispatcher, in_flight, web_app)
+    return Linkage(settings, db, redis, i18n, bot, dispatcher, web_app)

@@ -17,7 +17,6 @@ from services.migrate import upgrade_to_head
 from services.people import LOCALES
 
 log = logging.getLogger(__name__)
-DRAIN_SECONDS = 25.0
 RETRY_SECONDS = (1, 2, 5, 10, 30)
 
 
@@ -37,7 +36,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if not await _introduce(linkage, stop):
             return
         if settings.webhook_url:
-            await _run_webhook(linkage, stop)
+            await _run_webhook(linkage, runner, stop)
         else:
             await _run_polling(linkage, stop)
     finally:
@@ -97,7 +96,7 @@ async def _run_polling(linkage: Linkage, stop: asyncio.Event) -> None:
     await polling
 
 
-async def _run_webhook(linkage: Linkage, stop: asyncio.Event) -> None:
+async def _run_webhook(linkage: Linkage, runner: web.AppRunner, stop: asyncio.Event) -> None:
     bot, dispatcher, settings = linkage.bot, linkage.dispatcher, linkage.settings
     assert settings.webhook_url is not None
     await bot.set_webhook(
@@ -110,15 +109,18 @@ async def _run_webhook(linkage: Linkage, stop: asyncio.Event) -> None:
     try:
         await stop.wait()
     finally:
+        await _stop_sites(runner)  # no new webhook updates; then wait for those in hand
         await dispatcher.emit_shutdown(bot=bot, **dispatcher.workflow_data)
 
 
-async def _shut_down(linkage: Linkage, runner: web.AppRunner) -> None:
+async def _stop_sites(runner: web.AppRunner) -> None:
     for site in list(runner.sites):
-        await site.stop()  # no new webhook updates
-    await asyncio.sleep(0)  # let just-accepted ones start
-    if not await linkage.in_flight.drain(within=DRAIN_SECONDS):
-        log.warning("%s updates still running at shutdown", linkage.in_flight.count)
+        await site.stop()
+    await asyncio.sleep(0)  # let just-accepted updates start, so shutdown waits for them
+
+
+async def _shut_down(linkage: Linkage, runner: web.AppRunner) -> None:
+    """In-flight updates were waited for by the dispatcher's shutdown (polling or webhook)."""
     await runner.cleanup()
     await linkage.close()
     log.info("stopped")

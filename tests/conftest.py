@@ -54,3 +54,9 @@ async def run_bot(
     for bot in running:
         if not bot.task.done():
             await bot.stop()
+    refused = [
+        f"{call.method}: {call.description}"
+        for call in standin.calls()
+        if call.error_code in (400, 404)
+    ]
+    assert not refused, f"the bot made calls Telegram would refuse: {refused}"

@@ -165,3 +165,18 @@ async def _answers(standin: BotAPIStandin, query_id: str) -> list[dict]:
             return answers
         await asyncio.sleep(0.02)
     raise AssertionError("the button was never answered")
+
+
+async def test_a_failure_is_logged_and_the_person_told_their_input_is_kept(
+    standin: BotAPIStandin, run_bot, caplog
+) -> None:
+    await run_bot()
+    mei = standin.user(1002, "美玲", language_code="zh")
+    standin.fail_next(502)  # Telegram hiccups on the reply to /help
+    update = standin.send_command(mei, "/help")
+    [apology] = await standin.wait_for_messages(mei.id)
+    assert (
+        apology["text"]
+        == "抱歉，我这边出了点问题。您已填写的内容都还保留着，请稍后再试一次刚才那一步。"
+    )
+    assert f"update {update['update_id']} failed" in caplog.text

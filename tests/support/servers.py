@@ -58,6 +58,8 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.directory),
+                "--logfile",
+                str(self.directory / "redis.log"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
