@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiohttp import web
@@ -35,12 +37,32 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
         if not await _introduce(linkage, stop):
             return
-        if settings.webhook_url:
-            await _run_webhook(linkage, runner, stop)
-        else:
-            await _run_polling(linkage, stop)
+        async with _delivering(linkage):
+            if settings.webhook_url:
+                await _run_webhook(linkage, runner, stop)
+            else:
+                await _run_polling(linkage, stop)
     finally:
         await _shut_down(linkage, runner)
+
+
+@contextlib.asynccontextmanager
+async def _delivering(linkage: Linkage) -> AsyncIterator[None]:
+    """Relay and sender run beside the updates; at the end they flush what they can."""
+    if linkage.redis is None:  # the in-process queue died with the last process
+        await linkage.outbox.requeue_stale(older_than=timedelta(0))
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(linkage.relay.run(stop)),
+        asyncio.create_task(linkage.sender.run(stop)),
+    ]
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # what the last handlers wrote
+            await linkage.relay.run_once()
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     throttle_window_seconds: float = Field(default=10.0, gt=0)
     throttle_cooldown_seconds: float = Field(default=30.0, ge=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    flood_overall_per_second: int = Field(default=30, ge=1)
+    flood_group_per_minute: int = Field(default=20, ge=1)
+    flood_private_burst: int = Field(default=3, ge=1)  # then about one a second
+    flood_time_scale: float = Field(default=1.0, gt=0)  # tests shrink every window
+    send_max_attempts: int = Field(default=8, ge=1)
 
     @field_validator("bot_token", mode="before")
     @classmethod

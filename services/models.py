@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -21,6 +22,9 @@ class Person(SQLModel, table=True):
 
     telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     locale: str | None = Field(default=None, max_length=8)
+    unreachable_since: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # they blocked the bot: Telegram answered 403
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -32,3 +36,31 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     received_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+
+
+class Notification(SQLModel, table=True):
+    """A message that must reach someone because something happened: the transactional outbox.
+
+    Written in the same transaction as the change it tells of; the relay hands it to the queue,
+    the sender delivers it once and records Telegram's message id.
+    """
+
+    __table_args__ = (Index("ix_notification_chat_state", "chat_id", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    priority: int = Field(default=1)  # 0 urgent (a person waits), 1 normal, 2 bulk
+    method: str = Field(max_length=40)  # a Bot API method: sendMessage, sendPhoto, …
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reference: str | None = Field(default=None, max_length=80)  # e.g. "ticket:42"
+    state: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    queued_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

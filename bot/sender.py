@@ -1,0 +1,241 @@
+"""The outbound Telegram sender: delivers queued notifications once, in order per chat.
+
+Flood limits are held before each send. 429: wait as told and send again. 5xx and timeouts:
+back off with jitter, and after `max_attempts` the notification becomes a dead letter that
+admins see in /deadletters. 403 (blocked): the person is marked unreachable; nothing retries.
+
+The one window where a message could go out twice: Telegram accepted it and this process died
+before recording it as delivered. The record is written right after Telegram's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot, methods
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+
+from services.models import Notification
+from services.outbox import Outbox
+from services.queue import Entry, NotificationQueue
+from services.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+TRANSIENT = (TelegramServerError, TelegramNetworkError, TimeoutError)
+
+
+@dataclass
+class SenderCounters:
+    delivered: int = 0
+    flood_waits: int = 0  # 429s Telegram answered despite the limiter
+    retries: int = 0
+    dead: int = 0
+    unreachable: int = 0
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def telegram_call(notification: Notification) -> methods.TelegramMethod[Any]:
+    """The aiogram method object for a stored Bot API call."""
+    name = notification.method[0].upper() + notification.method[1:]
+    method_class = getattr(methods, name, None)
+    if method_class is None:
+        raise ValueError(f"unknown Bot API method {notification.method!r}")
+    return method_class.model_validate(notification.params)  # type: ignore[no-any-return]
+
+
+class Sender:
+    def __init__(
+        self,
+        bot: Bot,
+        outbox: Outbox,
+        queue: NotificationQueue,
+        limiter: RateLimiter,
+        *,
+        consumer: str | None = None,
+        concurrency: int = 8,
+        max_attempts: int = 8,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 60.0,
+        claim_idle_seconds: float = 30.0,
+        flush_seconds: float = 5.0,
+        lock_turn_seconds: float = 20.0,
+    ) -> None:
+        self.bot = bot
+        self.outbox = outbox
+        self.queue = queue
+        self.limiter = limiter
+        self.consumer = consumer or consumer_name()
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.claim_idle_seconds = claim_idle_seconds
+        self.flush_seconds = flush_seconds
+        self.lock_turn_seconds = lock_turn_seconds
+        self.counters = SenderCounters()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._working: set[asyncio.Task[None]] = set()
+        self._chats: dict[int, list[Entry]] = {}  # chats being worked on → entries to ack
+        self._stopping = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop`; then flush briefly and leave the rest queued for next time."""
+        failures = 0
+        next_claim = 0.0
+        while not stop.is_set():
+            try:
+                if time.monotonic() >= next_claim:
+                    next_claim = time.monotonic() + self.claim_idle_seconds / 2
+                    await self._start_all(
+                        await self.queue.claim_abandoned(
+                            self.consumer, int(self.claim_idle_seconds * 1000), self.concurrency
+                        )
+                    )
+                await self._slots.acquire()
+                self._slots.release()
+                await self._start_all(
+                    await self.queue.receive(self.consumer, self.concurrency, 500)
+                )
+                failures = 0
+            except Exception as error:  # the queue is away: entries wait in it or the outbox
+                failures += 1
+                log.warning("sender cannot read the queue (%s)", error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), min(30.0, 0.5 * 2**failures))
+        await self._flush()
+
+    async def _flush(self) -> None:
+        deadline = time.monotonic() + self.flush_seconds
+        with contextlib.suppress(Exception):
+            while time.monotonic() < deadline:
+                entries = await self.queue.receive(self.consumer, self.concurrency, 50)
+                if not entries:
+                    break
+                await self._start_all(entries)
+        self._stopping = True
+        if self._working:
+            _done, pending = await asyncio.wait(
+                self._working, timeout=max(0.1, deadline - time.monotonic())
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _start_all(self, entries: list[Entry]) -> None:
+        """One task per chat: a busy group waiting out its limit holds one slot, not all."""
+        for entry in entries:
+            if entry.chat_id in self._chats:
+                self._chats[entry.chat_id].append(entry)
+                continue
+            await self._slots.acquire()
+            self._chats[entry.chat_id] = [entry]
+            task = asyncio.create_task(self._work_on_chat(entry.chat_id))
+            self._working.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._working.discard(task)
+        self._slots.release()
+
+    async def _work_on_chat(self, chat_id: int) -> None:
+        """Deliver the chat's notifications in id order, then acknowledge their entries.
+
+        The chat lock is held for a bounded time, so it never expires while sending, and
+        another process may take over between turns.
+        """
+        try:
+            while entries := self._chats[chat_id]:
+                up_to = max(entry.notification_id for entry in entries)
+                async with self.queue.chat_lock(chat_id):
+                    turn_ends = time.monotonic() + self.lock_turn_seconds
+                    for notification in await self.outbox.undelivered_for_chat(chat_id, up_to):
+                        if not await self._deliver(notification):
+                            return  # stopping: the entries stay unacknowledged
+                        if time.monotonic() > turn_ends:
+                            break
+                    else:
+                        for entry in entries:
+                            await self.queue.ack(entry)
+                        self._chats[chat_id] = self._chats[chat_id][len(entries) :]
+        except Exception:
+            log.exception("delivering to chat %s failed; its entries stay queued", chat_id)
+        finally:
+            self._chats.pop(chat_id, None)
+
+    async def _deliver(self, notification: Notification) -> bool:
+        """Send one notification to its end: delivered, dead or unreachable. False if stopping."""
+        assert notification.id is not None
+        try:
+            call = telegram_call(notification)
+        except Exception as error:
+            await self._give_up(notification, f"cannot build the call: {error}")
+            return True
+        while not self._stopping:
+            await self.limiter.acquire(notification.chat_id)
+            try:
+                result = await self.bot(call)
+            except TelegramRetryAfter as error:
+                self.counters.flood_waits += 1
+                log.warning("429 for chat %s: waiting %ss", notification.chat_id, error.retry_after)
+                await asyncio.sleep(error.retry_after)
+                continue
+            except TelegramForbiddenError as error:
+                self.counters.unreachable += 1
+                log.warning("chat %s blocked the bot: %s", notification.chat_id, error.message)
+                await self.outbox.mark_unreachable(
+                    notification.id, notification.chat_id, error.message
+                )
+                return True
+            except TelegramBadRequest as error:
+                await self._give_up(notification, error.message)
+                return True
+            except TRANSIENT as error:
+                attempts = await self.outbox.record_failure(notification.id, str(error))
+                if attempts >= self.max_attempts:
+                    await self._give_up(notification, str(error))
+                    return True
+                self.counters.retries += 1
+                delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempts))
+                log.warning(
+                    "notification %s: %s; attempt %s, next in %.1fs",
+                    notification.id,
+                    error,
+                    attempts,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                continue
+            await self.outbox.mark_delivered(notification.id, _message_id(result))
+            self.counters.delivered += 1
+            return True
+        return False
+
+    async def _give_up(self, notification: Notification, error: str) -> None:
+        assert notification.id is not None
+        self.counters.dead += 1
+        log.error("notification %s is a dead letter: %s", notification.id, error)
+        await self.outbox.give_up(notification.id, error)
+
+
+def _message_id(result: Any) -> int | None:
+    if isinstance(result, list):
+        result = result[0] if result else None
+    message_id = getattr(result, "message_id", None)
+    return message_id if isinstance(message_id, int) else None

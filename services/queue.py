@@ -1,0 +1,167 @@
+"""The queue between the outbox and the senders: Redis Streams, or in-process when alone.
+
+An entry only names a notification (its id and chat); the outbox row is the truth. So an entry
+seen twice is harmless: the sender checks the row before sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from services.outbox import Priority
+
+GROUP = "senders"
+
+
+@dataclass(frozen=True)
+class Entry:
+    notification_id: int
+    chat_id: int
+    priority: int
+    entry_id: str = ""  # the stream entry, for XACK
+
+
+class NotificationQueue(Protocol):
+    async def publish(self, entries: list[Entry]) -> None: ...
+
+    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Entry]: ...
+
+    async def ack(self, entry: Entry) -> None: ...
+
+    async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]: ...
+
+    def chat_lock(self, chat_id: int) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class MemoryQueue:
+    """Embedded mode: one process, so a priority queue and plain locks do."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.PriorityQueue[tuple[int, int, Entry]] = asyncio.PriorityQueue()
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # chat → (lock, holders+waiters)
+
+    async def publish(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self._queue.put_nowait((entry.priority, entry.notification_id, entry))
+
+    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
+        try:
+            _priority, _id, first = await asyncio.wait_for(self._queue.get(), block_ms / 1000)
+        except TimeoutError:
+            return []
+        entries = [first]
+        while len(entries) < count and not self._queue.empty():
+            entries.append(self._queue.get_nowait()[2])
+        return entries
+
+    async def ack(self, entry: Entry) -> None:
+        return None
+
+    async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]:
+        return []  # nobody else consumes here
+
+    @contextlib.asynccontextmanager
+    async def chat_lock(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users == 1:
+                del self._locks[chat_id]  # forget chats nobody is sending to
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
+class RedisStreamQueue:
+    """Several processes: one stream per priority, read through a consumer group.
+
+    A consumer that dies leaves its entries pending; another takes them over with XAUTOCLAIM.
+    Per-chat locks keep one chat's messages in order whichever process sends them.
+    """
+
+    def __init__(self, redis: Redis, prefix: str = "linkage:notify", lock_seconds: float = 60):
+        self.redis = redis
+        self.prefix = prefix
+        self.lock_seconds = lock_seconds
+        self.streams = [f"{prefix}:{int(priority)}" for priority in Priority]
+        self._groups_ready = False
+
+    def _stream(self, priority: int) -> str:
+        return f"{self.prefix}:{priority}"
+
+    async def _ensure_groups(self) -> None:
+        if self._groups_ready:
+            return
+        for stream in self.streams:
+            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
+                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        self._groups_ready = True
+
+    async def publish(self, entries: list[Entry]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                fields: dict[Any, Any] = {"id": entry.notification_id, "chat": entry.chat_id}
+                pipe.xadd(self._stream(entry.priority), fields)
+            await pipe.execute()
+
+    async def receive(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
+        """Urgent entries first: a lower stream is read only when the ones above are empty."""
+        await self._ensure_groups()
+        for stream in self.streams:
+            answer: Any = await self.redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)
+            if answer:
+                return self._entries(stream, answer[0][1])
+        answer = await self.redis.xreadgroup(
+            GROUP, consumer, dict.fromkeys(self.streams, ">"), count=count, block=block_ms
+        )  # RESP2 shape: [[stream, [(entry id, fields), …]], …]
+        return [entry for stream, items in answer or [] for entry in self._entries(stream, items)]
+
+    async def ack(self, entry: Entry) -> None:
+        await self.redis.xack(self._stream(entry.priority), GROUP, entry.entry_id)
+
+    async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]:
+        await self._ensure_groups()
+        claimed: list[Entry] = []
+        for stream in self.streams:
+            answer: Any = await self.redis.xautoclaim(
+                stream, GROUP, consumer, min_idle_time=idle_ms, count=count
+            )
+            claimed += self._entries(stream, answer[1])
+        return claimed
+
+    @contextlib.asynccontextmanager
+    async def chat_lock(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self.redis.lock(
+            f"{self.prefix}:lock:{chat_id}",
+            timeout=self.lock_seconds,
+            blocking_timeout=self.lock_seconds,
+        )
+        async with lock:
+            yield
+
+    def _entries(self, stream: Any, items: list[Any]) -> list[Entry]:
+        name = stream.decode() if isinstance(stream, bytes) else str(stream)
+        priority = int(name.rsplit(":", 1)[1])
+        entries = []
+        for entry_id, fields in items:
+            if not fields:  # deleted meanwhile
+                continue
+            entries.append(
+                Entry(
+                    notification_id=int(fields[b"id"]),
+                    chat_id=int(fields[b"chat"]),
+                    priority=priority,
+                    entry_id=entry_id.decode() if isinstance(entry_id, bytes) else entry_id,
+                )
+            )
+        return entries

@@ -1,0 +1,130 @@
+"""Telegram's flood limits, held on our side so Telegram never has to answer 429.
+
+Sliding windows: about 30 messages a second overall, 20 a minute per group, and for a private
+chat a short burst then about one a second. Shared through Redis when several processes send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+@dataclass(frozen=True)
+class Window:
+    limit: int  # sends allowed…
+    seconds: float  # …in any span this long
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    overall: Window = Window(30, 1.0)
+    group: Window = Window(20, 60.0)
+    private: Window = Window(3, 3.0)  # a burst of three, then one a second on average
+
+    def windows_for(self, chat_id: int) -> list[tuple[str, Window]]:
+        chat = self.group if chat_id < 0 else self.private
+        return [("all", self.overall), (f"chat:{chat_id}", chat)]
+
+
+class RateLimiter(Protocol):
+    async def acquire(self, chat_id: int) -> float:
+        """Wait until a message to chat_id may be sent; returns the seconds waited."""
+        ...
+
+
+class MemoryRateLimiter:
+    """One process: the windows live in this process."""
+
+    def __init__(self, limits: FloodLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._sent: dict[str, deque[float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, chat_id: int) -> float:
+        waited = 0.0
+        while True:
+            async with self._lock:
+                delay = self._try(chat_id)
+            if delay <= 0:
+                return waited
+            await asyncio.sleep(delay)
+            waited += delay
+
+    def _try(self, chat_id: int) -> float:
+        now = self.clock()
+        windows = self.limits.windows_for(chat_id)
+        delay = 0.0
+        for key, window in windows:
+            sent = self._sent.setdefault(key, deque())
+            while sent and now - sent[0] >= window.seconds:
+                sent.popleft()
+            if len(sent) >= window.limit:
+                delay = max(delay, sent[0] + window.seconds - now)
+        if delay > 0:
+            return delay
+        for key, _window in windows:
+            self._sent[key].append(now)
+        return 0.0
+
+
+# KEYS: one sorted set per window. ARGV: a unique member, then limit and span (ms) for each
+# key. Admits the send in every window or in none; returns the ms to wait (0 = sent). Redis's
+# own clock is used, so processes on machines with skewed clocks still agree.
+_ACQUIRE = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i])
+  local span = tonumber(ARGV[2 * i + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - span)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    local until_free = tonumber(oldest[2]) + span - now
+    if until_free > wait then wait = until_free end
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[1])
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]))
+end
+return 0
+"""
+
+
+class RedisRateLimiter:
+    """Several processes: one set of windows in Redis, so together they stay within limits."""
+
+    def __init__(self, redis: Redis, limits: FloodLimits, prefix: str = "linkage:flood") -> None:
+        self.redis = redis
+        self.limits = limits
+        self.prefix = prefix
+        self._script = redis.register_script(_ACQUIRE)
+        self._counter = 0
+        self._instance = uuid.uuid4().hex
+
+    async def acquire(self, chat_id: int) -> float:
+        waited = 0.0
+        windows = self.limits.windows_for(chat_id)
+        keys = [f"{self.prefix}:{key}" for key, _window in windows]
+        spans: list[int] = []
+        for _key, window in windows:
+            spans += [window.limit, int(window.seconds * 1000)]
+        while True:
+            self._counter += 1
+            member = f"{self._instance}:{self._counter}"
+            wait_ms = int(await self._script(keys=keys, args=[member, *spans]))
+            if wait_ms <= 0:
+                return waited
+            await asyncio.sleep(wait_ms / 1000)
+            waited += wait_ms / 1000
