@@ -23,9 +23,15 @@ from bot.dispatcher import TrackedDispatcher
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
 from bot.middlewares import OnceOnly, PersonLocale, Throttling
+from bot.retry import RetryOnTelegramHiccups
+from bot.sender import Sender
 from bot.settings import Settings
 from handlers import web as web_routes
+from services.outbox import Outbox
 from services.people import PeopleService
+from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
+from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, RedisRateLimiter, Window
+from services.relay import Relay
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
 from services.updates import UpdateLog
@@ -42,6 +48,9 @@ class Linkage:
     bot: Bot
     dispatcher: TrackedDispatcher
     web_app: web.Application
+    outbox: Outbox
+    relay: Relay
+    sender: Sender
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -53,7 +62,9 @@ class Linkage:
 
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # The first registered is outermost: limits split a long text, then each piece is retried.
     session.middleware(TelegramLimits())
+    session.middleware(RetryOnTelegramHiccups())
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
@@ -79,8 +90,31 @@ def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:
     return MemoryThrottle(rule) if redis is None else RedisThrottle(redis, rule)
 
 
+def flood_limits(settings: Settings) -> FloodLimits:
+    scale = settings.flood_time_scale
+    return FloodLimits(
+        overall=Window(settings.flood_overall_per_second, 1.0 * scale),
+        group=Window(settings.flood_group_per_minute, 60.0 * scale),
+        private=Window(settings.flood_private_burst, settings.flood_private_burst * scale),
+    )
+
+
+def build_delivery(
+    settings: Settings, bot: Bot, outbox: Outbox, redis: Redis | None
+) -> tuple[Relay, Sender]:
+    """Outbox → queue → sender: Redis Streams when configured, in-process otherwise."""
+    queue: NotificationQueue
+    limiter: RateLimiter
+    if redis is None:
+        queue, limiter = MemoryQueue(), MemoryRateLimiter(flood_limits(settings))
+    else:
+        queue, limiter = RedisStreamQueue(redis), RedisRateLimiter(redis, flood_limits(settings))
+    sender = Sender(bot, outbox, queue, limiter, max_attempts=settings.send_max_attempts)
+    return Relay(outbox, queue), sender
+
+
 def build_dispatcher(
-    settings: Settings, db: Database, redis: Redis | None, i18n: I18n
+    settings: Settings, db: Database, redis: Redis | None, i18n: I18n, outbox: Outbox
 ) -> TrackedDispatcher:
     storage, isolation = build_fsm(settings, redis)
     people = PeopleService(db, settings.default_locale)
@@ -90,6 +124,7 @@ def build_dispatcher(
         settings=settings,
         people=people,
         i18n=i18n,
+        outbox=outbox,
     )
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
     PersonLocale(i18n, people).setup(dispatcher)
@@ -126,6 +161,8 @@ def build(settings: Settings) -> Linkage:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
-    dispatcher = build_dispatcher(settings, db, redis, i18n)
+    outbox = Outbox(db)
+    dispatcher = build_dispatcher(settings, db, redis, i18n, outbox)
     web_app = build_web_app(settings, db, redis, bot, dispatcher)
-    return Linkage(settings, db, redis, i18n, bot, dispatcher, web_app)
+    relay, sender = build_delivery(settings, bot, outbox, redis)
+    return Linkage(settings, db, redis, i18n, bot, dispatcher, web_app, outbox, relay, sender)

@@ -161,7 +161,7 @@ class Sender:
         another process may take over between turns.
         """
         try:
-            while entries := self._chats[chat_id]:
+            while entries := list(self._chats[chat_id]):  # a snapshot: more may arrive
                 up_to = max(entry.notification_id for entry in entries)
                 async with self.queue.chat_lock(chat_id):
                     turn_ends = time.monotonic() + self.lock_turn_seconds

@@ -116,6 +116,14 @@ class RedisStreamQueue:
 
     async def receive(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
         """Urgent entries first: a lower stream is read only when the ones above are empty."""
+        try:
+            return await self._receive(consumer, count, block_ms)
+        except ResponseError as error:
+            if "NOGROUP" in str(error):  # Redis restarted empty: make the groups again
+                self._groups_ready = False
+            raise
+
+    async def _receive(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
         await self._ensure_groups()
         for stream in self.streams:
             answer: Any = await self.redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
+from bot.retry import RetryOnTelegramHiccups
 from tests.standin import BotAPIStandin
 from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
 
@@ -168,11 +170,13 @@ async def _answers(standin: BotAPIStandin, query_id: str) -> list[dict]:
 
 
 async def test_a_failure_is_logged_and_the_person_told_their_input_is_kept(
-    standin: BotAPIStandin, run_bot, caplog
+    standin: BotAPIStandin, run_bot, caplog, monkeypatch
 ) -> None:
+    quick_retries = partial(RetryOnTelegramHiccups, backoff_base=0.01)
+    monkeypatch.setattr("bot.factory.RetryOnTelegramHiccups", quick_retries)
     await run_bot()
     mei = standin.user(1002, "美玲", language_code="zh")
-    standin.fail_next(502)  # Telegram hiccups on the reply to /help
+    standin.fail_next(502, 502, 502, 502)  # every attempt at the reply to /help fails
     update = standin.send_command(mei, "/help")
     [apology] = await standin.wait_for_messages(mei.id)
     assert (

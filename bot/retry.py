@@ -1,0 +1,98 @@
+"""Retries the Bot API calls that failed because of Telegram, not because of the bot.
+
+A flood wait (429) or a passing 5xx / network error in the middle of a form would otherwise
+surface as an error to the person and lose their step. Requests Telegram refused for a reason
+(other 4xx) are never retried: sending them again would only fail again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random as _random
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import (
+    TelegramEntityTooLarge,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+log = logging.getLogger(__name__)
+
+
+class RetryOnTelegramHiccups(BaseRequestMiddleware):
+    """Session middleware: sends a call again after a 429, a 5xx or a network failure.
+
+    Register it after `TelegramLimits` so it sits inside: each retry is then one Bot API
+    call (one piece of a split text), never the whole split message again.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 5.0,
+        max_flood_waits: int = 3,
+        max_retry_after: float = 30.0,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_flood_waits = max_flood_waits
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
+        self.random = random
+        self.flood_waits = 0
+        self.server_retries = 0
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        name = method.__api_method__
+        if name == GetUpdates.__api_method__:  # polling has its own backoff
+            return await make_request(bot, method)
+        attempts = 1
+        flood_waits = 0
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                self.flood_waits += 1
+                flood_waits += 1
+                if flood_waits > self.max_flood_waits or error.retry_after > self.max_retry_after:
+                    raise
+                delay: float = error.retry_after  # Telegram pacing us: not a failed attempt
+                _log_retry(name, error, delay)
+            except TelegramEntityTooLarge:  # a 413 that aiogram files under network errors
+                raise
+            except (TelegramServerError, TelegramNetworkError, TimeoutError) as error:
+                if attempts >= self.max_attempts:
+                    raise
+                delay = self.random() * min(
+                    self.backoff_cap, self.backoff_base * 2 ** (attempts - 1)
+                )
+                attempts += 1
+                self.server_retries += 1
+                _log_retry(name, error, delay)
+            await self.sleep(delay)
+
+
+def _log_retry(method: str, error: Exception, delay: float) -> None:
+    log.warning(
+        "%s failed (%s: %s); retrying in %.2f s", method, type(error).__name__, error, delay
+    )
