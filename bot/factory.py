@@ -125,6 +125,7 @@ def build_dispatcher(
         people=people,
         i18n=i18n,
         outbox=outbox,
+        admin_ids=settings.admin_ids,
     )
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
     PersonLocale(i18n, people).setup(dispatcher)

@@ -231,3 +231,40 @@ async def test_embedded_mode_delivers_without_redis_even_across_a_restart(
         )
     finally:
         await db.close()
+
+
+async def test_an_admin_sees_dead_letters_and_retries_one(standin: BotAPIStandin, run_bot) -> None:
+    admin = standin.user(42, "Lin", language_code="zh")
+    [resident] = residents(standin, 1)
+    standin.block_user(resident)
+    bot = await run_bot(admin_ids="42")
+    db = Database(bot.settings.effective_database_url)
+    try:
+        [notification_id] = await Outbox(db).send(
+            Outgoing.text(resident, "Your ticket is resolved")
+        )
+        await eventually(lambda: standin.calls("sendMessage"))
+        standin.send_command(admin, "/deadletters")
+        [listing] = await standin.wait_for_messages(admin.id)
+        assert listing["text"].startswith("未能送达的通知（最新的在前）：")
+        assert f"#{notification_id} 发往会话 {resident}" in listing["text"]
+        assert "对方已屏蔽机器人" in listing["text"]
+        assert "Your ticket is resolved" in listing["text"]
+
+        standin.unblock_user(resident)
+        query = standin.press_button(admin, listing, f"dl:{notification_id}")
+        await eventually(lambda: standin.callback_answers(query))
+        assert standin.callback_answers(query)[0]["text"] == f"#{notification_id} 已重新排队发送。"
+        await eventually(lambda: texts(standin, resident) == ["Your ticket is resolved"])
+
+        stranger = standin.user(43, "Eve", language_code="en")
+        standin.send_command(stranger, "/deadletters")
+        [refusal] = await standin.wait_for_messages(stranger.id)
+        assert refusal["text"] == "This command is for administrators only."
+        forged = standin.press_button(stranger, listing, f"dl:{notification_id}")
+        await eventually(lambda: standin.callback_answers(forged))
+        assert standin.callback_answers(forged)[0]["text"] == (
+            "This button is for administrators only."
+        )
+    finally:
+        await db.close()
