@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import Redis
+from services.routing import Routing, RoutingError, load_routing
 
 import handlers
 from bot import __version__
@@ -25,8 +26,9 @@ from bot.limits import TelegramLimits
 from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers import web as web_routes
+from handlers.notices import TelegramTicketNotices
 from services.outbox import Outbox
 from services.people import PeopleService
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
@@ -34,6 +36,7 @@ from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, Redi
 from services.relay import Relay
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
+from services.tickets import TicketService
 from services.updates import UpdateLog
 
 
@@ -114,10 +117,16 @@ def build_delivery(
 
 
 def build_dispatcher(
-    settings: Settings, db: Database, redis: Redis | None, i18n: I18n, outbox: Outbox
+    settings: Settings,
+    db: Database,
+    redis: Redis | None,
+    i18n: I18n,
+    outbox: Outbox,
+    routing: Routing,
 ) -> TrackedDispatcher:
     storage, isolation = build_fsm(settings, redis)
     people = PeopleService(db, settings.default_locale)
+    notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
     dispatcher = TrackedDispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -126,6 +135,9 @@ def build_dispatcher(
         i18n=i18n,
         outbox=outbox,
         admin_ids=settings.admin_ids,
+        routing=routing,
+        notices=notices,
+        tickets=TicketService(db, outbox, notices),
     )
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
     PersonLocale(i18n, people).setup(dispatcher)
@@ -157,13 +169,17 @@ def webhook_path(webhook_url: str) -> str:
 
 
 def build(settings: Settings) -> Linkage:
+    try:
+        routing = load_routing(settings.routing_file, settings.staff_chat_id)
+    except RoutingError as error:
+        raise SettingsError(f"ROUTING_FILE is invalid: {error}") from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
     outbox = Outbox(db)
-    dispatcher = build_dispatcher(settings, db, redis, i18n, outbox)
+    dispatcher = build_dispatcher(settings, db, redis, i18n, outbox, routing)
     web_app = build_web_app(settings, db, redis, bot, dispatcher)
     relay, sender = build_delivery(settings, bot, outbox, redis)
     return Linkage(settings, db, redis, i18n, bot, dispatcher, web_app, outbox, relay, sender)

@@ -17,7 +17,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CERTIFICATE, HELP, LANGUAGE, N_, REPORT, REQUESTS, MenuButton, main_menu
+from handlers.menu import CANCEL, CERTIFICATE, HELP, LANGUAGE, N_, MenuButton, main_menu
 from services.people import LOCALES, PeopleService
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
@@ -117,23 +117,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(text, reply_markup=main_menu())
 
 
-async def report(message: Message) -> None:
-    await message.answer(
-        _(
-            "Reporting problems is not open yet in this version of Linkage. "
-            "Please contact your community office directly for now."
-        ),
-        reply_markup=main_menu(),
-    )
-
-
-async def my_requests(message: Message) -> None:
-    await message.answer(
-        _("You have no requests yet. Requests open once reporting is available."),
-        reply_markup=main_menu(),
-    )
-
-
 async def certificate(message: Message) -> None:
     await message.answer(
         _(
@@ -154,10 +137,7 @@ def router() -> Router:
     router.message.register(ask_language, MenuButton(LANGUAGE))
     router.callback_query.register(choose_language, LanguageChoice.filter(F.locale.in_(LOCALES)))
     router.message.register(cancel, Command("cancel"))
-    router.message.register(report, StateFilter(None), Command("report"))
-    router.message.register(report, StateFilter(None), MenuButton(REPORT))
-    router.message.register(my_requests, StateFilter(None), Command("requests"))
-    router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
+    router.message.register(cancel, MenuButton(CANCEL))
     router.message.register(certificate, StateFilter(None), Command("certificate"))
     router.message.register(certificate, StateFilter(None), MenuButton(CERTIFICATE))
     return router

@@ -35,6 +35,7 @@ REQUESTS = MenuEntry("📋", N_("My requests"))
 CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
 LANGUAGE = MenuEntry("🌐", N_("Language"))
 HELP = MenuEntry("❓", N_("Help"))
+CANCEL = MenuEntry("✖️", N_("Cancel"))
 
 
 def main_menu() -> ReplyKeyboardMarkup:

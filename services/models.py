@@ -64,3 +64,48 @@ class Notification(SQLModel, table=True):
     delivered_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class Ticket(SQLModel, table=True):
+    """A resident's request: numbered, categorised, placed on a grid, followed to its close."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(default="", max_length=16, index=True)  # 2026-000123, said aloud
+    resident_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    resident_name: str = Field(default="", max_length=128)
+    resident_locale: str = Field(default="en", max_length=8)
+    category: str = Field(max_length=40)
+    grid: str | None = Field(default=None, max_length=40)
+    staff_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    topic_id: int | None = Field(default=None)  # forum topic in the staff chat
+    text: str = Field(max_length=2000)
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="new", max_length=16, index=True)
+    assignee_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    assignee_name: str | None = Field(default=None, max_length=128)
+    rating: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    first_response_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class TicketEvent(SQLModel, table=True):
+    """Every transition and message on a ticket: who, when, what. Only ever appended."""
+
+    __tablename__ = "ticket_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    actor_name: str = Field(default="", max_length=128)
+    kind: str = Field(max_length=24)  # created, taken, reply, note, comment, resolved, …
+    detail: str = Field(default="", max_length=4000)
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

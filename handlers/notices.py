@@ -1,0 +1,219 @@
+"""What a ticket's changes say to residents and to staff, in each reader's language.
+
+Staff chats read the deployment's DEFAULT_LOCALE; a resident reads the language they use with
+the bot. Messages in a staff chat carry the ticket's reference, so a reply to any of them is
+matched to the ticket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from services.routing import Routing, text
+
+from services.models import Ticket
+from services.outbox import Outgoing, Priority
+from services.tickets import ticket_reference
+
+
+class TicketAction(CallbackData, prefix="tk"):
+    action: str  # take, resolve
+    ticket_id: int
+
+
+class FixedAnswer(CallbackData, prefix="fx"):
+    ticket_id: int
+    fixed: bool
+
+
+class Rating(CallbackData, prefix="rt"):
+    ticket_id: int
+    stars: int
+
+
+def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
+    return InlineKeyboardMarkup(inline_keyboard=rows).model_dump(exclude_none=True)
+
+
+class TelegramTicketNotices:
+    def __init__(self, i18n: I18n, routing: Routing, staff_locale: str) -> None:
+        self.i18n = i18n
+        self.routing = routing
+        self.staff_locale = staff_locale
+
+    def _(self, message: str, locale: str) -> str:
+        return self.i18n.gettext(message, locale=locale)
+
+    def team(self, ticket: Ticket, locale: str) -> str:
+        """Who answers: the grid's team, or the street office when the place is unknown."""
+        if ticket.grid:
+            return text(self.routing.grid(ticket.grid).name, locale)
+        return text(self.routing.street_office_name, locale)
+
+    def place(self, ticket: Ticket, locale: str) -> str:
+        if ticket.address:
+            return ticket.address
+        if ticket.latitude is not None and ticket.longitude is not None:
+            return f"{ticket.latitude:.5f}, {ticket.longitude:.5f}"
+        return self._("not given", locale)
+
+    def staff_buttons(self, ticket: Ticket) -> dict[str, Any]:
+        assert ticket.id is not None
+        locale = self.staff_locale
+        return markup(
+            [
+                [
+                    InlineKeyboardButton(
+                        text="🙋 " + self._("Take", locale),
+                        callback_data=TicketAction(action="take", ticket_id=ticket.id).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text="✅ " + self._("Resolved", locale),
+                        callback_data=TicketAction(action="resolve", ticket_id=ticket.id).pack(),
+                    ),
+                ]
+            ]
+        )
+
+    def card_text(self, ticket: Ticket) -> str:
+        locale = self.staff_locale
+        category = text(self.routing.category(ticket.category).name, locale)
+        lines = [
+            self._("🆕 Request {number} · {category}", locale).format(
+                number=ticket.number, category=category
+            ),
+            self._("Team: {team}", locale).format(team=self.team(ticket, locale)),
+            self._("From: {name}", locale).format(name=ticket.resident_name),
+            self._("Place: {place}", locale).format(place=self.place(ticket, locale)),
+        ]
+        if ticket.photos:
+            lines.append(self._("Photos: {count}", locale).format(count=len(ticket.photos)))
+        lines += ["", f"“{ticket.text}”", "", self._("Reply to this message to answer.", locale)]
+        return "\n".join(lines)
+
+    def _to_staff(self, ticket: Ticket, method: str, params: dict[str, Any]) -> Outgoing:
+        assert ticket.id is not None
+        if ticket.topic_id is not None:
+            params = {**params, "message_thread_id": ticket.topic_id}
+        return Outgoing(
+            ticket.staff_chat_id, method, params, Priority.NORMAL, ticket_reference(ticket.id)
+        )
+
+    def _to_resident(
+        self, ticket: Ticket, text_: str, buttons: dict[str, Any] | None = None
+    ) -> Outgoing:
+        assert ticket.id is not None
+        params: dict[str, Any] = {"text": text_}
+        if buttons:
+            params["reply_markup"] = buttons
+        return Outgoing(
+            ticket.resident_id, "sendMessage", params, Priority.URGENT, ticket_reference(ticket.id)
+        )
+
+    def created(self, ticket: Ticket) -> list[Outgoing]:
+        sends = [
+            self._to_staff(
+                ticket,
+                "sendMessage",
+                {"text": self.card_text(ticket), "reply_markup": self.staff_buttons(ticket)},
+            )
+        ]
+        if ticket.latitude is not None and ticket.longitude is not None:
+            sends.append(
+                self._to_staff(
+                    ticket,
+                    "sendLocation",
+                    {"latitude": ticket.latitude, "longitude": ticket.longitude},
+                )
+            )
+        sends += [
+            self._to_staff(ticket, "sendPhoto", {"photo": photo, "caption": ticket.number})
+            for photo in ticket.photos
+        ]
+        return sends
+
+    def taken(self, ticket: Ticket) -> list[Outgoing]:
+        locale = ticket.resident_locale
+        return [
+            self._to_resident(
+                ticket,
+                self._(
+                    "Your request {number} has been taken by {team}. "
+                    "They will keep you posted here.",
+                    locale,
+                ).format(number=ticket.number, team=self.team(ticket, locale)),
+            )
+        ]
+
+    def staff_reply(self, ticket: Ticket, reply: str) -> list[Outgoing]:
+        locale = ticket.resident_locale
+        return [
+            self._to_resident(
+                ticket,
+                self._("💬 {team} about your request {number}:", locale).format(
+                    team=self.team(ticket, locale), number=ticket.number
+                )
+                + "\n\n"
+                + reply,
+            )
+        ]
+
+    def resolved(self, ticket: Ticket) -> list[Outgoing]:
+        assert ticket.id is not None
+        locale = ticket.resident_locale
+        buttons = markup(
+            [
+                [
+                    InlineKeyboardButton(
+                        text="👍 " + self._("Yes, it is fixed", locale),
+                        callback_data=FixedAnswer(ticket_id=ticket.id, fixed=True).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text="👎 " + self._("No, not yet", locale),
+                        callback_data=FixedAnswer(ticket_id=ticket.id, fixed=False).pack(),
+                    ),
+                ]
+            ]
+        )
+        return [
+            self._to_resident(
+                ticket,
+                self._(
+                    "✅ {team} marked your request {number} as resolved. Is it fixed?", locale
+                ).format(team=self.team(ticket, locale), number=ticket.number),
+                buttons,
+            )
+        ]
+
+    def reopened(self, ticket: Ticket) -> list[Outgoing]:
+        message = self._(
+            "🔁 The resident says request {number} is not fixed yet. It is open again.",
+            self.staff_locale,
+        ).format(number=ticket.number)
+        return [
+            self._to_staff(
+                ticket, "sendMessage", {"text": message, "reply_markup": self.staff_buttons(ticket)}
+            )
+        ]
+
+    def closed(self, ticket: Ticket) -> list[Outgoing]:
+        message = self._(
+            "🏁 Request {number} is closed: the resident confirmed it is fixed.", self.staff_locale
+        ).format(number=ticket.number)
+        return [self._to_staff(ticket, "sendMessage", {"text": message})]
+
+    def rating_buttons(self, ticket_id: int) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text="⭐" * stars,
+                        callback_data=Rating(ticket_id=ticket_id, stars=stars).pack(),
+                    )
+                    for stars in range(1, 6)
+                ]
+            ]
+        )

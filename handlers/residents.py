@@ -1,0 +1,540 @@
+"""Residents: report a problem in plain words, follow it, and close the loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from services.routing import Routing, text
+
+from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu
+from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
+from services.tickets import (
+    CLOSED,
+    TEXT_LIMIT,
+    Draft,
+    NotYourTicket,
+    TicketError,
+    TicketService,
+    WrongState,
+)
+
+SHARE_LOCATION = MenuEntry("📍", N_("Share my location"))
+CHOOSE_AREA = MenuEntry("🗺", N_("Choose from the list"))
+DONE = MenuEntry("✅", N_("Done"))
+SKIP = MenuEntry("⏭", N_("Skip"))
+STATUS = {
+    "new": N_("waiting for a team"),
+    "taken": N_("being handled"),
+    "resolved": N_("resolved, waiting for your answer"),
+    "reopened": N_("open again"),
+    "closed": N_("closed"),
+}
+
+
+class Report(StatesGroup):
+    describing = State()
+    choosing_category = State()
+    placing = State()
+    adding_photos = State()
+    confirming = State()
+
+
+class CategoryChoice(CallbackData, prefix="cat"):
+    code: str
+
+
+class AreaChoice(CallbackData, prefix="area"):
+    code: str  # a grid code, or "-" for not sure
+
+
+class ReportStep(CallbackData, prefix="rep"):
+    step: str  # submit, edit-text, edit-category, edit-place, edit-photos
+
+
+def keyboard(*rows: list[KeyboardButton]) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=list(rows), resize_keyboard=True)
+
+
+def cancel_only() -> ReplyKeyboardMarkup:
+    return keyboard([KeyboardButton(text=CANCEL.text())])
+
+
+async def start_report(message: Message, state: FSMContext) -> None:
+    await state.set_state(Report.describing)
+    await message.answer(
+        _(
+            "Describe the problem in your own words: what is wrong, and where. "
+            "For example: “The drain at the east gate is blocked.”"
+        ),
+        reply_markup=cancel_only(),
+    )
+
+
+async def report_from_plain_text(
+    message: Message, state: FSMContext, routing: Routing, i18n: I18n
+) -> None:
+    """Anything typed outside a form is taken as the start of a report."""
+    await take_description(message, state, routing, i18n)
+
+
+async def take_description(
+    message: Message, state: FSMContext, routing: Routing, i18n: I18n
+) -> None:
+    description = (message.text or "").strip()
+    if not description:
+        await message.answer(
+            _("Please describe the problem in words. You can add photos in a later step."),
+            reply_markup=cancel_only(),
+        )
+        return
+    if len(description) > TEXT_LIMIT:
+        await message.answer(
+            _(
+                "That is {length} characters; please keep it under {limit}. "
+                "Describe the problem in short and send it again."
+            ).format(length=len(description), limit=TEXT_LIMIT),
+            reply_markup=cancel_only(),
+        )
+        return
+    await state.update_data(text=description)
+    if await _editing(state):
+        await show_summary(message, state, routing, i18n)
+        return
+    await ask_category(message, state, routing, i18n, description)
+
+
+async def ask_category(
+    message: Message, state: FSMContext, routing: Routing, i18n: I18n, description: str
+) -> None:
+    await state.set_state(Report.choosing_category)
+    suggested = routing.suggest_category(description)
+    order = [suggested] if suggested else []
+    order += [category for category in routing.categories if category is not suggested]
+    buttons = [
+        InlineKeyboardButton(
+            text=("✅ " if category is suggested else "")
+            + text(category.name, i18n.current_locale),
+            callback_data=CategoryChoice(code=category.code).pack(),
+        )
+        for category in order
+    ]
+    if suggested:
+        question = _("This sounds like “{category}”. Is that right? Press it, or choose another.")
+        question = question.format(category=text(suggested.name, i18n.current_locale))
+    else:
+        question = _("Which kind of problem is it?")
+    await message.answer(
+        question,
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        ),
+    )
+
+
+async def choose_category(
+    query: CallbackQuery,
+    callback_data: CategoryChoice,
+    state: FSMContext,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    category = routing.category(callback_data.code)
+    await state.update_data(category=category.code)
+    await query.answer(text(category.name, i18n.current_locale))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        if await _editing(state):
+            await show_summary(query.message, state, routing, i18n)
+        else:
+            await ask_place(query.message, state)
+
+
+async def ask_place(message: Message, state: FSMContext) -> None:
+    await state.set_state(Report.placing)
+    await message.answer(
+        _(
+            "Where is it? Share your location with the button below, type the address, "
+            "or choose your area from the list."
+        ),
+        reply_markup=keyboard(
+            [KeyboardButton(text=SHARE_LOCATION.text(), request_location=True)],
+            [KeyboardButton(text=CHOOSE_AREA.text())],
+            [KeyboardButton(text=CANCEL.text())],
+        ),
+    )
+
+
+async def take_location(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
+    assert message.location is not None
+    latitude, longitude = message.location.latitude, message.location.longitude
+    grid = routing.grid_at(latitude, longitude)
+    await state.update_data(latitude=latitude, longitude=longitude, address=None)
+    await _placed(message, state, routing, i18n, grid.code if grid else None)
+
+
+async def offer_areas(message: Message, routing: Routing, i18n: I18n, intro: str) -> None:
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=text(grid.name, i18n.current_locale),
+                callback_data=AreaChoice(code=grid.code).pack(),
+            )
+        ]
+        for grid in routing.grids
+    ]
+    buttons.append(
+        [InlineKeyboardButton(text=_("Not sure"), callback_data=AreaChoice(code="-").pack())]
+    )
+    await message.answer(intro, reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons))
+
+
+async def list_areas(message: Message, routing: Routing, i18n: I18n) -> None:
+    await offer_areas(message, routing, i18n, _("Choose your area:"))
+
+
+async def take_address(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
+    address = (message.text or "").strip()
+    if not address or len(address) > 300:
+        await message.answer(_("Please type the address in one short line (up to 300 characters)."))
+        return
+    await state.update_data(address=address, latitude=None, longitude=None)
+    grid = routing.grid_for_address(address)
+    if grid is None:
+        await offer_areas(
+            message,
+            routing,
+            i18n,
+            _(
+                "I could not place “{address}” in an area I know. Choose your area, "
+                "or press “Not sure” and the street office will pass it on."
+            ).format(address=address),
+        )
+        return
+    await _placed(message, state, routing, i18n, grid.code)
+
+
+async def choose_area(
+    query: CallbackQuery,
+    callback_data: AreaChoice,
+    state: FSMContext,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        code = None if callback_data.code == "-" else routing.grid(callback_data.code).code
+        await _placed(query.message, state, routing, i18n, code)
+
+
+async def _placed(
+    message: Message, state: FSMContext, routing: Routing, i18n: I18n, grid_code: str | None
+) -> None:
+    await state.update_data(grid=grid_code)
+    if grid_code is None:
+        await message.answer(
+            _(
+                "This place is outside the areas I know, so your request goes to the "
+                "{office}, who will pass it to the right people."
+            ).format(office=text(routing.street_office_name, i18n.current_locale))
+        )
+    if await _editing(state):
+        await show_summary(message, state, routing, i18n)
+        return
+    await state.set_state(Report.adding_photos)
+    await message.answer(
+        _("Add photos if they help: send one or more now, then press “Done”. Or press “Skip”."),
+        reply_markup=keyboard(
+            [KeyboardButton(text=DONE.text()), KeyboardButton(text=SKIP.text())],
+            [KeyboardButton(text=CANCEL.text())],
+        ),
+    )
+
+
+async def take_photo(message: Message, state: FSMContext) -> None:
+    assert message.photo is not None
+    photos = list((await state.get_data()).get("photos", []))
+    if len(photos) >= 10:
+        await message.answer(_("That is 10 photos already, the most one request can hold."))
+        return
+    photos.append(message.photo[-1].file_id)
+    await state.update_data(photos=photos)
+    if message.media_group_id is None:
+        await message.answer(
+            _("Photo added ({count}). Send more, or press “Done”.").format(count=len(photos))
+        )
+
+
+async def not_a_photo(message: Message) -> None:
+    await message.answer(_("Please send a photo, or press “Done” or “Skip”."))
+
+
+async def photos_done(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
+    await show_summary(message, state, routing, i18n)
+
+
+async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
+    await state.set_state(Report.confirming)
+    await state.update_data(editing=False)
+    data = await state.get_data()
+    locale = i18n.current_locale
+    if data.get("address"):
+        place = data["address"]
+    elif data.get("latitude") is not None:
+        place = _("your shared location")
+    else:
+        place = _("not given")
+    area = (
+        text(routing.grid(data["grid"]).name, locale)
+        if data.get("grid")
+        else text(routing.street_office_name, locale)
+    )
+    summary = _(
+        "Please check your request:\n\n“{text}”\n\nKind: {category}\nPlace: {place}\n"
+        "Goes to: {area}\nPhotos: {photos}"
+    ).format(
+        text=data["text"],
+        category=text(routing.category(data["category"]).name, locale),
+        place=place,
+        area=area,
+        photos=len(data.get("photos", [])),
+    )
+    await message.answer(_("Almost done."), reply_markup=cancel_only())
+    await message.answer(
+        summary,
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text="📨 " + _("Submit"), callback_data=ReportStep(step="submit").pack()
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        text=_("Edit text"), callback_data=ReportStep(step="edit-text").pack()
+                    ),
+                    InlineKeyboardButton(
+                        text=_("Edit kind"), callback_data=ReportStep(step="edit-category").pack()
+                    ),
+                ],
+                [
+                    InlineKeyboardButton(
+                        text=_("Edit place"), callback_data=ReportStep(step="edit-place").pack()
+                    ),
+                    InlineKeyboardButton(
+                        text=_("Edit photos"), callback_data=ReportStep(step="edit-photos").pack()
+                    ),
+                ],
+            ]
+        ),
+    )
+
+
+async def report_step(
+    query: CallbackQuery,
+    callback_data: ReportStep,
+    state: FSMContext,
+    routing: Routing,
+    tickets: TicketService,
+    i18n: I18n,
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    message = query.message
+    await message.edit_reply_markup(reply_markup=None)
+    data = await state.get_data()
+    if callback_data.step == "submit":
+        await submit(message, query, state, data, routing, tickets, i18n)
+        return
+    await state.update_data(editing=True)
+    if callback_data.step == "edit-text":
+        await state.set_state(Report.describing)
+        await message.answer(_("Send the new description."), reply_markup=cancel_only())
+    elif callback_data.step == "edit-category":
+        await ask_category(message, state, routing, i18n, data["text"])
+    elif callback_data.step == "edit-place":
+        await ask_place(message, state)
+    else:
+        await state.update_data(photos=[])
+        await state.set_state(Report.adding_photos)
+        await message.answer(
+            _("Send the photos again, then press “Done”. Or press “Skip” for none."),
+            reply_markup=keyboard(
+                [KeyboardButton(text=DONE.text()), KeyboardButton(text=SKIP.text())],
+                [KeyboardButton(text=CANCEL.text())],
+            ),
+        )
+
+
+async def submit(
+    message: Message,
+    query: CallbackQuery,
+    state: FSMContext,
+    data: dict[str, Any],
+    routing: Routing,
+    tickets: TicketService,
+    i18n: I18n,
+) -> None:
+    category = routing.category(data["category"])
+    grid = routing.grid(data["grid"]) if data.get("grid") else None
+    chat = routing.staff_chat(category, grid)
+    if chat is None:
+        await message.answer(
+            _(
+                "Requests cannot be taken yet: this bot has no staff chat set up. "
+                "Please contact your community office directly."
+            ),
+            reply_markup=main_menu(),
+        )
+        await state.clear()
+        return
+    ticket = await tickets.create(
+        Draft(
+            resident_id=query.from_user.id,
+            resident_name=query.from_user.full_name,
+            resident_locale=i18n.current_locale,
+            text=data["text"],
+            category=category.code,
+            grid=grid.code if grid else None,
+            staff_chat_id=chat,
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            address=data.get("address"),
+            photos=tuple(data.get("photos", [])),
+        )
+    )
+    await state.clear()
+    team = text(grid.name if grid else routing.street_office_name, i18n.current_locale)
+    await message.answer(
+        _(
+            "Thank you. Your request number is {number}.\n\n{team} has it now; their reply "
+            "will reach you here. You can follow it under “My requests”."
+        ).format(number=ticket.number, team=team),
+        reply_markup=main_menu(),
+    )
+
+
+async def my_requests(
+    message: Message, tickets: TicketService, routing: Routing, i18n: I18n
+) -> None:
+    assert message.from_user is not None
+    mine = await tickets.for_resident(message.from_user.id)
+    if not mine:
+        await message.answer(
+            _("You have no requests yet. Press “Report a problem” to make one."),
+            reply_markup=main_menu(),
+        )
+        return
+    locale = i18n.current_locale
+    lines = [
+        _("{number} · {category} · {status} · updated {when}").format(
+            number=ticket.number,
+            category=text(routing.category(ticket.category).name, locale),
+            status=_(STATUS[ticket.status]),
+            when=ticket.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        + f"\n“{ticket.text[:80]}”"
+        for ticket in mine
+    ]
+    await message.answer(
+        _("Your requests, newest first:") + "\n\n" + "\n\n".join(lines), reply_markup=main_menu()
+    )
+
+
+async def answer_fixed(
+    query: CallbackQuery,
+    callback_data: FixedAnswer,
+    tickets: TicketService,
+    notices: TelegramTicketNotices,
+) -> None:
+    try:
+        ticket = await tickets.confirm(
+            callback_data.ticket_id, query.from_user.id, callback_data.fixed
+        )
+    except NotYourTicket:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    except (WrongState, TicketError):
+        await query.answer(_("This request has already moved on."), show_alert=True)
+        return
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    if ticket.status == CLOSED:
+        await query.message.answer(
+            _("Glad it is fixed. How satisfied are you with how it was handled?"),
+            reply_markup=notices.rating_buttons(callback_data.ticket_id),
+        )
+    else:
+        await query.message.answer(
+            _(
+                "Sorry it is not fixed yet. Request {number} is open again and the team is told."
+            ).format(number=ticket.number)
+        )
+
+
+async def rate(query: CallbackQuery, callback_data: Rating, tickets: TicketService) -> None:
+    try:
+        await tickets.rate(callback_data.ticket_id, query.from_user.id, callback_data.stars)
+    except TicketError:
+        await query.answer(_("This request cannot be rated now."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(_("Thank you for your rating."), reply_markup=main_menu())
+
+
+def router() -> Router:
+    """Wires this module's handlers; a new Router for every Dispatcher."""
+    router = Router(name="residents")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start_report, StateFilter(None), Command("report"))
+    router.message.register(start_report, StateFilter(None), MenuButton(REPORT))
+    router.message.register(my_requests, StateFilter(None), Command("requests"))
+    router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
+    router.message.register(take_description, Report.describing, F.text, ~F.text.startswith("/"))
+    router.message.register(take_description, Report.describing, ~F.text)
+    router.message.register(use_the_buttons, Report.choosing_category)
+    router.message.register(use_the_buttons, Report.confirming)
+    router.callback_query.register(choose_category, CategoryChoice.filter())
+    router.message.register(list_areas, Report.placing, MenuButton(CHOOSE_AREA))
+    router.message.register(take_location, Report.placing, F.location)
+    router.message.register(take_address, Report.placing, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(choose_area, AreaChoice.filter())
+    router.message.register(take_photo, Report.adding_photos, F.photo)
+    router.message.register(photos_done, Report.adding_photos, MenuButton(DONE))
+    router.message.register(photos_done, Report.adding_photos, MenuButton(SKIP))
+    router.message.register(not_a_photo, Report.adding_photos)
+    router.callback_query.register(report_step, Report.confirming, ReportStep.filter())
+    router.callback_query.register(answer_fixed, FixedAnswer.filter())
+    router.callback_query.register(rate, Rating.filter())
+    router.message.register(
+        report_from_plain_text, StateFilter(None), F.text, ~F.text.startswith("/")
+    )
+    return router
+
+
+async def use_the_buttons(message: Message) -> None:
+    await message.answer(_("Please press one of the buttons above, or send /cancel to stop."))
+
+
+async def _editing(state: FSMContext) -> bool:
+    return bool((await state.get_data()).get("editing"))

@@ -1,0 +1,708 @@
+"""The routing configuration (ROUTING_FILE): who looks after what, and where a report goes.
+
+The file names the street office, its communities and their grids (each with a staff chat, grid
+workers, an area on the map and address words), the categories of problems (with the words that
+suggest them and an optional chat of their own), and the hotels that check accommodation
+certificates. `services/data/routing.sample.yaml` is the bundled sample; its header documents
+the format.
+
+Everything is checked when the file is loaded: any mistake is one `RoutingError` line naming the
+file and the entry, such as
+``routing.yaml: communities[0].grids[2].area.coordinates[0]: a ring needs at least 4 points``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+__all__ = [
+    "SAMPLE_PATH",
+    "Area",
+    "Category",
+    "Community",
+    "Grid",
+    "Hotel",
+    "Localized",
+    "Ring",
+    "Routing",
+    "RoutingError",
+    "distance_m",
+    "load_routing",
+    "text",
+]
+
+_T = TypeVar("_T")
+
+SAMPLE_PATH = Path(__file__).parent / "data" / "routing.sample.yaml"
+REQUIRED_LOCALES = ("en", "zh")
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+Localized = dict[str, str]  # {"en": ..., "zh": ...}
+Ring = tuple[tuple[float, float], ...]  # closed ring of (longitude, latitude), as in GeoJSON
+Area = tuple[Ring, ...]  # outer ring first, then holes; empty: the grid has no area on the map
+
+
+class RoutingError(Exception):
+    """The routing file cannot be used; the message is one line naming the file and the entry."""
+
+
+def text(localized: Mapping[str, str], locale: str | None) -> str:
+    """The text in `locale` ("zh", "zh-hans", "en-US" ...), else in English."""
+    if locale:
+        if locale in localized:
+            return localized[locale]
+        base = locale.replace("_", "-").split("-", 1)[0].lower()
+        if base in localized:
+            return localized[base]
+    if "en" in localized:
+        return localized["en"]
+    return next(iter(localized.values()), "")
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres between two (latitude, longitude) points (haversine)."""
+    lat1, lon1 = math.radians(a[0]), math.radians(a[1])
+    lat2, lon2 = math.radians(b[0]), math.radians(b[1])
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+# --- the domain -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: Localized = field(hash=False)
+    keywords: dict[str, tuple[str, ...]] = field(hash=False)  # by language; empty: the fallback
+    chat_id: int | None  # a chat of its own (mediation, property management), else the grid's
+
+    @property
+    def is_fallback(self) -> bool:
+        return not any(self.keywords.values())
+
+
+@dataclass(frozen=True)
+class Grid:
+    code: str
+    name: Localized = field(hash=False)
+    community_code: str
+    chat_id: int
+    forum: bool  # the chat is a forum supergroup: one topic per ticket
+    workers: tuple[int, ...]  # Telegram user ids of the grid workers
+    area: Area
+    address_keywords: dict[str, tuple[str, ...]] = field(hash=False)
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        """Whether the point lies in the grid's area (inside the outer ring, outside its holes)."""
+        return bool(self.area) and _in_area(longitude, latitude, self.area)
+
+
+@dataclass(frozen=True)
+class Community:
+    code: str
+    name: Localized = field(hash=False)
+    chat_id: int | None
+    grids: tuple[Grid, ...]
+
+
+@dataclass(frozen=True)
+class Hotel:
+    code: str
+    name: Localized = field(hash=False)
+    address: Localized = field(hash=False)
+
+
+class Routing:
+    """The loaded routing file, with the look-ups the bot needs. Build it with `load_routing`."""
+
+    def __init__(
+        self,
+        *,
+        street_office_name: Localized,
+        street_office_chat_id: int | None,
+        fallback_chat_id: int | None,
+        communities: Sequence[Community],
+        categories: Sequence[Category],
+        hotels: Sequence[Hotel],
+        source: str = "",
+    ) -> None:
+        self.street_office_name = street_office_name
+        self.street_office_chat_id = street_office_chat_id
+        self.fallback_chat_id = fallback_chat_id
+        self.source = source
+        self.communities = tuple(communities)
+        self.grids = tuple(grid for community in self.communities for grid in community.grids)
+        self.categories = tuple(categories)
+        self.hotels = tuple(hotels)
+        self._communities = {c.code: c for c in self.communities}
+        self._grids = {g.code: g for g in self.grids}
+        self._categories = {c.code: c for c in self.categories}
+        self._hotels = {h.code: h for h in self.hotels}
+        self._category_matchers = [(c, _Matcher(c.keywords)) for c in self.categories]
+        self._address_matchers = [(g, _Matcher(g.address_keywords)) for g in self.grids]
+        self._boxes = [(g, _bounding_box(g.area[0])) for g in self.grids if g.area]
+        fallbacks = [c for c in self.categories if c.is_fallback]
+        self.fallback_category: Category | None = fallbacks[0] if fallbacks else None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Routing {self.source or '?'}: {len(self.communities)} communities, "
+            f"{len(self.grids)} grids, {len(self.categories)} categories, "
+            f"{len(self.hotels)} hotels>"
+        )
+
+    # look-ups by code: KeyError with a clear message for an unknown code
+
+    def category(self, code: str) -> Category:
+        return _lookup(self._categories, code, "category")
+
+    def grid(self, code: str) -> Grid:
+        return _lookup(self._grids, code, "grid")
+
+    def community(self, code: str) -> Community:
+        return _lookup(self._communities, code, "community")
+
+    def hotel(self, code: str) -> Hotel:
+        return _lookup(self._hotels, code, "hotel")
+
+    def community_of(self, grid: Grid) -> Community:
+        return _lookup(self._communities, grid.community_code, "community")
+
+    # suggestions
+
+    def suggest_category(self, text: str) -> Category | None:
+        """The category whose keywords the text hits most (ties: file order); None if none."""
+        return _best(self._category_matchers, text)
+
+    def grid_at(self, latitude: float, longitude: float) -> Grid | None:
+        """The grid whose area holds the point (the first in file order on a shared border)."""
+        for grid, (west, south, east, north) in self._boxes:
+            inside_box = west <= longitude <= east and south <= latitude <= north
+            if inside_box and _in_area(longitude, latitude, grid.area):
+                return grid
+        return None
+
+    def grid_for_address(self, text: str) -> Grid | None:
+        """The grid whose address keywords (either language) the text hits most; None if none."""
+        return _best(self._address_matchers, text)
+
+    # where things go
+
+    def staff_chat(self, category: Category, grid: Grid | None) -> int | None:
+        """Category override > grid chat > fallback chat (STAFF_CHAT_ID) > street office."""
+        if category.chat_id is not None:
+            return category.chat_id
+        if grid is not None:
+            return grid.chat_id
+        if self.fallback_chat_id is not None:
+            return self.fallback_chat_id
+        return self.street_office_chat_id
+
+    def escalation_chain(self, grid: Grid | None) -> list[int]:
+        """Chats from the bottom up: grid → community → street office; without a grid the
+        fallback chat → street office. No None, no chat twice."""
+        if grid is None:
+            candidates = [self.fallback_chat_id, self.street_office_chat_id]
+        else:
+            community = self.community_of(grid)
+            candidates = [grid.chat_id, community.chat_id, self.street_office_chat_id]
+        chain: list[int] = []
+        for chat_id in candidates:
+            if chat_id is not None and chat_id not in chain:
+                chain.append(chat_id)
+        return chain
+
+
+def _lookup(table: Mapping[str, _T], code: str, kind: str) -> _T:
+    try:
+        return table[code]
+    except KeyError:
+        known = ", ".join(table) or "none"
+        raise KeyError(f"unknown {kind} code {code!r} (known: {known})") from None
+
+
+# --- keyword matching ---------------------------------------------------------------------------
+
+# Latin letters and digits: a keyword edge made of these must sit on a word boundary, so "drain"
+# does not match "Adrain", "building 1" does not match "building 12" and "1幢" not "11幢".
+# Chinese has no spaces between words: its keywords match anywhere.
+_WORD_CHAR = "0-9a-z\u00c0-\u024f"
+_IS_WORD_CHAR = re.compile(f"[{_WORD_CHAR}]")
+_VOWELS = "aeiou"
+
+
+def _normalize(value: str) -> str:
+    """NFKC (full-width letters and digits become plain ones), case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str] | None:
+    normalized = _normalize(keyword)
+    if not normalized:
+        return None
+    body = r"[\s\-_]*".join(re.escape(word) for word in normalized.split(" "))
+    first, last = normalized[0], normalized[-1]
+    prefix = f"(?<![{_WORD_CHAR}])" if _IS_WORD_CHAR.match(first) else ""
+    suffix = ""
+    last_word = normalized.rsplit(" ", 1)[-1]
+    if len(last_word) >= 3 and last_word.isascii() and last_word.isalpha():
+        # English word forms: drain → drains, block → blocked, clog → clogged, noise → noisy
+        endings = ["s", "es", "d", "ed", "ing", "er", "ers", "y", "ly"]
+        if last not in _VOWELS:
+            endings += [last + ending for ending in ("ed", "ing", "er", "y")]
+        if last == "e":
+            body = body[: -len(re.escape(last))] + "(?:e|(?=y|ing))"
+        suffix = f"(?:{'|'.join(endings)})?"
+    if _IS_WORD_CHAR.match(last):
+        suffix += f"(?![{_WORD_CHAR}])"
+    return re.compile(prefix + body + suffix)
+
+
+class _Matcher:
+    """Counts how many distinct keywords (of any language) a text hits."""
+
+    def __init__(self, keywords: Mapping[str, Iterable[str]]) -> None:
+        patterns: dict[str, re.Pattern[str]] = {}
+        for words in keywords.values():
+            for word in words:
+                pattern = _keyword_pattern(word)
+                if pattern is not None:
+                    patterns.setdefault(pattern.pattern, pattern)
+        self.patterns = tuple(patterns.values())
+
+    def hits(self, normalized_text: str) -> int:
+        return sum(1 for pattern in self.patterns if pattern.search(normalized_text))
+
+
+def _best(candidates: Sequence[tuple[_T, _Matcher]], raw_text: str) -> _T | None:
+    normalized = _normalize(raw_text)
+    best: _T | None = None
+    best_hits = 0
+    for item, matcher in candidates:
+        hits = matcher.hits(normalized)
+        if hits > best_hits:  # strictly more: ties keep the earlier entry
+            best, best_hits = item, hits
+    return best
+
+
+# --- geometry (x = longitude, y = latitude, in degrees) ----------------------------------------
+
+_EPSILON = 1e-9  # degrees, about 0.1 mm: closer than this to an edge counts as on it
+
+
+def _in_ring(x: float, y: float, ring: Ring) -> bool:
+    """Ray casting: a ray from the point to the east crosses the ring an odd number of times."""
+    inside = False
+    for (x1, y1), (x2, y2) in pairwise(ring):
+        if (y1 > y) != (y2 > y):
+            crossing = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+            if x < crossing:
+                inside = not inside
+    return inside
+
+
+def _in_area(x: float, y: float, area: Area) -> bool:
+    return _in_ring(x, y, area[0]) and not any(_in_ring(x, y, hole) for hole in area[1:])
+
+
+def _on_ring(x: float, y: float, ring: Ring) -> bool:
+    for (x1, y1), (x2, y2) in pairwise(ring):
+        if not (min(x1, x2) - _EPSILON <= x <= max(x1, x2) + _EPSILON):
+            continue
+        if not (min(y1, y2) - _EPSILON <= y <= max(y1, y2) + _EPSILON):
+            continue
+        length = math.hypot(x2 - x1, y2 - y1)
+        cross = (x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)
+        if length == 0 or abs(cross) / length <= _EPSILON:
+            return True
+    return False
+
+
+def _strictly_inside(x: float, y: float, area: Area) -> bool:
+    """Inside the area and not on any of its borders (adjacent grids share borders)."""
+    return _in_area(x, y, area) and not any(_on_ring(x, y, ring) for ring in area)
+
+
+def _signed_area(ring: Ring) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
+
+
+def _centroid(ring: Ring) -> tuple[float, float]:
+    area = _signed_area(ring)
+    cx = cy = 0.0
+    for (x1, y1), (x2, y2) in pairwise(ring):
+        cross = x1 * y2 - x2 * y1
+        cx += (x1 + x2) * cross
+        cy += (y1 + y2) * cross
+    return cx / (6 * area), cy / (6 * area)
+
+
+def _bounding_box(ring: Ring) -> tuple[float, float, float, float]:
+    xs = [x for x, _ in ring]
+    ys = [y for _, y in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _probe_points(area: Area) -> list[tuple[float, float]]:
+    """Points of a grid that must not lie inside another grid: the vertices and edge midpoints
+    of its outer ring, and its centroid when that falls inside it (catches identical copies)."""
+    outer = area[0]
+    points = list(outer[:-1])
+    points += [((x1 + x2) / 2, (y1 + y2) / 2) for (x1, y1), (x2, y2) in pairwise(outer)]
+    cx, cy = _centroid(outer)
+    if _strictly_inside(cx, cy, area):
+        points.append((cx, cy))
+    return points
+
+
+# --- the file format, parsed with pydantic -----------------------------------------------------
+
+
+def _check_localized(value: dict[str, str]) -> dict[str, str]:
+    missing = [locale for locale in REQUIRED_LOCALES if locale not in value]
+    if missing:
+        raise ValueError(f"needs a text in {' and '.join(missing)} (en and zh are required)")
+    return value
+
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+_Localized = Annotated[dict[str, _Text], AfterValidator(_check_localized)]
+_Keywords = dict[_Text, list[_Text]]
+_UserId = Annotated[int, Field(gt=0)]
+_Position = Annotated[list[float], Field(min_length=2, max_length=3)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Area(_Model):
+    type: Literal["Polygon"]
+    coordinates: Annotated[list[list[_Position]], Field(min_length=1)]
+
+
+class _Grid(_Model):
+    code: _Code
+    name: _Localized
+    chat: int
+    forum: bool = False
+    workers: list[_UserId] = []
+    area: _Area | None = None
+    address_keywords: _Keywords = {}
+
+
+class _Community(_Model):
+    code: _Code
+    name: _Localized
+    chat: int | None = None
+    grids: list[_Grid] = []
+
+
+class _Category(_Model):
+    code: _Code
+    name: _Localized
+    keywords: _Keywords = {}
+    chat: int | None = None
+
+
+class _Hotel(_Model):
+    code: _Code
+    name: _Localized
+    address: _Localized
+
+
+class _StreetOffice(_Model):
+    name: _Localized
+    chat: int | None = None
+
+
+class _File(_Model):
+    street_office: _StreetOffice
+    communities: list[_Community]
+    categories: Annotated[list[_Category], Field(min_length=1)]
+    hotels: list[_Hotel] = []
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+            seen.add(key)
+        except TypeError:  # unhashable: construct_mapping reports it
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark
+            )
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def load_routing(path: Path | None, fallback_chat_id: int | None) -> Routing:
+    """Read and check a routing file; None: the bundled sample. Raises RoutingError."""
+    path = SAMPLE_PATH if path is None else path
+    name = path.name
+    try:
+        source = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise RoutingError(f"{path}: cannot read the routing file: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise RoutingError(f"{name}: not UTF-8 text (byte {error.start})") from None
+    return parse_routing(source, name, fallback_chat_id)
+
+
+def parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Routing:
+    """Check the text of a routing file; `name` is the file name used in error messages."""
+    try:
+        data = yaml.load(source, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as error:
+        raise RoutingError(f"{name}: {_describe_yaml_error(error)}") from None
+    except yaml.YAMLError as error:
+        raise RoutingError(f"{name}: YAML syntax error: {error}") from None
+    if data is None:
+        raise RoutingError(f"{name}: the file is empty")
+    if not isinstance(data, dict):
+        raise RoutingError(
+            f"{name}: the top level must be a mapping with street_office, communities, "
+            "categories and hotels"
+        )
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as error:
+        raise RoutingError(f"{name}: {_describe_validation_error(error, data)}") from None
+    return _build(parsed, name, fallback_chat_id)
+
+
+def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "invalid YAML"
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}YAML syntax error: {problem}"
+
+
+def _format_location(location: Iterable[int | str]) -> str:
+    out = ""
+    for part in location:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part == "[key]":
+            out += " (key)"
+        else:
+            out += f".{part}" if out else part
+    return out or "(top level)"
+
+
+_MESSAGES = {
+    "missing": "required key is missing",
+    "extra_forbidden": "unknown key",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string (quote it)",
+    "string_too_short": "must be a non-empty string",
+    "string_pattern_mismatch": (
+        "a code is 1-32 letters, digits, '-', '_' or '.', starting with a letter or digit"
+    ),
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "greater_than": "a Telegram user id is a positive integer",
+}
+
+
+def _describe_validation_error(error: ValidationError, data: object) -> str:
+    first = error.errors(include_url=False)[0]
+    location = [part for part in first["loc"] if isinstance(part, int | str)]
+    kind = first["type"]
+    last = location[-1] if location else None
+    if kind == "value_error":
+        message = str(first["ctx"]["error"]) if "ctx" in first else first["msg"]
+    elif kind == "int_type" and last == "chat":
+        message = "a chat id must be an integer, such as -1001234567890"
+    elif kind == "too_short" and location and location[-1] == "categories":
+        message = "at least one category is needed"
+    elif kind == "too_short" and "coordinates" in location and isinstance(last, int):
+        message = "a position is [longitude, latitude]"
+    elif kind == "too_long" and "coordinates" in location and isinstance(last, int):
+        message = "a position is [longitude, latitude] (or with an altitude)"
+    else:
+        message = _MESSAGES.get(kind, first["msg"].replace("Input should be", "must be", 1))
+    if kind not in ("missing", "extra_forbidden") and "input" in first:
+        value = first["input"]
+        if value is None or isinstance(value, str | int | float | bool):
+            message += f" (got {_short_repr(value)})"
+    return f"{_format_location(location)}: {message}"
+
+
+def _short_repr(value: object) -> str:
+    shown = "null" if value is None else repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
+    def fail(where: str, message: str) -> RoutingError:
+        return RoutingError(f"{name}: {where}: {message}")
+
+    def unique(kind: str, entries: Iterable[tuple[str, str]]) -> None:
+        seen: dict[str, str] = {}
+        for code, where in entries:
+            if code in seen:
+                raise fail(f"{where}.code", f"duplicate {kind} code {code!r} (also {seen[code]})")
+            seen[code] = where
+
+    unique(
+        "community",
+        ((c.code, f"communities[{i}]") for i, c in enumerate(parsed.communities)),
+    )
+    unique(
+        "grid",
+        (
+            (g.code, f"communities[{i}].grids[{j}]")
+            for i, c in enumerate(parsed.communities)
+            for j, g in enumerate(c.grids)
+        ),
+    )
+    unique("category", ((c.code, f"categories[{i}]") for i, c in enumerate(parsed.categories)))
+    unique("hotel", ((h.code, f"hotels[{i}]") for i, h in enumerate(parsed.hotels)))
+
+    fallbacks = [
+        (i, c)
+        for i, c in enumerate(parsed.categories)
+        if not any(words for words in c.keywords.values())
+    ]
+    if not fallbacks:
+        raise fail(
+            "categories",
+            "one category must have no keywords: it is the fallback (such as 'other')",
+        )
+    if len(fallbacks) > 1:
+        (i, first), (j, second) = fallbacks[0], fallbacks[1]
+        raise fail(
+            f"categories[{j}].keywords",
+            f"only one category may have no keywords (the fallback); "
+            f"{second.code!r} and categories[{i}] {first.code!r} both have none",
+        )
+
+    communities: list[Community] = []
+    placed: list[tuple[Grid, str]] = []
+    for i, community in enumerate(parsed.communities):
+        grids: list[Grid] = []
+        for j, grid in enumerate(community.grids):
+            where = f"communities[{i}].grids[{j}].area"
+            area = _check_area(grid.area, where, fail) if grid.area is not None else ()
+            built = Grid(
+                code=grid.code,
+                name=dict(grid.name),
+                community_code=community.code,
+                chat_id=grid.chat,
+                forum=grid.forum,
+                workers=tuple(grid.workers),
+                area=area,
+                address_keywords={k: tuple(v) for k, v in grid.address_keywords.items()},
+            )
+            if area:
+                for other, other_where in placed:
+                    if _overlap(area, other.area):
+                        raise fail(where, f"overlaps {other_where} ({other.code})")
+                placed.append((built, where.removesuffix(".area")))
+            grids.append(built)
+        communities.append(
+            Community(
+                code=community.code,
+                name=dict(community.name),
+                chat_id=community.chat,
+                grids=tuple(grids),
+            )
+        )
+
+    categories = [
+        Category(
+            code=c.code,
+            name=dict(c.name),
+            keywords={k: tuple(v) for k, v in c.keywords.items()},
+            chat_id=c.chat,
+        )
+        for c in parsed.categories
+    ]
+    hotels = [Hotel(code=h.code, name=dict(h.name), address=dict(h.address)) for h in parsed.hotels]
+    return Routing(
+        street_office_name=dict(parsed.street_office.name),
+        street_office_chat_id=parsed.street_office.chat,
+        fallback_chat_id=fallback_chat_id,
+        communities=communities,
+        categories=categories,
+        hotels=hotels,
+        source=name,
+    )
+
+
+def _check_area(area: _Area, where: str, fail: Callable[[str, str], RoutingError]) -> Area:
+    rings: list[Ring] = []
+    for k, coordinates in enumerate(area.coordinates):
+        ring_where = f"{where}.coordinates[{k}]"
+        kind = "the outer ring" if k == 0 else "a hole"
+        if len(coordinates) < 4:
+            raise fail(
+                ring_where,
+                f"polygon needs at least 4 points ({kind} has {len(coordinates)}; "
+                "the last repeats the first)",
+            )
+        ring: Ring = tuple((position[0], position[1]) for position in coordinates)
+        for n, (longitude, latitude) in enumerate(ring):
+            if not -180 <= longitude <= 180 or not -90 <= latitude <= 90:
+                raise fail(
+                    f"{ring_where}[{n}]",
+                    f"[{longitude}, {latitude}] is not a [longitude, latitude] on Earth "
+                    "(longitude -180..180, latitude -90..90)",
+                )
+        if ring[0] != ring[-1]:
+            raise fail(ring_where, "polygon is not closed: the last point must repeat the first")
+        if abs(_signed_area(ring)) < 1e-12:
+            raise fail(ring_where, "polygon has no area (its points are on one line)")
+        if k > 0 and not all(_in_ring(x, y, rings[0]) or _on_ring(x, y, rings[0]) for x, y in ring):
+            raise fail(ring_where, "a hole must lie inside the outer ring")
+        rings.append(ring)
+    return tuple(rings)
+
+
+def _overlap(a: Area, b: Area) -> bool:
+    return any(_strictly_inside(x, y, b) for x, y in _probe_points(a)) or any(
+        _strictly_inside(x, y, a) for x, y in _probe_points(b)
+    )

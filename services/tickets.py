@@ -1,0 +1,268 @@
+"""Resident requests as tickets: created, taken, answered, resolved, confirmed and rated.
+
+Every change is one transaction: the ticket, an appended event, and the notifications it causes
+(through the outbox). What the notifications say is rendered outside the domain by a
+`TicketNotices`, so this module knows nothing of Telegram or of languages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.models import Notification, Ticket, TicketEvent, utcnow
+from services.outbox import Outbox, Outgoing
+from services.storage import Database
+
+NEW, TAKEN, RESOLVED, CLOSED, REOPENED = "new", "taken", "resolved", "closed", "reopened"
+OPEN = (NEW, TAKEN, REOPENED)
+TEXT_LIMIT = 2000
+
+
+class TicketError(Exception):
+    """A request that cannot be done; handlers turn each kind into a localized answer."""
+
+
+class TicketNotFound(TicketError):
+    pass
+
+
+class NotYourTicket(TicketError):
+    pass
+
+
+class AlreadyTaken(TicketError):
+    def __init__(self, by: str) -> None:
+        super().__init__(by)
+        self.by = by
+
+
+class WrongState(TicketError):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a resident has told us before submitting."""
+
+    resident_id: int
+    resident_name: str
+    resident_locale: str
+    text: str
+    category: str
+    grid: str | None
+    staff_chat_id: int
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    photos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Staff:
+    user_id: int
+    name: str
+
+
+class TicketNotices(Protocol):
+    """The messages each change sends; rendered by the Telegram side in each person's language."""
+
+    def created(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def taken(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def staff_reply(self, ticket: Ticket, text: str) -> list[Outgoing]: ...
+
+    def resolved(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def reopened(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def closed(self, ticket: Ticket) -> list[Outgoing]: ...
+
+
+def ticket_reference(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+class TicketService:
+    def __init__(self, db: Database, outbox: Outbox, notices: TicketNotices) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.notices = notices
+
+    async def create(self, draft: Draft) -> Ticket:
+        text = draft.text.strip()
+        if not text or len(text) > TEXT_LIMIT:
+            raise ValueError(f"a ticket's text must be 1 to {TEXT_LIMIT} characters")
+        async with self.db.session() as session:
+            ticket = Ticket(
+                resident_id=draft.resident_id,
+                resident_name=draft.resident_name,
+                resident_locale=draft.resident_locale,
+                text=text,
+                category=draft.category,
+                grid=draft.grid,
+                staff_chat_id=draft.staff_chat_id,
+                latitude=draft.latitude,
+                longitude=draft.longitude,
+                address=draft.address,
+                photos=list(draft.photos),
+            )
+            session.add(ticket)
+            await session.flush()  # the id makes the number
+            assert ticket.id is not None
+            ticket.number = f"{ticket.created_at.year}-{ticket.id:06d}"
+            self._record(session, ticket, "created", draft.resident_id, draft.resident_name, text)
+            self._notify(session, self.notices.created(ticket))
+            await session.commit()
+            return ticket
+
+    async def take(self, ticket_id: int, staff: Staff) -> Ticket:
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status == TAKEN and ticket.assignee_id != staff.user_id:
+                raise AlreadyTaken(ticket.assignee_name or "")
+            if ticket.status not in (NEW, REOPENED):
+                raise WrongState(ticket.status)
+            ticket.status = TAKEN
+            ticket.assignee_id, ticket.assignee_name = staff.user_id, staff.name
+            ticket.first_response_at = ticket.first_response_at or utcnow()
+            self._record(session, ticket, "taken", staff.user_id, staff.name)
+            self._notify(session, self.notices.taken(ticket))
+            return await self._save(session, ticket)
+
+    async def reply_from_staff(self, ticket_id: int, staff: Staff, text: str) -> Ticket:
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status == CLOSED:
+                raise WrongState(ticket.status)
+            ticket.first_response_at = ticket.first_response_at or utcnow()
+            self._record(session, ticket, "reply", staff.user_id, staff.name, text)
+            self._notify(session, self.notices.staff_reply(ticket, text))
+            return await self._save(session, ticket)
+
+    async def resolve(self, ticket_id: int, staff: Staff) -> Ticket:
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            ticket.status = RESOLVED
+            ticket.resolved_at = utcnow()
+            ticket.assignee_id = ticket.assignee_id or staff.user_id
+            ticket.assignee_name = ticket.assignee_name or staff.name
+            self._record(session, ticket, "resolved", staff.user_id, staff.name)
+            self._notify(session, self.notices.resolved(ticket))
+            return await self._save(session, ticket)
+
+    async def confirm(self, ticket_id: int, resident_id: int, fixed: bool) -> Ticket:
+        """The resident's answer to "Is it fixed?": closes the loop or opens it again."""
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status != RESOLVED:
+                raise WrongState(ticket.status)
+            if fixed:
+                ticket.status = CLOSED
+                self._record(session, ticket, "confirmed", resident_id, ticket.resident_name)
+                self._notify(session, self.notices.closed(ticket))
+            else:
+                ticket.status = REOPENED
+                ticket.resolved_at = None
+                self._record(session, ticket, "reopened", resident_id, ticket.resident_name)
+                self._notify(session, self.notices.reopened(ticket))
+            return await self._save(session, ticket)
+
+    async def rate(self, ticket_id: int, resident_id: int, stars: int) -> Ticket:
+        if not 1 <= stars <= 5:
+            raise ValueError("a rating is 1 to 5 stars")
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status != CLOSED:
+                raise WrongState(ticket.status)
+            ticket.rating = stars
+            self._record(session, ticket, "rated", resident_id, ticket.resident_name, str(stars))
+            return await self._save(session, ticket)
+
+    async def for_resident(self, resident_id: int, limit: int = 20) -> list[Ticket]:
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket)
+                .where(Ticket.resident_id == resident_id)
+                .order_by(col(Ticket.id).desc())
+                .limit(limit)
+            )
+            return list(rows)
+
+    async def get(self, ticket_id: int) -> Ticket:
+        async with self.db.session() as session:
+            return await self._get(session, ticket_id)
+
+    async def history(self, ticket_id: int) -> list[TicketEvent]:
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket_id)
+                .order_by(col(TicketEvent.id))
+            )
+            return list(rows)
+
+    async def by_bot_message(self, chat_id: int, message_id: int) -> Ticket | None:
+        """The ticket a message the bot sent (a card, a relayed reply) belongs to."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Notification.reference)
+                .where(Notification.chat_id == chat_id)
+                .where(Notification.telegram_message_id == message_id)
+            )
+            reference = rows.first()
+            if not reference or not reference.startswith("ticket:"):
+                return None
+            return await session.get(Ticket, int(reference.split(":", 1)[1]))
+
+    async def _get(self, session: AsyncSession, ticket_id: int) -> Ticket:
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise TicketNotFound(str(ticket_id))
+        return ticket
+
+    async def _resident_ticket(
+        self, session: AsyncSession, ticket_id: int, resident_id: int
+    ) -> Ticket:
+        ticket = await self._get(session, ticket_id)
+        if ticket.resident_id != resident_id:
+            raise NotYourTicket(str(ticket_id))
+        return ticket
+
+    def _record(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        kind: str,
+        actor_id: int | None,
+        actor_name: str,
+        detail: str = "",
+    ) -> None:
+        assert ticket.id is not None
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                kind=kind,
+                detail=detail,
+            )
+        )
+
+    def _notify(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
+        for item in outgoing:
+            self.outbox.add(session, item)
+
+    async def _save(self, session: AsyncSession, ticket: Ticket) -> Ticket:
+        ticket.updated_at = utcnow()
+        session.add(ticket)
+        await session.commit()
+        return ticket
