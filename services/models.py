@@ -95,6 +95,21 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    escalation_level: int = Field(default=0)  # reminders and notices sent up the chain so far
+    escalated_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class TicketSubscriber(SQLModel, table=True):
+    """A resident who said "mine too" about someone else's ticket, and hears how it ends."""
+
+    __tablename__ = "ticket_subscriber"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    resident_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    resident_locale: str = Field(default="en", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
 class TicketEvent(SQLModel, table=True):
