@@ -12,11 +12,13 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
-from services.routing import Routing, text
 
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
-from services.tickets import ticket_reference
+from services.routing import Routing, text
+from services.tickets import Media, Resident, ticket_reference
+
+_SEND = {"photo": "sendPhoto", "document": "sendDocument"}
 
 
 class TicketAction(CallbackData, prefix="tk"):
@@ -103,18 +105,30 @@ class TelegramTicketNotices:
         )
 
     def _to_resident(
-        self, ticket: Ticket, text_: str, buttons: dict[str, Any] | None = None
+        self, ticket: Ticket, to: Resident, method: str, params: dict[str, Any]
     ) -> Outgoing:
         assert ticket.id is not None
+        reference = ticket_reference(ticket.id)
+        return Outgoing(to.user_id, method, params, Priority.URGENT, reference)
+
+    def _text_to_resident(
+        self, ticket: Ticket, to: Resident, text_: str, buttons: dict[str, Any] | None = None
+    ) -> Outgoing:
         params: dict[str, Any] = {"text": text_}
         if buttons:
             params["reply_markup"] = buttons
-        return Outgoing(
-            ticket.resident_id, "sendMessage", params, Priority.URGENT, ticket_reference(ticket.id)
-        )
+        return self._to_resident(ticket, to, "sendMessage", params)
+
+    def topic_name(self, label: str, category_code: str) -> str:
+        category = text(self.routing.category(category_code).name, self.staff_locale)
+        return f"{label} · {category}"[:128]
 
     def created(self, ticket: Ticket) -> list[Outgoing]:
-        sends = [
+        sends = []
+        if ticket.topic_id is not None:  # the topic was opened before the number existed
+            name = self.topic_name(ticket.number, ticket.category)
+            sends.append(self._to_staff(ticket, "editForumTopic", {"name": name}))
+        sends += [
             self._to_staff(
                 ticket,
                 "sendMessage",
@@ -135,11 +149,12 @@ class TelegramTicketNotices:
         ]
         return sends
 
-    def taken(self, ticket: Ticket) -> list[Outgoing]:
-        locale = ticket.resident_locale
+    def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
+        locale = to.locale
         return [
-            self._to_resident(
+            self._text_to_resident(
                 ticket,
+                to,
                 self._(
                     "Your request {number} has been taken by {team}. "
                     "They will keep you posted here.",
@@ -148,22 +163,53 @@ class TelegramTicketNotices:
             )
         ]
 
-    def staff_reply(self, ticket: Ticket, reply: str) -> list[Outgoing]:
-        locale = ticket.resident_locale
+    def staff_reply(
+        self, ticket: Ticket, to: Resident, reply: str, media: Media | None
+    ) -> list[Outgoing]:
+        locale = to.locale
+        heading = self._("💬 {team} about your request {number}:", locale).format(
+            team=self.team(ticket, locale), number=ticket.number
+        )
+        body = f"{heading}\n\n{reply}".rstrip()
+        if media is None:
+            return [self._text_to_resident(ticket, to, body)]
         return [
             self._to_resident(
-                ticket,
-                self._("💬 {team} about your request {number}:", locale).format(
-                    team=self.team(ticket, locale), number=ticket.number
-                )
-                + "\n\n"
-                + reply,
+                ticket, to, _SEND[media.kind], {media.kind: media.file_id, "caption": body}
             )
         ]
 
-    def resolved(self, ticket: Ticket) -> list[Outgoing]:
+    def resident_comment(
+        self, ticket: Ticket, comment: str, media: Media | None, card_message_id: int | None
+    ) -> list[Outgoing]:
+        heading = self._("💬 The resident adds to request {number}:", self.staff_locale).format(
+            number=ticket.number
+        )
+        body = f"{heading}\n\n{comment}".rstrip()
+        params: dict[str, Any] = {"text": body}
+        method = "sendMessage"
+        if media is not None:
+            method, params = _SEND[media.kind], {media.kind: media.file_id, "caption": body}
+        if card_message_id is not None and ticket.topic_id is None:
+            params["reply_parameters"] = {
+                "message_id": card_message_id,
+                "allow_sending_without_reply": True,
+            }
+        return [self._to_staff(ticket, method, params)]
+
+    def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
         assert ticket.id is not None
-        locale = ticket.resident_locale
+        locale = to.locale
+        if not to.owner:
+            return [
+                self._text_to_resident(
+                    ticket,
+                    to,
+                    self._(
+                        "✅ {team} has resolved request {number}, which you joined.", locale
+                    ).format(team=self.team(ticket, locale), number=ticket.number),
+                )
+            ]
         buttons = markup(
             [
                 [
@@ -179,8 +225,9 @@ class TelegramTicketNotices:
             ]
         )
         return [
-            self._to_resident(
+            self._text_to_resident(
                 ticket,
+                to,
                 self._(
                     "✅ {team} marked your request {number} as resolved. Is it fixed?", locale
                 ).format(team=self.team(ticket, locale), number=ticket.number),

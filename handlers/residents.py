@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -19,20 +21,24 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from services.routing import Routing, text
 
 from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu
 from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
+from services.models import TicketEvent
+from services.routing import Routing, text
 from services.tickets import (
     CLOSED,
     TEXT_LIMIT,
     Draft,
+    Media,
     NotYourTicket,
     TicketError,
+    TicketNotFound,
     TicketService,
     WrongState,
 )
 
+log = logging.getLogger(__name__)
 SHARE_LOCATION = MenuEntry("📍", N_("Share my location"))
 CHOOSE_AREA = MenuEntry("🗺", N_("Choose from the list"))
 DONE = MenuEntry("✅", N_("Done"))
@@ -60,6 +66,22 @@ class CategoryChoice(CallbackData, prefix="cat"):
 
 class AreaChoice(CallbackData, prefix="area"):
     code: str  # a grid code, or "-" for not sure
+
+
+class OpenTicket(CallbackData, prefix="open"):
+    ticket_id: int
+
+
+class CommentOn(CallbackData, prefix="cmt"):
+    ticket_id: int
+
+
+class Commenting(StatesGroup):
+    writing = State()
+
+
+class DuplicateChoice(CallbackData, prefix="dup"):
+    ticket_id: int  # 0: none of them
 
 
 class ReportStep(CallbackData, prefix="rep"):
@@ -352,6 +374,8 @@ async def report_step(
     routing: Routing,
     tickets: TicketService,
     i18n: I18n,
+    bot: Bot,
+    notices: TelegramTicketNotices,
 ) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
@@ -360,7 +384,11 @@ async def report_step(
     await message.edit_reply_markup(reply_markup=None)
     data = await state.get_data()
     if callback_data.step == "submit":
-        await submit(message, query, state, data, routing, tickets, i18n)
+        if not data.get("duplicates_offered") and await offer_duplicates(
+            message, state, data, tickets, i18n
+        ):
+            return
+        await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
         return
     await state.update_data(editing=True)
     if callback_data.step == "edit-text":
@@ -390,6 +418,8 @@ async def submit(
     routing: Routing,
     tickets: TicketService,
     i18n: I18n,
+    bot: Bot,
+    notices: TelegramTicketNotices,
 ) -> None:
     category = routing.category(data["category"])
     grid = routing.grid(data["grid"]) if data.get("grid") else None
@@ -404,6 +434,9 @@ async def submit(
         )
         await state.clear()
         return
+    topic_id = None
+    if grid is not None and grid.forum and chat == grid.chat_id:
+        topic_id = await open_topic(bot, chat, notices.topic_name(data["text"][:40], category.code))
     ticket = await tickets.create(
         Draft(
             resident_id=query.from_user.id,
@@ -417,6 +450,7 @@ async def submit(
             longitude=data.get("longitude"),
             address=data.get("address"),
             photos=tuple(data.get("photos", [])),
+            topic_id=topic_id,
         )
     )
     await state.clear()
@@ -426,6 +460,88 @@ async def submit(
             "Thank you. Your request number is {number}.\n\n{team} has it now; their reply "
             "will reach you here. You can follow it under “My requests”."
         ).format(number=ticket.number, team=team),
+        reply_markup=main_menu(),
+    )
+
+
+async def open_topic(bot: Bot, chat_id: int, name: str) -> int | None:
+    """A forum staff chat gets one topic per ticket; without one the card goes to General."""
+    try:
+        topic = await bot.create_forum_topic(chat_id, name)
+    except TelegramAPIError as error:
+        log.warning("could not open a topic in %s (%s); the card goes to General", chat_id, error)
+        return None
+    return topic.message_thread_id
+
+
+async def offer_duplicates(
+    message: Message, state: FSMContext, data: dict[str, Any], tickets: TicketService, i18n: I18n
+) -> bool:
+    """Open tickets like this one nearby: "Is it one of these?" True when some were offered."""
+    point = None
+    if data.get("latitude") is not None:
+        point = (data["latitude"], data["longitude"])
+    similar = await tickets.open_nearby(data["category"], data.get("grid"), point)
+    await state.update_data(duplicates_offered=True)
+    if not similar:
+        return False
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=f"{ticket.number}: {ticket.text[:40]}",
+                callback_data=DuplicateChoice(ticket_id=ticket.id or 0).pack(),
+            )
+        ]
+        for ticket in similar
+    ]
+    buttons.append(
+        [
+            InlineKeyboardButton(
+                text=_("No, mine is different"), callback_data=DuplicateChoice(ticket_id=0).pack()
+            )
+        ]
+    )
+    await message.answer(
+        _(
+            "Neighbours have already reported something like this nearby. Is it one of these? "
+            "If you join one, you will hear how it goes."
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
+    return True
+
+
+async def choose_duplicate(
+    query: CallbackQuery,
+    callback_data: DuplicateChoice,
+    state: FSMContext,
+    routing: Routing,
+    tickets: TicketService,
+    i18n: I18n,
+    bot: Bot,
+    notices: TelegramTicketNotices,
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.edit_reply_markup(reply_markup=None)
+    data = await state.get_data()
+    if callback_data.ticket_id == 0:
+        await submit(query.message, query, state, data, routing, tickets, i18n, bot, notices)
+        return
+    try:
+        ticket = await tickets.subscribe(
+            callback_data.ticket_id, query.from_user.id, i18n.current_locale
+        )
+    except TicketError:
+        await query.message.answer(_("That request has just been closed; I will send yours."))
+        await submit(query.message, query, state, data, routing, tickets, i18n, bot, notices)
+        return
+    await state.clear()
+    await query.message.answer(
+        _("You joined request {number}. You will hear here how it goes.").format(
+            number=ticket.number
+        ),
         reply_markup=main_menu(),
     )
 
@@ -452,8 +568,133 @@ async def my_requests(
         + f"\n“{ticket.text[:80]}”"
         for ticket in mine
     ]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=_("Open {number}").format(number=ticket.number),
+                callback_data=OpenTicket(ticket_id=ticket.id or 0).pack(),
+            )
+        ]
+        for ticket in mine[:10]
+    ]
     await message.answer(
-        _("Your requests, newest first:") + "\n\n" + "\n\n".join(lines), reply_markup=main_menu()
+        _("Your requests, newest first:") + "\n\n" + "\n\n".join(lines),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
+
+
+def describe_event(event: TicketEvent, team: str) -> str | None:
+    """One line of a ticket's history as its reporter sees it (internal notes stay hidden)."""
+    lines = {
+        "created": _("you reported it"),
+        "taken": _("{team} took it").format(team=team),
+        "reply": _("{team}: {text}").format(team=team, text=event.detail),
+        "comment": _("you added: {text}").format(text=event.detail),
+        "resolved": _("{team} marked it resolved").format(team=team),
+        "reopened": _("you said it is not fixed yet"),
+        "confirmed": _("you confirmed it is fixed"),
+        "rated": _("you rated it {stars} of 5").format(stars=event.detail),
+        "joined": _("a neighbour joined it"),
+    }
+    line = lines.get(event.kind)
+    return f"{event.at.strftime('%m-%d %H:%M')} · {line}" if line else None
+
+
+async def open_ticket(
+    query: CallbackQuery,
+    callback_data: OpenTicket,
+    tickets: TicketService,
+    notices: TelegramTicketNotices,
+    i18n: I18n,
+) -> None:
+    await query.answer()
+    try:
+        ticket = await tickets.get(callback_data.ticket_id)
+    except TicketNotFound:
+        ticket = None
+    if ticket is None or ticket.resident_id != query.from_user.id:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    team = notices.team(ticket, i18n.current_locale)
+    history = [
+        line
+        for event in await tickets.history(callback_data.ticket_id)
+        if (line := describe_event(event, team))
+    ]
+    buttons = []
+    if ticket.status != CLOSED:
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    text="💬 " + _("Add a comment or photo"),
+                    callback_data=CommentOn(ticket_id=callback_data.ticket_id).pack(),
+                )
+            ]
+        ]
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Request {number}: {status}").format(
+                number=ticket.number, status=_(STATUS[ticket.status])
+            )
+            + f"\n“{ticket.text}”\n\n"
+            + "\n".join(history),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
+        )
+
+
+async def ask_comment(query: CallbackQuery, callback_data: CommentOn, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(Commenting.writing)
+    await state.update_data(ticket_id=callback_data.ticket_id)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send your comment or a photo; the team will see it."), reply_markup=cancel_only()
+        )
+
+
+async def take_comment(message: Message, state: FSMContext, tickets: TicketService) -> None:
+    ticket_id = int((await state.get_data())["ticket_id"])
+    await state.clear()
+    await add_to_ticket(message, ticket_id, tickets)
+
+
+async def reply_to_ticket_message(message: Message, tickets: TicketService) -> None:
+    """Replying to a bot message about a ticket adds to that ticket; otherwise a new report."""
+    assert message.reply_to_message is not None and message.from_user is not None
+    ticket = await tickets.by_bot_message(message.chat.id, message.reply_to_message.message_id)
+    if ticket is None or ticket.id is None:
+        await message.answer(
+            _(
+                "That message is not about one of your requests. "
+                "To report something new, press “Report a problem”."
+            ),
+            reply_markup=main_menu(),
+        )
+        return
+    await add_to_ticket(message, ticket.id, tickets)
+
+
+async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService) -> None:
+    assert message.from_user is not None
+    words = (message.text or message.caption or "").strip()
+    media = Media("photo", message.photo[-1].file_id) if message.photo else None
+    if not words and media is None:
+        await message.answer(_("Please send text or a photo."), reply_markup=main_menu())
+        return
+    try:
+        ticket = await tickets.comment_from_resident(ticket_id, message.from_user.id, words, media)
+    except NotYourTicket:
+        await message.answer(_("This request is not yours."), reply_markup=main_menu())
+        return
+    except WrongState:
+        await message.answer(
+            _("That request is closed. To report something new, press “Report a problem”."),
+            reply_markup=main_menu(),
+        )
+        return
+    await message.answer(
+        _("Added to request {number}. The team will see it.").format(number=ticket.number),
+        reply_markup=main_menu(),
     )
 
 
@@ -524,8 +765,15 @@ def router() -> Router:
     router.message.register(photos_done, Report.adding_photos, MenuButton(SKIP))
     router.message.register(not_a_photo, Report.adding_photos)
     router.callback_query.register(report_step, Report.confirming, ReportStep.filter())
+    router.callback_query.register(choose_duplicate, Report.confirming, DuplicateChoice.filter())
     router.callback_query.register(answer_fixed, FixedAnswer.filter())
     router.callback_query.register(rate, Rating.filter())
+    router.callback_query.register(open_ticket, OpenTicket.filter())
+    router.callback_query.register(ask_comment, CommentOn.filter())
+    router.message.register(take_comment, Commenting.writing, F.text | F.photo)
+    router.message.register(
+        reply_to_ticket_message, StateFilter(None), F.reply_to_message.from_user.is_bot
+    )
     router.message.register(
         report_from_plain_text, StateFilter(None), F.text, ~F.text.startswith("/")
     )

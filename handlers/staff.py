@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.notices import TicketAction
 from services.models import Ticket
-from services.tickets import AlreadyTaken, Staff, TicketNotFound, TicketService, WrongState
+from services.tickets import (
+    AlreadyTaken,
+    Media,
+    Staff,
+    TicketNotFound,
+    TicketService,
+    WrongState,
+)
 
 log = logging.getLogger(__name__)
 GROUPS = F.chat.type.in_({"group", "supergroup"})
@@ -59,19 +66,50 @@ async def ticket_action(
     await message.edit_text(f"{message.text}\n\n{note}", reply_markup=keep_buttons)
 
 
-async def reply_to_resident(message: Message, tickets: TicketService, bot: Bot) -> None:
-    """A staff message replying to a card or relayed message goes to the resident."""
-    assert message.reply_to_message is not None
-    ticket = await tickets.by_bot_message(message.chat.id, message.reply_to_message.message_id)
+async def find_ticket(message: Message, tickets: TicketService) -> Ticket | None:
+    """A message in a ticket's topic, or a reply to a card or relayed message, is about it."""
+    if message.is_topic_message and message.message_thread_id is not None:
+        ticket = await tickets.by_topic(message.chat.id, message.message_thread_id)
+        if ticket is not None:
+            return ticket
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+        return await tickets.by_bot_message(message.chat.id, replied.message_id)
+    return None
+
+
+def media_of(message: Message) -> Media | None:
+    if message.photo:
+        return Media("photo", message.photo[-1].file_id)
+    if message.document:
+        return Media("document", message.document.file_id)
+    return None
+
+
+async def relay_to_resident(message: Message, tickets: TicketService) -> None:
+    """Staff write in the ticket's topic or reply to it: the resident gets it, signed by the team.
+
+    A message starting with "!" is an internal note: kept in the history, never sent.
+    """
+    ticket = await find_ticket(message, tickets)
     if ticket is None or message.from_user is None:
         return
-    if not message.text:
-        await message.reply(_("Only text replies reach the resident for now."))
+    staff = Staff(message.from_user.id, message.from_user.full_name)
+    words = (message.text or message.caption or "").strip()
+    if words.startswith("!"):
+        await tickets.note_from_staff(_id(ticket), staff, words[1:].strip())
+        await message.reply(
+            _("📝 Note kept on {number}; the resident does not see it.").format(
+                number=ticket.number
+            )
+        )
+        return
+    media = media_of(message)
+    if not words and media is None:
+        await message.reply(_("Only text, photos and documents reach the resident."))
         return
     try:
-        await tickets.reply_from_staff(
-            _id(ticket), Staff(message.from_user.id, message.from_user.full_name), message.text
-        )
+        await tickets.reply_from_staff(_id(ticket), staff, words, media)
     except WrongState:
         await message.reply(
             _("Request {number} is closed; the resident will not see this.").format(
@@ -93,7 +131,5 @@ def router() -> Router:
     router.callback_query.register(
         ticket_action, TicketAction.filter(F.action.in_({"take", "resolve"}))
     )
-    router.message.register(
-        reply_to_resident, GROUPS, F.reply_to_message.from_user.is_bot, ~F.text.startswith("/")
-    )
+    router.message.register(relay_to_resident, GROUPS, ~F.text.startswith("/"))
     return router

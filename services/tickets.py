@@ -13,8 +13,9 @@ from typing import Protocol
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.models import Notification, Ticket, TicketEvent, utcnow
+from services.models import Notification, Ticket, TicketEvent, TicketSubscriber, utcnow
 from services.outbox import Outbox, Outgoing
+from services.routing import distance_m
 from services.storage import Database
 
 NEW, TAKEN, RESOLVED, CLOSED, REOPENED = "new", "taken", "resolved", "closed", "reopened"
@@ -61,6 +62,7 @@ class Draft:
     longitude: float | None = None
     address: str | None = None
     photos: tuple[str, ...] = ()
+    topic_id: int | None = None  # the ticket's own topic in a forum staff chat
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,40 @@ class Staff:
     name: str
 
 
+@dataclass(frozen=True)
+class Resident:
+    """Someone who hears about a ticket: its reporter, or a neighbour who said "mine too"."""
+
+    user_id: int
+    locale: str
+    owner: bool
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo or document relayed between staff and residents (Telegram file id)."""
+
+    kind: str  # photo, document
+    file_id: str
+    caption: str = ""
+
+
 class TicketNotices(Protocol):
     """The messages each change sends; rendered by the Telegram side in each person's language."""
 
     def created(self, ticket: Ticket) -> list[Outgoing]: ...
 
-    def taken(self, ticket: Ticket) -> list[Outgoing]: ...
+    def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
-    def staff_reply(self, ticket: Ticket, text: str) -> list[Outgoing]: ...
+    def staff_reply(
+        self, ticket: Ticket, to: Resident, text: str, media: Media | None
+    ) -> list[Outgoing]: ...
 
-    def resolved(self, ticket: Ticket) -> list[Outgoing]: ...
+    def resident_comment(
+        self, ticket: Ticket, text: str, media: Media | None, card_message_id: int | None
+    ) -> list[Outgoing]: ...
+
+    def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
     def reopened(self, ticket: Ticket) -> list[Outgoing]: ...
 
@@ -112,6 +138,7 @@ class TicketService:
                 longitude=draft.longitude,
                 address=draft.address,
                 photos=list(draft.photos),
+                topic_id=draft.topic_id,
             )
             session.add(ticket)
             await session.flush()  # the id makes the number
@@ -133,18 +160,88 @@ class TicketService:
             ticket.assignee_id, ticket.assignee_name = staff.user_id, staff.name
             ticket.first_response_at = ticket.first_response_at or utcnow()
             self._record(session, ticket, "taken", staff.user_id, staff.name)
-            self._notify(session, self.notices.taken(ticket))
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.taken(ticket, resident))
             return await self._save(session, ticket)
 
-    async def reply_from_staff(self, ticket_id: int, staff: Staff, text: str) -> Ticket:
+    async def reply_from_staff(
+        self, ticket_id: int, staff: Staff, text: str, media: Media | None = None
+    ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._get(session, ticket_id)
             if ticket.status == CLOSED:
                 raise WrongState(ticket.status)
             ticket.first_response_at = ticket.first_response_at or utcnow()
-            self._record(session, ticket, "reply", staff.user_id, staff.name, text)
-            self._notify(session, self.notices.staff_reply(ticket, text))
+            self._record(session, ticket, "reply", staff.user_id, staff.name, _detail(text, media))
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.staff_reply(ticket, resident, text, media))
             return await self._save(session, ticket)
+
+    async def note_from_staff(self, ticket_id: int, staff: Staff, text: str) -> Ticket:
+        """An internal note: kept in the history, never sent to the resident."""
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            self._record(session, ticket, "note", staff.user_id, staff.name, text)
+            return await self._save(session, ticket)
+
+    async def comment_from_resident(
+        self, ticket_id: int, resident_id: int, text: str, media: Media | None = None
+    ) -> Ticket:
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status == CLOSED:
+                raise WrongState(ticket.status)
+            self._record(
+                session, ticket, "comment", resident_id, ticket.resident_name, _detail(text, media)
+            )
+            card = await self._card_message_id(session, ticket)
+            self._notify(session, self.notices.resident_comment(ticket, text, media, card))
+            return await self._save(session, ticket)
+
+    async def subscribe(self, ticket_id: int, resident_id: int, locale: str) -> Ticket:
+        """A neighbour reporting the same problem joins this ticket instead of a new one."""
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            if ticket.resident_id != resident_id and not await session.get(
+                TicketSubscriber, (ticket_id, resident_id)
+            ):
+                session.add(
+                    TicketSubscriber(
+                        ticket_id=ticket_id, resident_id=resident_id, resident_locale=locale
+                    )
+                )
+                self._record(session, ticket, "joined", resident_id, "", "")
+            return await self._save(session, ticket)
+
+    async def open_nearby(
+        self,
+        category: str,
+        grid: str | None,
+        point: tuple[float, float] | None,
+        within_m: float = 250.0,
+    ) -> list[Ticket]:
+        """Open tickets of a category near a point (or on the same grid when there is none)."""
+        async with self.db.session() as session:
+            query = (
+                select(Ticket)
+                .where(Ticket.category == category)
+                .where(col(Ticket.status).in_(OPEN))
+                .order_by(col(Ticket.id).desc())
+                .limit(200)
+            )
+            candidates = list(await session.exec(query))
+        if point is None:
+            return [ticket for ticket in candidates if grid and ticket.grid == grid][:5]
+        near = [
+            ticket
+            for ticket in candidates
+            if ticket.latitude is not None
+            and ticket.longitude is not None
+            and distance_m(point, (ticket.latitude, ticket.longitude)) <= within_m
+        ]
+        return near[:5]
 
     async def resolve(self, ticket_id: int, staff: Staff) -> Ticket:
         async with self.db.session() as session:
@@ -156,7 +253,8 @@ class TicketService:
             ticket.assignee_id = ticket.assignee_id or staff.user_id
             ticket.assignee_name = ticket.assignee_name or staff.name
             self._record(session, ticket, "resolved", staff.user_id, staff.name)
-            self._notify(session, self.notices.resolved(ticket))
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.resolved(ticket, resident))
             return await self._save(session, ticket)
 
     async def confirm(self, ticket_id: int, resident_id: int, fixed: bool) -> Ticket:
@@ -210,6 +308,15 @@ class TicketService:
             )
             return list(rows)
 
+    async def by_topic(self, chat_id: int, topic_id: int) -> Ticket | None:
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket)
+                .where(Ticket.staff_chat_id == chat_id)
+                .where(Ticket.topic_id == topic_id)
+            )
+            return rows.first()
+
     async def by_bot_message(self, chat_id: int, message_id: int) -> Ticket | None:
         """The ticket a message the bot sent (a card, a relayed reply) belongs to."""
         async with self.db.session() as session:
@@ -257,6 +364,26 @@ class TicketService:
             )
         )
 
+    async def _residents(self, session: AsyncSession, ticket: Ticket) -> list[Resident]:
+        rows = await session.exec(
+            select(TicketSubscriber).where(TicketSubscriber.ticket_id == ticket.id)
+        )
+        return [Resident(ticket.resident_id, ticket.resident_locale, owner=True)] + [
+            Resident(row.resident_id, row.resident_locale, owner=False) for row in rows
+        ]
+
+    async def _card_message_id(self, session: AsyncSession, ticket: Ticket) -> int | None:
+        """The staff card's message, for replies to thread under it (None until delivered)."""
+        assert ticket.id is not None
+        rows = await session.exec(
+            select(Notification.telegram_message_id)
+            .where(Notification.chat_id == ticket.staff_chat_id)
+            .where(Notification.reference == ticket_reference(ticket.id))
+            .where(Notification.method == "sendMessage")
+            .order_by(col(Notification.id))
+        )
+        return rows.first()
+
     def _notify(self, session: AsyncSession, outgoing: list[Outgoing]) -> None:
         for item in outgoing:
             self.outbox.add(session, item)
@@ -266,3 +393,7 @@ class TicketService:
         session.add(ticket)
         await session.commit()
         return ticket
+
+
+def _detail(text: str, media: Media | None) -> str:
+    return f"[{media.kind}] {text}".strip() if media else text

@@ -50,4 +50,5 @@ def test_every_message_is_translated(locale: str) -> None:
 def test_chinese_is_really_chinese() -> None:
     """A catalog copied from English would pass the completeness test; this one would not."""
     for message_id, message in catalog("zh").items():
-        assert re.search(r"[\u4e00-\u9fff]", message.string), message_id  # type: ignore[attr-defined]
+        if re.search(r"[A-Za-z]{2,}", PLACEHOLDER.sub("", message_id)):  # words to translate
+            assert re.search(r"[\u4e00-\u9fff]", message.string), message_id  # type: ignore[attr-defined]

@@ -187,3 +187,123 @@ async def test_staff_buttons_pressed_outside_the_staff_chat_are_refused(
     assert standin.callback_answers(forged)[0]["text"] == (
         "Only the staff of this request's team can do that."
     )
+
+
+NORTH_GATE_FORUM = -1001000000013
+INSIDE_NORTH_GATE = (30.7640, 120.7510)
+
+
+async def report(standin: BotAPIStandin, resident, words: str, place: tuple[float, float]) -> str:
+    """Walk the report form with a shared location and no photos; returns the summary's reply."""
+    standin.send_message(resident, words)
+    question = await next_message(standin, resident.id)
+    standin.press_button(resident, question, next(iter(inline_buttons(question).values())))
+    await next_message(standin, resident.id)
+    standin.send_location(resident, *place)
+    await next_message(standin, resident.id)
+    standin.press_reply_button(resident, "⏭ Skip")
+    await next_message(standin, resident.id)
+    summary = await next_message(standin, resident.id)
+    standin.press_button(resident, summary, inline_buttons(summary)["📨 Submit"])
+    return (await next_message(standin, resident.id))["text"]
+
+
+async def test_in_a_forum_each_ticket_gets_a_topic_and_talk_flows_both_ways(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    forum = standin.group(NORTH_GATE_FORUM, title="Grid 3", forum=True)
+    worker = standin.user(111131, "Zhao Lei", language_code="en")
+    standin.add_member(forum.id, worker.id)
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    await run_bot()
+
+    thanks = await report(standin, shen, "Trucks make noise at night", INSIDE_NORTH_GATE)
+    assert "Your request number is 2026-000001" in thanks
+    [topic] = standin.topics(forum.id)
+    await eventually(lambda: standin.topics(forum.id)[0].name == "2026-000001 · Noise")
+    card = (await standin.wait_for_messages(forum.id, count=2, timeout=10))[-1]
+    assert card["message_thread_id"] == topic.message_thread_id
+
+    standin.send_message(
+        worker,
+        "We have asked the depot to use the south road.",
+        chat=forum.id,
+        message_thread_id=topic.message_thread_id,
+    )
+    reply = await next_message(standin, shen.id)
+    assert reply["text"].endswith("We have asked the depot to use the south road.")
+
+    standin.send_message(
+        worker,
+        "! depot manager's number is on the board",
+        chat=forum.id,
+        message_thread_id=topic.message_thread_id,
+    )
+    note_ack = (await standin.wait_for_messages(forum.id, count=2, timeout=10))[-1]
+    assert note_ack["text"] == "📝 Note kept on 2026-000001; the resident does not see it."
+
+    standin.send_photo(
+        worker,
+        PNG,
+        caption="Sound barrier fitted",
+        chat=forum.id,
+        message_thread_id=topic.message_thread_id,
+    )
+    photo = await next_message(standin, shen.id)
+    assert photo["caption"].endswith("Sound barrier fitted")
+    assert photo["photo"]
+
+    standin.send_message(shen, "Much quieter now, thank you!", reply_to=photo)
+    added = await next_message(standin, shen.id)
+    assert added["text"] == "Added to request 2026-000001. The team will see it."
+    relayed = (await standin.wait_for_messages(forum.id, count=2, timeout=10))[-1]
+    assert relayed["message_thread_id"] == topic.message_thread_id
+    assert relayed["text"] == (
+        "💬 The resident adds to request 2026-000001:\n\nMuch quieter now, thank you!"
+    )
+    history = [m.get("text") or m.get("caption", "") for m in standin.messages(shen.id)]
+    assert not any("depot manager" in text for text in history)
+
+    standin.press_reply_button(shen, "📋 My requests")
+    mine = await next_message(standin, shen.id)
+    standin.press_button(shen, mine, inline_buttons(mine)["Open 2026-000001"])
+    opened = await next_message(standin, shen.id)
+    assert "Grid 3: north gate: We have asked the depot to use the south road." in opened["text"]
+    assert "you added: Much quieter now, thank you!" in opened["text"]
+    assert "depot manager" not in opened["text"]
+
+
+async def test_a_neighbour_reporting_the_same_drain_joins_the_first_ticket(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    staff_chat = standin.group(EAST_GATE_CHAT, title="Grid 1 staff")
+    worker = standin.user(111111, "Wang Fang", language_code="en")
+    standin.add_member(staff_chat.id, worker.id)
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    hu = standin.user(3003, "胡根林", language_code="zh")
+    await run_bot()
+    await report(standin, shen, "The drain at our gate is blocked", INSIDE_EAST_GATE)
+    card = (await standin.wait_for_messages(staff_chat.id, count=2, timeout=10))[0]
+
+    standin.send_message(hu, "门口下水道堵了")
+    question = await next_message(standin, hu.id)
+    standin.press_button(hu, question, inline_buttons(question)["✅ 下水道与排水"])
+    await next_message(standin, hu.id)
+    standin.send_location(hu, INSIDE_EAST_GATE[0] + 0.001, INSIDE_EAST_GATE[1])  # ~110 m north
+    await next_message(standin, hu.id)
+    standin.press_reply_button(hu, "⏭ 跳过")
+    await next_message(standin, hu.id)
+    summary = await next_message(standin, hu.id)
+    standin.press_button(hu, summary, inline_buttons(summary)["📨 提交"])
+    offer = await next_message(standin, hu.id)
+    assert offer["text"].startswith("附近的邻居已经反映过类似的问题")
+    standin.press_button(
+        hu, offer, inline_buttons(offer)["2026-000001: The drain at our gate is blocked"]
+    )
+    joined = await next_message(standin, hu.id)
+    assert joined["text"] == "您已加入诉求 2026-000001，处理进展会在这里告诉您。"
+
+    standin.press_button(worker, card, inline_buttons(card)["✅ Resolved"])
+    await next_message(standin, shen.id)  # the reporter is asked "Is it fixed?"
+    told = await next_message(standin, hu.id)
+    assert told["text"] == "✅ 第一网格（东门）已解决您加入的诉求 2026-000001。"
