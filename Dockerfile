@@ -7,7 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_HOST=0.0.0.0 \
     WEB_PORT=8080
 
-RUN useradd --create-home --uid 10001 linkage \
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 linkage \
     && mkdir -p /data && chown linkage:linkage /data
 
 WORKDIR /app

@@ -16,7 +16,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from redis.asyncio import Redis
-from services.routing import Routing, RoutingError, load_routing
 
 import handlers
 from bot import __version__
@@ -27,13 +26,18 @@ from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
+from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.notices import TelegramTicketNotices
+from services.certificates import CertificateService
 from services.outbox import Outbox
 from services.people import PeopleService
+from services.privacy import FieldCipher
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
 from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, RedisRateLimiter, Window
 from services.relay import Relay
+from services.routing import Routing, RoutingError, load_routing
+from services.signing import KeyRing
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
 from services.tickets import TicketService
@@ -54,6 +58,10 @@ class Linkage:
     outbox: Outbox
     relay: Relay
     sender: Sender
+    routing: Routing
+    tickets: TicketService
+    certificates: CertificateService
+    cipher: FieldCipher  # personal data at rest (document numbers, phones)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -103,7 +111,7 @@ def flood_limits(settings: Settings) -> FloodLimits:
 
 
 def build_delivery(
-    settings: Settings, bot: Bot, outbox: Outbox, redis: Redis | None
+    settings: Settings, bot: Bot, outbox: Outbox, redis: Redis | None, tickets: TicketService
 ) -> tuple[Relay, Sender]:
     """Outbox → queue → sender: Redis Streams when configured, in-process otherwise."""
     queue: NotificationQueue
@@ -112,7 +120,14 @@ def build_delivery(
         queue, limiter = MemoryQueue(), MemoryRateLimiter(flood_limits(settings))
     else:
         queue, limiter = RedisStreamQueue(redis), RedisRateLimiter(redis, flood_limits(settings))
-    sender = Sender(bot, outbox, queue, limiter, max_attempts=settings.send_max_attempts)
+    sender = Sender(
+        bot,
+        outbox,
+        queue,
+        limiter,
+        max_attempts=settings.send_max_attempts,
+        on_unreachable=tickets.notification_unreachable,
+    )
     return Relay(outbox, queue), sender
 
 
@@ -123,10 +138,10 @@ def build_dispatcher(
     i18n: I18n,
     outbox: Outbox,
     routing: Routing,
+    tickets: TicketService,
 ) -> TrackedDispatcher:
     storage, isolation = build_fsm(settings, redis)
     people = PeopleService(db, settings.default_locale)
-    notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
     dispatcher = TrackedDispatcher(
         storage=storage,
         events_isolation=isolation,
@@ -136,8 +151,8 @@ def build_dispatcher(
         outbox=outbox,
         admin_ids=settings.admin_ids,
         routing=routing,
-        notices=notices,
-        tickets=TicketService(db, outbox, notices),
+        notices=tickets.notices,
+        tickets=tickets,
     )
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
     PersonLocale(i18n, people).setup(dispatcher)
@@ -150,13 +165,26 @@ def build_dispatcher(
 
 
 def build_web_app(
-    settings: Settings, db: Database, redis: Redis | None, bot: Bot, dispatcher: Dispatcher
+    settings: Settings,
+    db: Database,
+    redis: Redis | None,
+    bot: Bot,
+    dispatcher: Dispatcher,
+    *,
+    i18n: I18n,
+    routing: Routing,
+    certificates: CertificateService,
 ) -> web.Application:
     app = web.Application()
     app[web_routes.DATABASE] = db
     app[web_routes.REDIS] = redis
     app[web_routes.VERSION] = __version__
     app.add_routes(web_routes.routes)
+    # certificate verification: /v/{token}, /api/v1/certificates/verify, the JWK set
+    app[verification_routes.CERTIFICATES] = certificates
+    app[verification_routes.I18N] = i18n
+    app[verification_routes.ROUTING] = routing
+    app.add_routes(verification_routes.routes)
     if settings.webhook_url:
         SimpleRequestHandler(
             dispatcher=dispatcher, bot=bot, secret_token=settings.effective_webhook_secret
@@ -179,7 +207,34 @@ def build(settings: Settings) -> Linkage:
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
     outbox = Outbox(db)
-    dispatcher = build_dispatcher(settings, db, redis, i18n, outbox, routing)
-    web_app = build_web_app(settings, db, redis, bot, dispatcher)
-    relay, sender = build_delivery(settings, bot, outbox, redis)
-    return Linkage(settings, db, redis, i18n, bot, dispatcher, web_app, outbox, relay, sender)
+    certificates = CertificateService(  # signing keys generated into DATA_DIR on first run
+        db,
+        KeyRing.open(settings.data_dir),
+        settings.effective_public_base_url,
+        max_nights=settings.certificate_max_nights,
+    )
+    data_key = settings.data_key.get_secret_value() if settings.data_key else None
+    cipher = FieldCipher.from_setting(data_key, settings.data_dir)
+    notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
+    tickets = TicketService(db, outbox, notices)
+    dispatcher = build_dispatcher(settings, db, redis, i18n, outbox, routing, tickets)
+    web_app = build_web_app(
+        settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates
+    )
+    relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
+    return Linkage(
+        settings,
+        db,
+        redis,
+        i18n,
+        bot,
+        dispatcher,
+        web_app,
+        outbox,
+        relay,
+        sender,
+        routing,
+        tickets,
+        certificates=certificates,
+        cipher=cipher,
+    )

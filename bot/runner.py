@@ -7,16 +7,19 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.types import BotCommandScopeAllGroupChats
 from aiohttp import web
 
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
 from services.migrate import upgrade_to_head
+from services.models import utcnow
 from services.people import LOCALES
+from services.routing import Routing
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (1, 2, 5, 10, 30)
@@ -55,6 +58,7 @@ async def _delivering(linkage: Linkage) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(linkage.relay.run(stop)),
         asyncio.create_task(linkage.sender.run(stop)),
+        asyncio.create_task(_escalate_every_minute(linkage, stop)),
     ]
     try:
         yield
@@ -63,6 +67,35 @@ async def _delivering(linkage: Linkage) -> AsyncIterator[None]:
             await linkage.relay.run_once()
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def escalation_chains(routing: Routing) -> dict[int, list[int]]:
+    """Each staff chat → the chats above it: its community, then the street office."""
+    chains = {grid.chat_id: routing.escalation_chain(grid)[1:] for grid in routing.grids}
+    if routing.fallback_chat_id is not None:
+        chains.setdefault(routing.fallback_chat_id, routing.escalation_chain(None)[1:])
+    return chains
+
+
+async def escalate(linkage: Linkage, now: datetime) -> int:
+    settings = linkage.settings
+    return await linkage.tickets.escalate_overdue(
+        now,
+        escalation_chains(linkage.routing),
+        take_within=timedelta(minutes=settings.escalate_take_minutes),
+        resolve_within=timedelta(hours=settings.escalate_resolve_hours),
+        close_after=timedelta(days=settings.auto_close_days),
+    )
+
+
+async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await escalate(linkage, utcnow())
+        except Exception:
+            log.exception("escalation round failed; trying again in a minute")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 60)
 
 
 async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
@@ -76,6 +109,11 @@ async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
                 for code in {language, locale}:
                     await bot.set_my_commands(
                         command_menu(linkage.i18n, locale), language_code=code
+                    )
+                    await bot.set_my_commands(
+                        command_menu(linkage.i18n, locale, staff=True),
+                        scope=BotCommandScopeAllGroupChats(),
+                        language_code=code,
                     )
             log.info("bot @%s ready (id %s)", me.username, me.id)
             return True

@@ -17,6 +17,7 @@ import os
 import random
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,7 @@ class Sender:
         claim_idle_seconds: float = 30.0,
         flush_seconds: float = 5.0,
         lock_turn_seconds: float = 20.0,
+        on_unreachable: Callable[[Notification], Awaitable[None]] | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -89,6 +91,7 @@ class Sender:
         self.claim_idle_seconds = claim_idle_seconds
         self.flush_seconds = flush_seconds
         self.lock_turn_seconds = lock_turn_seconds
+        self.on_unreachable = on_unreachable
         self.counters = SenderCounters()
         self._slots = asyncio.Semaphore(concurrency)
         self._working: set[asyncio.Task[None]] = set()
@@ -202,6 +205,8 @@ class Sender:
                 await self.outbox.mark_unreachable(
                     notification.id, notification.chat_id, error.message
                 )
+                if self.on_unreachable is not None:
+                    await self.on_unreachable(notification)
                 return True
             except TelegramBadRequest as error:
                 await self._give_up(notification, error.message)

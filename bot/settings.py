@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from services.privacy import parse_keys
+
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
 BOTFATHER_HINT = (
     "open Telegram, talk to @BotFather, send /newbot and put the token it gives you "
@@ -54,6 +56,15 @@ class Settings(BaseSettings):
     flood_private_burst: int = Field(default=3, ge=1)  # then about one a second
     flood_time_scale: float = Field(default=1.0, gt=0)  # tests shrink every window
     send_max_attempts: int = Field(default=8, ge=1)
+    escalate_take_minutes: float = Field(default=60, gt=0)  # untaken: remind, then go up
+    escalate_resolve_hours: float = Field(default=72, gt=0)  # taken, unresolved: likewise
+    auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close
+
+    # Accommodation certificates and the personal data behind them.
+    certificate_max_nights: int = Field(default=30, ge=1, le=365)
+    personal_data_retention_days: int = Field(default=30, ge=0)  # after expiry or rejection
+    data_key: SecretStr | None = None  # Fernet keys, comma-separated; unset: DATA_DIR/data.key
+    card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -99,6 +110,20 @@ class Settings(BaseSettings):
     @field_validator("staff_chat_id", "verifier_chat_id", mode="before")
     @classmethod
     def _blank_chat_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("data_key", mode="before")
+    @classmethod
+    def _fernet_keys(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            parse_keys(value)  # ValueError names what is wrong
+        return value
+
+    @field_validator("card_font", mode="before")
+    @classmethod
+    def _blank_font_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
     @model_validator(mode="after")

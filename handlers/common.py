@@ -30,16 +30,22 @@ COMMANDS = [
     ("cancel", N_("Stop what you are doing")),
 ]
 
+STAFF_COMMANDS = [
+    ("open", N_("Open requests of this team, oldest first")),
+    ("ticket", N_("One request with its full history: /ticket 2026-000123")),
+    ("stats", N_("This week's and this month's figures")),
+]
+
 
 class LanguageChoice(CallbackData, prefix="lang"):
     locale: str
 
 
-def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
-    """Telegram's command menu, in one language."""
+def command_menu(i18n: I18n, locale: str, staff: bool = False) -> list[BotCommand]:
+    """Telegram's command menu in one language: residents' in private chats, staff's in groups."""
     return [
         BotCommand(command=name, description=i18n.gettext(description, locale=locale))
-        for name, description in COMMANDS
+        for name, description in (STAFF_COMMANDS if staff else COMMANDS)
     ]
 
 

@@ -7,8 +7,12 @@ matched to the ticket.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -16,14 +20,21 @@ from aiogram.utils.i18n import I18n
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
 from services.routing import Routing, text
-from services.tickets import Media, Resident, ticket_reference
+from services.tickets import Media, Resident, Staff, ticket_reference
 
 _SEND = {"photo": "sendPhoto", "document": "sendDocument"}
+log = logging.getLogger(__name__)
 
 
 class TicketAction(CallbackData, prefix="tk"):
     action: str  # take, resolve
     ticket_id: int
+
+
+class Reassign(CallbackData, prefix="ra"):
+    ticket_id: int
+    kind: str  # c: category, g: grid
+    code: str
 
 
 class FixedAnswer(CallbackData, prefix="fx"):
@@ -34,6 +45,16 @@ class FixedAnswer(CallbackData, prefix="fx"):
 class Rating(CallbackData, prefix="rt"):
     ticket_id: int
     stars: int
+
+
+async def open_topic(bot: Bot, chat_id: int, name: str) -> int | None:
+    """A forum staff chat gets one topic per ticket; without one the card goes to General."""
+    try:
+        topic = await bot.create_forum_topic(chat_id, name)
+    except TelegramAPIError as error:
+        log.warning("could not open a topic in %s (%s); the card goes to General", chat_id, error)
+        return None
+    return topic.message_thread_id
 
 
 def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
@@ -76,7 +97,13 @@ class TelegramTicketNotices:
                         text="✅ " + self._("Resolved", locale),
                         callback_data=TicketAction(action="resolve", ticket_id=ticket.id).pack(),
                     ),
-                ]
+                ],
+                [
+                    InlineKeyboardButton(
+                        text="↪️ " + self._("Reassign", locale),
+                        callback_data=TicketAction(action="reassign", ticket_id=ticket.id).pack(),
+                    ),
+                ],
             ]
         )
 
@@ -249,6 +276,47 @@ class TelegramTicketNotices:
     def closed(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
             "🏁 Request {number} is closed: the resident confirmed it is fixed.", self.staff_locale
+        ).format(number=ticket.number)
+        return [self._to_staff(ticket, "sendMessage", {"text": message})]
+
+    def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]:
+        note = self._("↪️ Passed on by {team} ({name}).", self.staff_locale).format(
+            team=previous_team, name=by.name
+        )
+        sends = self.created(ticket)
+        card = sends[1] if ticket.topic_id is not None else sends[0]
+        card.params["text"] = f"{card.params['text']}\n\n{note}"
+        return sends
+
+    def overdue(
+        self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
+    ) -> list[Outgoing]:
+        assert ticket.id is not None
+        locale = self.staff_locale
+        hours = max(1, round(waited.total_seconds() / 3600))
+        if ticket.status == "taken":
+            message = self._(
+                "⏰ Request {number} ({team}) was taken {hours} h ago and is not resolved yet.",
+                locale,
+            )
+        else:
+            message = self._(
+                "⏰ Request {number} ({team}) has waited {hours} h without anyone taking it.",
+                locale,
+            )
+        text_ = message.format(number=ticket.number, team=self.team(ticket, locale), hours=hours)
+        params: dict[str, Any] = {"text": f"{text_}\n“{ticket.text[:200]}”"}
+        if chat_id == ticket.staff_chat_id:
+            params["reply_markup"] = self.staff_buttons(ticket)
+            if ticket.topic_id is not None:
+                params["message_thread_id"] = ticket.topic_id
+        reference = ticket_reference(ticket.id)
+        return [Outgoing(chat_id, "sendMessage", params, Priority.NORMAL, reference)]
+
+    def resident_unreachable(self, ticket: Ticket) -> list[Outgoing]:
+        message = self._(
+            "⚠️ The resident of request {number} has blocked the bot: replies no longer reach them.",
+            self.staff_locale,
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 

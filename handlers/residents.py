@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -23,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu
-from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
+from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices, open_topic
 from services.models import TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
@@ -464,16 +463,6 @@ async def submit(
     )
 
 
-async def open_topic(bot: Bot, chat_id: int, name: str) -> int | None:
-    """A forum staff chat gets one topic per ticket; without one the card goes to General."""
-    try:
-        topic = await bot.create_forum_topic(chat_id, name)
-    except TelegramAPIError as error:
-        log.warning("could not open a topic in %s (%s); the card goes to General", chat_id, error)
-        return None
-    return topic.message_thread_id
-
-
 async def offer_duplicates(
     message: Message, state: FSMContext, data: dict[str, Any], tickets: TicketService, i18n: I18n
 ) -> bool:
@@ -607,7 +596,6 @@ async def open_ticket(
     notices: TelegramTicketNotices,
     i18n: I18n,
 ) -> None:
-    await query.answer()
     try:
         ticket = await tickets.get(callback_data.ticket_id)
     except TicketNotFound:
@@ -615,6 +603,7 @@ async def open_ticket(
     if ticket is None or ticket.resident_id != query.from_user.id:
         await query.answer(_("This request is not yours."), show_alert=True)
         return
+    await query.answer()
     team = notices.team(ticket, i18n.current_locale)
     history = [
         line

@@ -1,15 +1,20 @@
-"""Staff in their group: take and resolve tickets, and answer residents by replying to a card."""
+"""Staff in their group: take, resolve and pass on tickets, answer residents, see figures."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
-from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.notices import TicketAction
-from services.models import Ticket
+from handlers.notices import Reassign, TelegramTicketNotices, TicketAction, open_topic
+from services.models import Ticket, utcnow
+from services.routing import Routing, text
+from services.ticket_stats import TicketStats, summarize
 from services.tickets import (
     AlreadyTaken,
     Media,
@@ -28,7 +33,11 @@ def staff_of(query: CallbackQuery) -> Staff:
 
 
 async def ticket_action(
-    query: CallbackQuery, callback_data: TicketAction, tickets: TicketService
+    query: CallbackQuery,
+    callback_data: TicketAction,
+    tickets: TicketService,
+    routing: Routing,
+    i18n: I18n,
 ) -> None:
     message = query.message
     try:
@@ -43,6 +52,9 @@ async def ticket_action(
             query.from_user.id,
         )
         await query.answer(_("Only the staff of this request's team can do that."), show_alert=True)
+        return
+    if callback_data.action == "reassign":
+        await offer_reassignment(query, ticket, routing, i18n)
         return
     try:
         if callback_data.action == "take":
@@ -120,6 +132,169 @@ async def relay_to_resident(message: Message, tickets: TicketService) -> None:
     await message.reply(_("✉️ Sent to the resident of {number}.").format(number=ticket.number))
 
 
+async def offer_reassignment(
+    query: CallbackQuery, ticket: Ticket, routing: Routing, i18n: I18n
+) -> None:
+    assert ticket.id is not None
+    locale = i18n.current_locale
+    rows = [
+        [
+            InlineKeyboardButton(
+                text="🏷 " + text(category.name, locale),
+                callback_data=Reassign(ticket_id=ticket.id, kind="c", code=category.code).pack(),
+            )
+        ]
+        for category in routing.categories
+        if category.code != ticket.category
+    ] + [
+        [
+            InlineKeyboardButton(
+                text="📍 " + text(grid.name, locale),
+                callback_data=Reassign(ticket_id=ticket.id, kind="g", code=grid.code).pack(),
+            )
+        ]
+        for grid in routing.grids
+        if grid.code != ticket.grid
+    ]
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Pass request {number} to another kind (🏷) or area (📍):").format(
+                number=ticket.number
+            ),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+        )
+
+
+async def reassign(
+    query: CallbackQuery,
+    callback_data: Reassign,
+    tickets: TicketService,
+    routing: Routing,
+    notices: TelegramTicketNotices,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    message = query.message
+    ticket = await tickets.get(callback_data.ticket_id)
+    if not isinstance(message, Message) or message.chat.id != ticket.staff_chat_id:
+        log.warning("refused a reassignment of %s from user %s", ticket.id, query.from_user.id)
+        await query.answer(_("Only the staff of this request's team can do that."), show_alert=True)
+        return
+    category = callback_data.code if callback_data.kind == "c" else ticket.category
+    grid_code = callback_data.code if callback_data.kind == "g" else ticket.grid
+    grid = routing.grid(grid_code) if grid_code else None
+    chat = routing.staff_chat(routing.category(category), grid) or ticket.staff_chat_id
+    topic = ticket.topic_id if chat == ticket.staff_chat_id else None
+    if chat != ticket.staff_chat_id and grid is not None and grid.forum and chat == grid.chat_id:
+        topic = await open_topic(bot, chat, notices.topic_name(ticket.number, category))
+    previous = notices.team(ticket, notices.staff_locale)
+    try:
+        ticket = await tickets.reassign(
+            _id(ticket),
+            Staff(query.from_user.id, query.from_user.full_name),
+            category=category,
+            grid=grid_code,
+            staff_chat_id=chat,
+            topic_id=topic,
+            previous_team=previous,
+        )
+    except WrongState:
+        await query.answer(_("This request has already been resolved or closed."), show_alert=True)
+        return
+    await query.answer()
+    await message.edit_text(
+        _("↪️ {number} passed to {team}.").format(
+            number=ticket.number, team=notices.team(ticket, i18n.current_locale)
+        )
+    )
+
+
+async def list_open(message: Message, tickets: TicketService, routing: Routing, i18n: I18n) -> None:
+    scope = None if message.chat.id == routing.street_office_chat_id else message.chat.id
+    waiting = await tickets.open_in_chat(scope)
+    if not waiting:
+        await message.answer(_("No open requests here."))
+        return
+    now = utcnow()
+    lines = [
+        _("{number} · {category} · {status} · {hours} h").format(
+            number=ticket.number,
+            category=text(routing.category(ticket.category).name, i18n.current_locale),
+            status=ticket.status,
+            hours=round((now - _aware(ticket.created_at)).total_seconds() / 3600, 1),
+        )
+        for ticket in waiting
+    ]
+    await message.answer(_("Open requests, oldest first:") + "\n" + "\n".join(lines))
+
+
+async def show_ticket(
+    message: Message, command: CommandObject, tickets: TicketService, notices: TelegramTicketNotices
+) -> None:
+    ticket = await tickets.by_number(command.args or "")
+    if ticket is None or ticket.id is None:
+        await message.answer(_("Send /ticket with a request number, e.g. /ticket 2026-000123."))
+        return
+    history = [
+        f"{event.at:%m-%d %H:%M} · {event.kind} · {event.actor_name} {event.detail}".rstrip()
+        for event in await tickets.history(ticket.id)
+    ]
+    await message.answer(
+        notices.card_text(ticket)
+        + "\n\n"
+        + _("Status: {status}").format(status=ticket.status)
+        + "\n"
+        + "\n".join(history)
+    )
+
+
+async def show_stats(
+    message: Message, tickets: TicketService, routing: Routing, i18n: I18n
+) -> None:
+    scope = None if message.chat.id == routing.street_office_chat_id else message.chat.id
+    now = utcnow()
+    week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    parts = []
+    for title, since in ((_("This week"), week), (_("This month"), month)):
+        stats = summarize(await tickets.since(since, scope))
+        parts.append(render_stats(title, stats, routing, i18n.current_locale))
+    await message.answer("\n\n".join(parts))
+
+
+def render_stats(title: str, stats: TicketStats, routing: Routing, locale: str) -> str:
+    def hours(value: timedelta | None) -> str:
+        return "—" if value is None else f"{value.total_seconds() / 3600:.1f} h"
+
+    rating = (
+        "—" if stats.average_rating is None else f"{stats.average_rating:.1f}/5 ({stats.ratings})"
+    )
+    lines = [
+        f"📊 {title}",
+        _("Received {received}, taken {taken}, resolved {resolved}").format(
+            received=stats.received, taken=stats.taken, resolved=stats.resolved
+        ),
+        _("Median time to first response: {time}").format(time=hours(stats.median_first_response)),
+        _("Median time to resolution: {time}").format(time=hours(stats.median_resolution)),
+        _("Satisfaction: {rating}").format(rating=rating),
+    ]
+    lines += [
+        f"  🏷 {text(routing.category(code).name, locale)}: {count}"
+        for code, count in stats.by_category.items()
+    ]
+    outside = _("outside every grid")
+    lines += [
+        f"  📍 {text(routing.grid(code).name, locale) if code else outside}: {count}"
+        for code, count in stats.by_grid.items()
+    ]
+    return "\n".join(lines)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _id(ticket: Ticket) -> int:
     assert ticket.id is not None
     return ticket.id
@@ -128,8 +303,10 @@ def _id(ticket: Ticket) -> int:
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="staff")
-    router.callback_query.register(
-        ticket_action, TicketAction.filter(F.action.in_({"take", "resolve"}))
-    )
+    router.callback_query.register(ticket_action, TicketAction.filter())
+    router.callback_query.register(reassign, Reassign.filter())
+    router.message.register(list_open, GROUPS, Command("open"))
+    router.message.register(show_ticket, GROUPS, Command("ticket"))
+    router.message.register(show_stats, GROUPS, Command("stats"))
     router.message.register(relay_to_resident, GROUPS, ~F.text.startswith("/"))
     return router

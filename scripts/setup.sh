@@ -45,3 +45,8 @@ linkage_install() {
 need_redis_server() {
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || apt_install redis-server
 }
+
+# Certificate cards print Chinese names: a font with CJK glyphs.
+need_cjk_font() {
+  [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_install fonts-wqy-microhei
+}

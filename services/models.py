@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -124,3 +124,42 @@ class TicketEvent(SQLModel, table=True):
     kind: str = Field(max_length=24)  # created, taken, reply, note, comment, resolved, …
     detail: str = Field(default="", max_length=4000)
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Certificate(SQLModel, table=True):
+    """A temporary accommodation certificate as issued: masked data only, and its signed token.
+
+    The full name and document number stay with the application (encrypted); what is here is
+    what the certificate itself shows.
+    """
+
+    __table_args__ = (Index("ix_certificate_serial", "serial", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial: str = Field(max_length=40)  # C2026-000123, said aloud
+    application_id: int | None = Field(default=None, index=True)
+    hotel_code: str = Field(max_length=32, index=True)
+    holder_masked: str = Field(max_length=128)
+    document_type: str = Field(max_length=16)
+    document_masked: str = Field(max_length=40)
+    valid_from: date = Field(sa_column=Column(Date, nullable=False))
+    valid_until: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    kid: str = Field(max_length=16, index=True)  # the signing key
+    token: str = Field(default="", max_length=1024)
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoke_reason: str | None = Field(default=None, max_length=500)
+
+
+class VerificationLog(SQLModel, table=True):
+    """One verification of a certificate: when, through what, with what result; never who."""
+
+    __tablename__ = "verification_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+    channel: str = Field(max_length=8)  # web, api, bot
+    result: str = Field(max_length=16)  # valid, expired, not_yet_valid, revoked, invalid
+    serial: str | None = Field(default=None, max_length=40, index=True)  # None when invalid

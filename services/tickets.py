@@ -8,6 +8,7 @@ Every change is one transaction: the ticket, an appended event, and the notifica
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlmodel import col, select
@@ -110,6 +111,14 @@ class TicketNotices(Protocol):
 
     def closed(self, ticket: Ticket) -> list[Outgoing]: ...
 
+    def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]: ...
+
+    def overdue(
+        self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
+    ) -> list[Outgoing]: ...
+
+    def resident_unreachable(self, ticket: Ticket) -> list[Outgoing]: ...
+
 
 def ticket_reference(ticket_id: int) -> str:
     return f"ticket:{ticket_id}"
@@ -158,6 +167,7 @@ class TicketService:
                 raise WrongState(ticket.status)
             ticket.status = TAKEN
             ticket.assignee_id, ticket.assignee_name = staff.user_id, staff.name
+            ticket.escalation_level = 0  # the clock now runs towards resolution
             ticket.first_response_at = ticket.first_response_at or utcnow()
             self._record(session, ticket, "taken", staff.user_id, staff.name)
             for resident in await self._residents(session, ticket):
@@ -270,6 +280,7 @@ class TicketService:
             else:
                 ticket.status = REOPENED
                 ticket.resolved_at = None
+                ticket.escalation_level, ticket.escalated_at = 0, None
                 self._record(session, ticket, "reopened", resident_id, ticket.resident_name)
                 self._notify(session, self.notices.reopened(ticket))
             return await self._save(session, ticket)
@@ -307,6 +318,124 @@ class TicketService:
                 .order_by(col(TicketEvent.id))
             )
             return list(rows)
+
+    async def reassign(
+        self,
+        ticket_id: int,
+        staff: Staff,
+        *,
+        category: str,
+        grid: str | None,
+        staff_chat_id: int,
+        topic_id: int | None,
+        previous_team: str,
+    ) -> Ticket:
+        """Another category or grid: a fresh card reaches the team now responsible."""
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            ticket.category, ticket.grid = category, grid
+            ticket.staff_chat_id, ticket.topic_id = staff_chat_id, topic_id
+            ticket.status, ticket.assignee_id, ticket.assignee_name = NEW, None, None
+            ticket.escalation_level, ticket.escalated_at = 0, None
+            detail = f"{category} / {grid or '-'}"
+            self._record(session, ticket, "reassigned", staff.user_id, staff.name, detail)
+            self._notify(session, self.notices.reassigned(ticket, previous_team, staff))
+            return await self._save(session, ticket)
+
+    async def escalate_overdue(
+        self,
+        now: datetime,
+        chains: dict[int, list[int]],
+        take_within: timedelta,
+        resolve_within: timedelta,
+        close_after: timedelta,
+    ) -> int:
+        """Remind, then tell the next level up; close resolved tickets nobody answered.
+
+        `chains` maps a ticket's staff chat to the chats above it (community, street office).
+        Level 1 is a reminder in the ticket's own chat; each further level goes one step up.
+        Returns how many tickets were touched.
+        """
+        touched = 0
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket).where(col(Ticket.status).in_((*OPEN, RESOLVED)))
+            )
+            for ticket in rows:
+                if ticket.status == RESOLVED:
+                    if ticket.resolved_at and now - _aware(ticket.resolved_at) >= close_after:
+                        ticket.status = CLOSED
+                        self._record(session, ticket, "auto-closed", None, "")
+                        self._notify(session, self.notices.closed(ticket))
+                        touched += 1
+                    continue
+                if ticket.status == NEW:
+                    waiting_since, limit = ticket.created_at, take_within
+                elif ticket.status == REOPENED:
+                    waiting_since, limit = ticket.updated_at, take_within
+                else:
+                    waiting_since = ticket.first_response_at or ticket.created_at
+                    limit = resolve_within
+                levels = [ticket.staff_chat_id, *chains.get(ticket.staff_chat_id, [])]
+                due_level = int((now - _aware(waiting_since)) / limit)
+                if due_level <= ticket.escalation_level or ticket.escalation_level >= len(levels):
+                    continue
+                level = min(due_level, len(levels))
+                chat = levels[level - 1]
+                waited = now - _aware(waiting_since)
+                self._notify(session, self.notices.overdue(ticket, chat, level, waited))
+                self._record(session, ticket, "escalated", None, "", str(chat))
+                ticket.escalation_level, ticket.escalated_at = level, now
+                session.add(ticket)
+                touched += 1
+            await session.commit()
+        return touched
+
+    async def notification_unreachable(self, notification: Notification) -> None:
+        """The sender met a 403: if it was a ticket's reporter, staff should know."""
+        reference = notification.reference or ""
+        if not reference.startswith("ticket:"):
+            return
+        async with self.db.session() as session:
+            ticket = await session.get(Ticket, int(reference.split(":", 1)[1]))
+            if ticket is None or ticket.resident_id != notification.chat_id:
+                return
+            told = await session.exec(
+                select(TicketEvent.id)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .where(TicketEvent.kind == "unreachable")
+            )
+            if told.first() is not None:
+                return  # staff were told once
+            self._record(session, ticket, "unreachable", ticket.resident_id, ticket.resident_name)
+            self._notify(session, self.notices.resident_unreachable(ticket))
+            await session.commit()
+
+    async def open_in_chat(self, chat_id: int | None, limit: int = 30) -> list[Ticket]:
+        """Open tickets, oldest first: of one staff chat, or all (chat_id None)."""
+        async with self.db.session() as session:
+            query = select(Ticket).where(col(Ticket.status).in_(OPEN))
+            if chat_id is not None:
+                query = query.where(Ticket.staff_chat_id == chat_id)
+            rows = await session.exec(query.order_by(col(Ticket.id)).limit(limit))
+            return list(rows)
+
+    async def by_number(self, number: str) -> Ticket | None:
+        """ "2026-000123", or just "123"."""
+        digits = number.strip().rsplit("-", 1)[-1]
+        if not digits.isdigit():
+            return None
+        async with self.db.session() as session:
+            return await session.get(Ticket, int(digits))
+
+    async def since(self, moment: datetime, chat_id: int | None) -> list[Ticket]:
+        async with self.db.session() as session:
+            query = select(Ticket).where(col(Ticket.created_at) >= moment)
+            if chat_id is not None:
+                query = query.where(Ticket.staff_chat_id == chat_id)
+            return list(await session.exec(query))
 
     async def by_topic(self, chat_id: int, topic_id: int) -> Ticket | None:
         async with self.db.session() as session:
@@ -397,3 +526,8 @@ class TicketService:
 
 def _detail(text: str, media: Media | None) -> str:
     return f"[{media.kind}] {text}".strip() if media else text
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

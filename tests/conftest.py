@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.standin import BotAPIStandin
+from tests.standin import BotAPIStandin, Limits
 from tests.support.running import RunningBot, bot_settings, start_bot
 from tests.support.servers import RedisServer
 
@@ -31,7 +31,7 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture
 async def standin() -> AsyncIterator[BotAPIStandin]:
-    server = BotAPIStandin()
+    server = BotAPIStandin(limits=Limits(private_burst=30))  # conversations come in bursts
     await server.start()
     yield server
     await server.stop()

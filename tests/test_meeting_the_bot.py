@@ -98,6 +98,9 @@ async def test_the_command_menu_is_registered_in_both_languages(
     assert {c["command"] for c in english} >= {"report", "requests", "certificate", "help"}
     assert english[0]["description"] == "Report a problem in your neighbourhood"
     assert chinese[0]["description"] == "反映身边的问题"
+    staff = standin.commands("all_group_chats", language_code="zh")
+    assert [c["command"] for c in staff] == ["open", "ticket", "stats"]
+    assert staff[2]["description"] == "本周和本月的统计"
 
 
 async def test_cancel_outside_a_form_says_there_is_nothing_to_cancel(

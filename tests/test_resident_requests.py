@@ -5,12 +5,11 @@ Uses the bundled sample routing file: grid SJB-01 ("Grid 1: east gate") of Sanji
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.standin import BotAPIStandin, Limits
+from tests.standin import BotAPIStandin
 from tests.support.people import ENGLISH_MENU, inline_buttons, reply_keyboard
 from tests.support.running import eventually
 
@@ -20,15 +19,6 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotAPIStandin]:
-    """Telegram lets a private chat have a lively conversation; bursts of 30 are fine here."""
-    server = BotAPIStandin(limits=Limits(private_burst=30))
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def next_message(standin: BotAPIStandin, chat_id: int) -> dict[str, Any]:
@@ -271,6 +261,17 @@ async def test_in_a_forum_each_ticket_gets_a_topic_and_talk_flows_both_ways(
     assert "Grid 3: north gate: We have asked the depot to use the south road." in opened["text"]
     assert "you added: Much quieter now, thank you!" in opened["text"]
     assert "depot manager" not in opened["text"]
+
+    standin.press_button(shen, opened, inline_buttons(opened)["💬 Add a comment or photo"])
+    assert (await next_message(standin, shen.id))["text"] == (
+        "Send your comment or a photo; the team will see it."
+    )
+    standin.send_photo(shen, PNG, caption="The barrier from my window")
+    assert (await next_message(standin, shen.id))["text"].startswith("Added to request")
+    staff_sees = (await standin.wait_for_messages(forum.id, count=1, timeout=10))[-1]
+    assert staff_sees["photo"]
+    assert staff_sees["caption"].endswith("The barrier from my window")
+    assert staff_sees["message_thread_id"] == topic.message_thread_id
 
 
 async def test_a_neighbour_reporting_the_same_drain_joins_the_first_ticket(

@@ -1,0 +1,230 @@
+"""Checking a certificate on the web: the page a QR code opens, a JSON API, the public keys.
+
+- `GET /v/{token}`: a page for a phone, without JavaScript, in Chinese or English by the
+  browser's Accept-Language (`?lang=zh` or `?lang=en` overrides): a big coloured status, the
+  masked holder, the hotel and the validity.
+- `GET /api/v1/certificates/verify?token=...`: the same as JSON; `status` is one of `valid`,
+  `expired`, `not_yet_valid`, `revoked`, `invalid`. Bad input is `invalid` with 200, never an
+  error. `token` may also be the whole link from the QR code.
+- `GET /.well-known/linkage-keys.json`: the public keys as a JWK set, for verifying offline.
+
+Only masked data appears, and answers are not cached (a revocation shows at once).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+
+from services.certificates import CHINA_TIME, CertificateService, Channel, token_from_text
+from services.identity import DocumentType
+from services.routing import Routing, text
+from services.signing import MAX_TOKEN_CHARS, Status, Verification
+
+CERTIFICATES = web.AppKey("certificates", CertificateService)
+I18N = web.AppKey("i18n", I18n)
+ROUTING = web.AppKey("routing", Routing)
+
+LOCALES = ("en", "zh")
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+routes = web.RouteTableDef()
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; translated where it is shown."""
+    return message
+
+
+STATUS_WORDS = {
+    Status.VALID: N_("Valid"),
+    Status.EXPIRED: N_("Expired"),
+    Status.NOT_YET_VALID: N_("Not yet valid"),
+    Status.REVOKED: N_("Revoked"),
+    Status.INVALID: N_("Invalid"),
+}
+STATUS_MEANINGS = {
+    Status.VALID: N_("This certificate is genuine and valid today."),
+    Status.EXPIRED: N_("This certificate is genuine, but the stay it covers has ended."),
+    Status.NOT_YET_VALID: N_("This certificate is genuine, but the stay it covers has not begun."),
+    Status.REVOKED: N_("This certificate was revoked. Do not accept it."),
+    Status.INVALID: N_(
+        "This is not a certificate we issued, or the code is damaged. Do not accept it."
+    ),
+}
+STATUS_COLOURS = {
+    Status.VALID: "#1a7f37",
+    Status.EXPIRED: "#9a6700",
+    Status.NOT_YET_VALID: "#9a6700",
+    Status.REVOKED: "#cf222e",
+    Status.INVALID: "#cf222e",
+}
+DOCUMENT_NAMES = {
+    DocumentType.PRC_ID: N_("PRC resident ID card"),
+    DocumentType.PASSPORT: N_("Passport"),
+    DocumentType.TRAVEL_PERMIT: N_("Hong Kong, Macau or Taiwan travel permit"),
+}
+
+
+def choose_locale(request: web.Request, default: str) -> str:
+    """`?lang=` if given, else the most preferred of en and zh in Accept-Language."""
+    asked = request.query.get("lang", "").lower()
+    if asked in LOCALES:
+        return asked
+    best, best_weight = default, 0.0
+    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
+        language, _, parameters = part.strip().partition(";")
+        base = language.strip().lower().split("-", 1)[0]
+        if base not in LOCALES:
+            continue
+        weight = 1.0
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weight -= position * 1e-6  # equal weights: the first listed wins
+        if weight > best_weight:
+            best, best_weight = base, weight
+    return best
+
+
+def public_view(result: Verification, routing: Routing) -> dict[str, Any]:
+    """What the API answers: the status and the masked claims, nothing else."""
+    body: dict[str, Any] = {"status": result.status.value}
+    claims = result.claims
+    if claims is None:
+        return body
+    body.update(
+        serial=claims.serial,
+        holder=claims.holder,
+        document_type=claims.document_type.value,
+        document=claims.document,
+        hotel=claims.hotel,
+        hotel_name=_hotel_names(routing, claims.hotel),
+        valid_from=claims.valid_from.isoformat(),
+        valid_until=claims.valid_until.isoformat(),
+        issued_at=claims.issued_at.isoformat(),
+        kid=result.kid,
+    )
+    if result.revoked_at is not None:
+        body["revoked_at"] = result.revoked_at.isoformat()
+    return body
+
+
+def _hotel_names(routing: Routing, code: str) -> dict[str, str] | None:
+    try:
+        return dict(routing.hotel(code).name)
+    except KeyError:
+        return None
+
+
+async def _verify(request: web.Request, raw: str, channel: Channel) -> Verification:
+    if len(raw) > MAX_TOKEN_CHARS + 200:
+        raw = ""
+    token = token_from_text(raw) or raw
+    return await request.app[CERTIFICATES].verify(token, channel)
+
+
+@routes.get("/v/{token}")
+async def verification_page(request: web.Request) -> web.Response:
+    i18n, routing = request.app[I18N], request.app[ROUTING]
+    locale = choose_locale(request, i18n.default_locale)
+    result = await _verify(request, request.match_info["token"], Channel.WEB)
+    page = render_page(result, routing, partial(_translate, i18n, locale), locale)
+    headers = {**NO_STORE, "Content-Language": locale, "Vary": "Accept-Language"}
+    return web.Response(text=page, content_type="text/html", charset="utf-8", headers=headers)
+
+
+def _translate(i18n: I18n, locale: str, message: str) -> str:
+    return i18n.gettext(message, locale=locale)
+
+
+@routes.get("/api/v1/certificates/verify")
+async def verify_api(request: web.Request) -> web.Response:
+    result = await _verify(request, request.query.get("token", ""), Channel.API)
+    return web.json_response(
+        public_view(result, request.app[ROUTING]),
+        headers={**NO_STORE, "Access-Control-Allow-Origin": "*"},
+        dumps=partial(json.dumps, ensure_ascii=False),
+    )
+
+
+@routes.get("/.well-known/linkage-keys.json")
+async def public_keys(request: web.Request) -> web.Response:
+    return web.json_response(
+        request.app[CERTIFICATES].jwks(),
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+_STYLE = """
+body{margin:0;font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC",
+"Microsoft YaHei",sans-serif;background:#f6f8fa;color:#1c2128}
+main{max-width:32rem;margin:0 auto;padding:1rem}
+.status{color:#fff;border-radius:1rem;padding:1.5rem 1rem;text-align:center;margin:0 0 1rem}
+.status h1{font-size:3rem;margin:0;line-height:1.1}
+.status p{margin:.75rem 0 0;font-size:1.1rem}
+h2{font-size:1rem;color:#57606a;font-weight:normal;margin:1.5rem 0 .5rem}
+dl{background:#fff;border-radius:1rem;padding:.5rem 1rem;margin:0}
+dt{color:#57606a;font-size:.9rem;margin-top:.75rem}
+dd{margin:0 0 .5rem;font-size:1.35rem;word-break:break-all}
+footer{color:#57606a;font-size:.85rem;margin:1rem 0;text-align:center}
+footer a{color:#0969da;margin:0 .5rem}
+"""
+
+
+def render_page(
+    result: Verification, routing: Routing, _: Callable[[str], str], locale: str
+) -> str:
+    """The whole HTML page; every value escaped."""
+    e = html.escape
+    status = result.status
+    rows: list[tuple[str, str]] = []
+    claims = result.claims
+    if claims is not None:
+        hotel = _hotel_names(routing, claims.hotel)
+        rows = [
+            (_("Holder"), claims.holder),
+            (_("Document"), f"{_(DOCUMENT_NAMES[claims.document_type])} {claims.document}"),
+            (_("Hotel"), text(hotel, locale) if hotel else claims.hotel),
+            (_("Valid from"), claims.valid_from.isoformat()),
+            (_("Valid until"), claims.valid_until.isoformat()),
+            (_("Serial"), claims.serial),
+        ]
+        if result.revoked_at is not None:
+            revoked = result.revoked_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+            rows.append((_("Revoked on"), revoked))
+    details = "".join(f"<dt>{e(name)}</dt><dd>{e(value)}</dd>" for name, value in rows)
+    checked = datetime.now(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    other = "zh" if locale == "en" else "en"
+    other_name = "中文" if other == "zh" else "English"
+    title = _("Temporary accommodation certificate")
+    return (
+        f'<!doctype html><html lang="{"zh-CN" if locale == "zh" else "en"}"><head>'
+        '<meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{e(_(STATUS_WORDS[status]))} · {e(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><main>"
+        f'<section class="status" style="background:{STATUS_COLOURS[status]}">'
+        f'<h1 id="status" data-status="{status.value}">{e(_(STATUS_WORDS[status]))}</h1>'
+        f"<p>{e(_(STATUS_MEANINGS[status]))}</p></section>"
+        f"<h2>{e(title)}</h2>"
+        + (f"<dl>{details}</dl>" if details else "")
+        + "<footer>"
+        + e(_("Checked at {time}, China time.").format(time=checked))
+        + f'<br><a href="?lang={other}" hreflang="{other}">{other_name}</a>'
+        + "</footer></main></body></html>"
+    )

@@ -1,0 +1,301 @@
+"""Temporary accommodation certificates: issue, verify, revoke, and the keys that sign them.
+
+A certificate is issued for an application a verifier approved: the service masks the holder's
+name and document number, signs the claims (services/signing.py) and keeps the certificate with
+its token. The QR code and the link carry `{PUBLIC_BASE_URL}/v/{token}`.
+
+Validity is by calendar day in China time (UTC+8, no daylight saving): from the check-in day to
+the check-out day, both included. Verification checks the signature and the dates, then the
+database for a revocation, and logs the result (time, channel, result, serial) but never who
+asked.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from services.identity import DocumentType, mask_document_number, mask_name, validate_document
+from services.models import Certificate, VerificationLog
+from services.signing import (
+    MAX_TOKEN_CHARS,
+    Claims,
+    KeyRing,
+    Status,
+    Verification,
+    decode_token,
+)
+from services.storage import Database
+
+__all__ = [
+    "CHINA_TIME",
+    "CertificateNotFound",
+    "CertificateService",
+    "Channel",
+    "Issued",
+    "Revocation",
+    "china_today",
+    "token_from_text",
+]
+
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+_TOKEN_IN_TEXT = re.compile(r"(?:^|/v/)([A-Za-z2-7]{40,})/?$")
+
+
+def china_today(now: datetime | None = None) -> date:
+    """The calendar day in China (UTC+8) at `now` (default: this moment)."""
+    return (now or datetime.now(UTC)).astimezone(CHINA_TIME).date()
+
+
+def token_from_text(text: str) -> str | None:
+    """The token in what a QR code or a person gave: a /v/ link or the bare code; else None."""
+    text = text.strip()
+    if not text or len(text) > MAX_TOKEN_CHARS + 200:
+        return None
+    if "://" in text:
+        text = unquote(urlparse(text).path)
+    text = "".join(text.split())
+    match = _TOKEN_IN_TEXT.search(text)
+    return match.group(1).upper() if match else None
+
+
+class Channel(StrEnum):
+    WEB = "web"  # the /v/ page, opened from the QR code
+    API = "api"  # /api/v1/certificates/verify
+    BOT = "bot"  # a QR photo or a code sent to the bot
+
+
+class CertificateNotFound(LookupError):
+    def __init__(self, serial: str) -> None:
+        super().__init__(f"no certificate {serial}")
+        self.serial = serial
+
+
+@dataclass(frozen=True)
+class Issued:
+    certificate: Certificate
+    claims: Claims
+    token: str
+    url: str  # {PUBLIC_BASE_URL}/v/{token}: what the QR code holds
+
+
+@dataclass(frozen=True)
+class Revocation:
+    certificate: Certificate
+    newly: bool  # False: it was revoked before (the first time and reason stay)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone columns; they were written in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _with_utc(certificate: Certificate) -> Certificate:
+    """Times as aware UTC datetimes, whatever the database handed back."""
+    certificate.issued_at = _aware(certificate.issued_at)
+    if certificate.revoked_at is not None:
+        certificate.revoked_at = _aware(certificate.revoked_at)
+    return certificate
+
+
+class CertificateService:
+    """Framework-free: the bot, the web routes and the admin commands all use this."""
+
+    def __init__(
+        self,
+        db: Database,
+        keys: KeyRing,
+        public_base_url: str,
+        *,
+        max_nights: int = 30,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.db = db
+        self.keys = keys
+        self.public_base_url = public_base_url.rstrip("/")
+        self.max_nights = max_nights
+        self.clock = clock
+
+    def url_for(self, token: str) -> str:
+        return f"{self.public_base_url}/v/{token}"
+
+    def today(self) -> date:
+        return china_today(self.clock())
+
+    # issuing
+
+    async def issue(
+        self,
+        *,
+        holder_name: str,
+        document_type: DocumentType | str,
+        document_number: str,
+        hotel_code: str,
+        check_in: date,
+        nights: int,
+        application_id: int | None = None,
+    ) -> Issued:
+        """Sign and store a certificate from approved details; only masked data is kept.
+
+        The number is checked once more (InvalidDocument if wrong); `nights` must be 1 to
+        `max_nights` (ValueError). The check-in day is the caller's to check against today.
+        """
+        kind = DocumentType(document_type)
+        document = validate_document(kind, document_number)
+        if not 1 <= nights <= self.max_nights:
+            raise ValueError(f"nights must be 1 to {self.max_nights}")
+        if not holder_name.strip():
+            raise ValueError("the holder's name is empty")
+        issued_at = self.clock().astimezone(UTC).replace(microsecond=0)
+        certificate = Certificate(
+            serial=f"pending-{uuid.uuid4().hex}",
+            application_id=application_id,
+            hotel_code=hotel_code,
+            holder_masked=mask_name(holder_name),
+            document_type=kind.value,
+            document_masked=mask_document_number(document.number),
+            valid_from=check_in,
+            valid_until=check_in + timedelta(days=nights),
+            issued_at=issued_at,
+            kid=self.keys.active_kid,
+        )
+        async with self.db.session() as session:
+            session.add(certificate)
+            await session.flush()  # the id makes the serial
+            assert certificate.id is not None
+            certificate.serial = f"C{issued_at.astimezone(CHINA_TIME).year}-{certificate.id:06d}"
+            claims = self._claims(certificate, issued_at)
+            certificate.token = self.keys.sign(claims)
+            certificate.kid = decode_token(certificate.token).kid  # even if rotated meanwhile
+            session.add(certificate)
+            await session.commit()
+        return Issued(certificate, claims, certificate.token, self.url_for(certificate.token))
+
+    @staticmethod
+    def _claims(certificate: Certificate, issued_at: datetime) -> Claims:
+        return Claims(
+            serial=certificate.serial,
+            holder=certificate.holder_masked,
+            document_type=DocumentType(certificate.document_type),
+            document=certificate.document_masked,
+            hotel=certificate.hotel_code,
+            valid_from=certificate.valid_from,
+            valid_until=certificate.valid_until,
+            issued_at=issued_at,
+        )
+
+    # verifying
+
+    async def verify(
+        self, token: str, channel: Channel | str = Channel.WEB, *, today: date | None = None
+    ) -> Verification:
+        """The status of a token: signature, dates, then revocation; logged without who asked.
+
+        Never raises for bad input: anything that is not a genuine token is `invalid`.
+        """
+        result = self.keys.verify(token, today=today or self.today())
+        if result.claims is not None:
+            async with self.db.session() as session:
+                certificate = await self._by_serial(session, result.claims.serial)
+            same = certificate is not None and certificate.token == token.strip().upper()
+            if same and certificate is not None and certificate.revoked_at is not None:
+                result = Verification(
+                    Status.REVOKED, result.claims, result.kid, _aware(certificate.revoked_at)
+                )
+        await self._log(Channel(channel), result)
+        return result
+
+    async def _log(self, channel: Channel, result: Verification) -> None:
+        serial = result.claims.serial if result.claims is not None else None
+        async with self.db.session() as session:
+            session.add(
+                VerificationLog(
+                    at=self.clock(),
+                    channel=channel.value,
+                    result=result.status.value,
+                    serial=serial,
+                )
+            )
+            await session.commit()
+
+    async def verification_counts(self, since: datetime | None = None) -> dict[str, int]:
+        """How many verifications ended in each result (since a moment, or ever)."""
+        query = select(VerificationLog.result, func.count()).group_by(col(VerificationLog.result))
+        if since is not None:
+            query = query.where(col(VerificationLog.at) >= since)
+        async with self.db.session() as session:
+            rows = (await session.exec(query)).all()
+        return {str(result): int(count) for result, count in rows}
+
+    # looking up, revoking
+
+    async def get(self, serial: str) -> Certificate | None:
+        async with self.db.session() as session:
+            found = await self._by_serial(session, serial)
+        return _with_utc(found) if found is not None else None
+
+    async def for_application(self, application_id: int) -> list[Certificate]:
+        async with self.db.session() as session:
+            query = (
+                select(Certificate)
+                .where(Certificate.application_id == application_id)
+                .order_by(col(Certificate.id))
+            )
+            return [_with_utc(found) for found in (await session.exec(query)).all()]
+
+    async def revoke(self, serial: str, reason: str) -> Revocation:
+        """Revoke at once (verification says so from now on); CertificateNotFound if unknown."""
+        async with self.db.session() as session:
+            certificate = await self._by_serial(session, serial)
+            if certificate is None:
+                raise CertificateNotFound(serial.strip().upper())
+            if certificate.revoked_at is not None:
+                return Revocation(_with_utc(certificate), newly=False)
+            certificate.revoked_at = self.clock()
+            certificate.revoke_reason = reason.strip()[:500] or None
+            session.add(certificate)
+            await session.commit()
+            return Revocation(_with_utc(certificate), newly=True)
+
+    @staticmethod
+    async def _by_serial(session: Any, serial: str) -> Certificate | None:
+        query = select(Certificate).where(Certificate.serial == serial.strip().upper())
+        found: Certificate | None = (await session.exec(query)).first()
+        return found
+
+    # keys
+
+    def jwks(self) -> dict[str, Any]:
+        return self.keys.jwks()
+
+    def rotate_keys(self) -> str:
+        """A new signing key from now on; the old one keeps verifying. Returns the new kid."""
+        return self.keys.rotate(self.clock())
+
+    async def prune_keys(self, today: date | None = None) -> list[str]:
+        """Forget retired keys whose certificates have all expired; returns their kids."""
+        today = today or self.today()
+        removed: list[str] = []
+        for info in self.keys.list_keys():
+            if info.active:
+                continue
+            async with self.db.session() as session:
+                query = select(func.max(Certificate.valid_until)).where(Certificate.kid == info.kid)
+                last: date | None = (await session.exec(query)).first()
+            if last is None or last < today:
+                self.keys.remove(info.kid)
+                removed.append(info.kid)
+        return removed
