@@ -163,3 +163,38 @@ class VerificationLog(SQLModel, table=True):
     channel: str = Field(max_length=8)  # web, api, bot
     result: str = Field(max_length=16)  # valid, expired, not_yet_valid, revoked, invalid
     serial: str | None = Field(default=None, max_length=40, index=True)  # None when invalid
+
+
+class Application(SQLModel, table=True):
+    """A tourist's request for an accommodation certificate, from submission to decision.
+
+    The document number and phone are stored encrypted (services.privacy); the selfie is a
+    Telegram file id only. Personal data is purged a set number of days after the certificate
+    expires or the application is rejected.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    tourist_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    tourist_locale: str = Field(default="en", max_length=8)
+    full_name: str = Field(max_length=128)
+    document_type: str = Field(max_length=16)
+    document_number_encrypted: str = Field(max_length=512)
+    birth_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    phone_encrypted: str = Field(max_length=512)
+    hotel_code: str = Field(max_length=32)
+    check_in: date = Field(sa_column=Column(Date, nullable=False))
+    nights: int
+    selfie_file_id: str = Field(max_length=256)
+    status: str = Field(default="submitted", max_length=16, index=True)
+    reject_reason: str | None = Field(default=None, max_length=500)
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    decided_by_name: str | None = Field(default=None, max_length=128)
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    certificate_serial: str | None = Field(default=None, max_length=40)
+    purge_after: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
