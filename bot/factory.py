@@ -29,13 +29,17 @@ from bot.settings import Settings, SettingsError
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.notices import TelegramTicketNotices
+from handlers.tourists import ApplicationTelegramNotices
+from services.applications import ApplicationService
 from services.certificates import CertificateService
+from services.checkins import CheckInService
 from services.outbox import Outbox
 from services.people import PeopleService
 from services.privacy import FieldCipher
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
 from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, RedisRateLimiter, Window
 from services.relay import Relay
+from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.signing import KeyRing
 from services.storage import Database
@@ -62,6 +66,7 @@ class Linkage:
     tickets: TicketService
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (document numbers, phones)
+    applications: ApplicationService
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -153,6 +158,7 @@ def build_dispatcher(
         routing=routing,
         notices=tickets.notices,
         tickets=tickets,
+        roles=RoleService(db, settings.admin_ids),
     )
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
     PersonLocale(i18n, people).setup(dispatcher)
@@ -222,6 +228,29 @@ def build(settings: Settings) -> Linkage:
         settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates
     )
     relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
+    verifier_chat_id = settings.effective_verifier_chat_id
+    application_notices = ApplicationTelegramNotices(
+        i18n, routing, settings.default_locale, verifier_chat_id
+    )
+    applications = ApplicationService(
+        db,
+        outbox,
+        cipher,
+        certificates,
+        application_notices,
+        lambda code: dict(routing.hotel(code).name),
+        retention_days=settings.personal_data_retention_days,
+        card_font=settings.card_font,
+    )
+    dispatcher.workflow_data.update(
+        applications=applications,
+        application_notices=application_notices,
+        certificates=certificates,
+        verifier_chat_id=verifier_chat_id,
+        retention_days=settings.personal_data_retention_days,
+        max_nights=settings.certificate_max_nights,
+    )
+    dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
     return Linkage(
         settings,
         db,
@@ -237,4 +266,5 @@ def build(settings: Settings) -> Linkage:
         tickets,
         certificates=certificates,
         cipher=cipher,
+        applications=applications,
     )

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
+from services.certificates import china_today
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
@@ -92,8 +93,10 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await escalate(linkage, utcnow())
+            if purged := await linkage.applications.purge_personal_data(china_today()):
+                log.info("purged the personal data of %s applications", purged)
         except Exception:
-            log.exception("escalation round failed; trying again in a minute")
+            log.exception("escalation or purge round failed; trying again in a minute")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 60)
 

@@ -11,6 +11,7 @@ before recording it as delivered. The record is written right after Telegram's a
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import os
@@ -29,9 +30,10 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import BufferedInputFile
 
 from services.models import Notification
-from services.outbox import Outbox
+from services.outbox import INLINE_FILE, Outbox
 from services.queue import Entry, NotificationQueue
 from services.ratelimit import RateLimiter
 
@@ -58,7 +60,15 @@ def telegram_call(notification: Notification) -> methods.TelegramMethod[Any]:
     method_class = getattr(methods, name, None)
     if method_class is None:
         raise ValueError(f"unknown Bot API method {notification.method!r}")
-    return method_class.model_validate(notification.params)  # type: ignore[no-any-return]
+    params = {key: _upload(key, value) for key, value in notification.params.items()}
+    return method_class.model_validate(params)  # type: ignore[no-any-return]
+
+
+def _upload(key: str, value: Any) -> Any:
+    """A file made by the bot (a certificate card) travels in the outbox as base64 text."""
+    if isinstance(value, str) and value.startswith(INLINE_FILE):
+        return BufferedInputFile(base64.b64decode(value[len(INLINE_FILE) :]), f"{key}.png")
+    return value
 
 
 class Sender:

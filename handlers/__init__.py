@@ -2,16 +2,29 @@
 
 from aiogram import Router
 
-from handlers import admin, common, errors, fallback, residents, staff
+from handlers import (
+    admin,
+    common,
+    errors,
+    fallback,
+    frontdesk,
+    residents,
+    roles,
+    staff,
+    tourists,
+)
 
 
 def telegram_routers() -> list[Router]:
     """In the order they are tried; the fallback router comes last."""
     return [
         errors.router(),
+        roles.router(),  # before common: /start with an invitation code
         common.router(),
         admin.router(),
+        tourists.router(),
         staff.router(),
+        frontdesk.router(),  # before residents: a certificate code is not a report
         residents.router(),
         fallback.router(),
     ]

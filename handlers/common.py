@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandStart, StateFilter
+from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -17,7 +17,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, CERTIFICATE, HELP, LANGUAGE, N_, MenuButton, main_menu
+from handlers.menu import CANCEL, HELP, LANGUAGE, N_, MenuButton, main_menu
 from services.people import LOCALES, PeopleService
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
@@ -123,16 +123,6 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await message.answer(text, reply_markup=main_menu())
 
 
-async def certificate(message: Message) -> None:
-    await message.answer(
-        _(
-            "Accommodation certificates are not open yet in this version of Linkage. "
-            "Please ask the hotel front desk or the local police station."
-        ),
-        reply_markup=main_menu(),
-    )
-
-
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="common")
@@ -144,6 +134,4 @@ def router() -> Router:
     router.callback_query.register(choose_language, LanguageChoice.filter(F.locale.in_(LOCALES)))
     router.message.register(cancel, Command("cancel"))
     router.message.register(cancel, MenuButton(CANCEL))
-    router.message.register(certificate, StateFilter(None), Command("certificate"))
-    router.message.register(certificate, StateFilter(None), MenuButton(CERTIFICATE))
     return router

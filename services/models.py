@@ -198,3 +198,51 @@ class Application(SQLModel, table=True):
     purged_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role someone holds: verifier, or front desk at one hotel. Admins come from ADMIN_IDS."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (Index("ix_role_grant_user_role", "user_id", "role", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    role: str = Field(max_length=16)  # verifier, frontdesk
+    hotel_code: str | None = Field(default=None, max_length=32)  # front desk only
+    granted_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    granted_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use, expiring code an admin hands out; whoever opens it gets the role.
+
+    Only a hash of the code is kept: the code itself is a credential.
+    """
+
+    __table_args__ = (Index("ix_invitation_code_hash", "code_hash", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64)  # SHA-256, hex
+    role: str = Field(max_length=16)
+    hotel_code: str | None = Field(default=None, max_length=32)
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class CheckIn(SQLModel, table=True):
+    """A certificate's holder checked in at a hotel: recorded once per certificate."""
+
+    __tablename__ = "check_in"
+    __table_args__ = (Index("ix_check_in_serial", "serial", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial: str = Field(max_length=40)
+    hotel_code: str = Field(max_length=32, index=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # the front desk
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

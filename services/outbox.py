@@ -8,6 +8,7 @@ touches Telegram. States: pending (written, not yet on the queue) → queued →
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,6 +30,11 @@ PENDING, QUEUED, DELIVERED, DEAD, UNREACHABLE = (
     "unreachable",
 )
 UNDELIVERED = (PENDING, QUEUED)
+INLINE_FILE = "base64:"  # a file the bot made (a certificate card), kept in the row itself
+
+
+def inline_file(data: bytes) -> str:
+    return INLINE_FILE + base64.b64encode(data).decode()
 
 
 class Priority(IntEnum):

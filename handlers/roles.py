@@ -1,0 +1,268 @@
+"""Roles: admins invite verifiers and front desks with single-use links; /whoami, /revoke_role.
+
+`is_verifier` is the one place that answers "may this person review applications?": a verifier
+grant in the database, or membership of VERIFIER_CHAT_ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import N_
+from services.certificates import CHINA_TIME
+from services.roles import (
+    INVITATION_CODE,
+    Grant,
+    InvitationExpired,
+    InvitationProblem,
+    InvitationUsed,
+    NewInvitation,
+    Role,
+    RoleService,
+)
+from services.routing import Routing, text
+
+log = logging.getLogger(__name__)
+
+VERIFIER_CHAT_STATUSES = frozenset(
+    {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.CREATOR}
+)
+ROLE_NAMES = {
+    Role.ADMIN: N_("Administrator"),
+    Role.VERIFIER: N_("Verifier"),
+    Role.FRONTDESK: N_("Front desk"),
+}
+
+
+class InviteHotel(CallbackData, prefix="invh"):
+    hotel: str
+
+
+async def is_verifier(
+    bot: Bot, user_id: int, roles: RoleService, verifier_chat_id: int | None
+) -> bool:
+    """A verifier by grant, or as a member of VERIFIER_CHAT_ID (asked of Telegram)."""
+    if await roles.is_verifier(user_id):
+        return True
+    if verifier_chat_id is None:
+        return False
+    try:
+        member = await bot.get_chat_member(verifier_chat_id, user_id)
+    except TelegramAPIError as error:
+        log.warning("could not ask chat %s about user %s: %s", verifier_chat_id, user_id, error)
+        return False
+    return member.status in VERIFIER_CHAT_STATUSES
+
+
+def hotel_name(routing: Routing, code: str | None, locale: str | None) -> str:
+    """The hotel's name in the person's language; the code itself if the hotel is gone."""
+    if not code:
+        return ""
+    try:
+        return text(routing.hotel(code).name, locale)
+    except KeyError:
+        return code
+
+
+def china_time(moment: datetime) -> str:
+    """A moment as people in China read it: 2026-11-22 07:58."""
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def describe_grant(grant: Grant, routing: Routing, locale: str | None) -> str:
+    if grant.role is Role.FRONTDESK:
+        hotel = hotel_name(routing, grant.hotel_code, locale)
+        return _("Front desk at {hotel}").format(hotel=hotel)
+    return _(ROLE_NAMES[grant.role])
+
+
+# --- inviting ---------------------------------------------------------------------------------
+
+
+async def invite(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    roles: RoleService,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    if message.from_user is None or not roles.is_admin(message.from_user.id):
+        await message.answer(_("This command is for administrators only."))
+        return
+    wanted = (command.args or "").strip().lower()
+    if wanted == Role.VERIFIER:
+        made = await roles.invite(Role.VERIFIER, created_by=message.from_user.id)
+        await message.answer(await _invitation_text(bot, made, routing, i18n))
+    elif wanted == Role.FRONTDESK:
+        if not routing.hotels:
+            await message.answer(
+                _("No hotels are registered in the routing file, so there is no front desk yet.")
+            )
+            return
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    text=text(hotel.name, i18n.current_locale),
+                    callback_data=InviteHotel(hotel=hotel.code).pack(),
+                )
+            ]
+            for hotel in routing.hotels
+        ]
+        await message.answer(
+            _("Which hotel is the front desk for?"),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+        )
+    else:
+        await message.answer(
+            _("Whom do you want to invite? Send /invite verifier or /invite frontdesk.")
+        )
+
+
+async def invite_for_hotel(
+    query: CallbackQuery,
+    callback_data: InviteHotel,
+    bot: Bot,
+    roles: RoleService,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    if not roles.is_admin(query.from_user.id):
+        await query.answer(_("This button is for administrators only."), show_alert=True)
+        return
+    try:
+        routing.hotel(callback_data.hotel)
+    except KeyError:
+        await query.answer(_("This hotel is no longer registered."), show_alert=True)
+        return
+    made = await roles.invite(
+        Role.FRONTDESK, created_by=query.from_user.id, hotel_code=callback_data.hotel
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    await bot.send_message(query.from_user.id, await _invitation_text(bot, made, routing, i18n))
+
+
+async def _invitation_text(bot: Bot, made: NewInvitation, routing: Routing, i18n: I18n) -> str:
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={made.code}"
+    role = describe_grant(Grant(made.role, made.hotel_code), routing, i18n.current_locale)
+    return _(
+        "Invitation: {role}\n{link}\n\n"
+        "Send this link to the person. It works once, for whoever opens it first, "
+        "until {until} (China time)."
+    ).format(role=role, link=link, until=china_time(made.expires_at))
+
+
+async def accept_invitation(
+    message: Message, command: CommandObject, roles: RoleService, routing: Routing, i18n: I18n
+) -> None:
+    if message.from_user is None or not command.args:
+        return
+    try:
+        grant = await roles.accept(command.args, message.from_user.id)
+    except InvitationUsed:
+        answer = _("This invitation has already been used. Ask an administrator for a new one.")
+    except InvitationExpired:
+        answer = _("This invitation has expired. Ask an administrator for a new one.")
+    except InvitationProblem:
+        answer = _(
+            "I do not know this invitation. Check the link, or ask an administrator for a new one."
+        )
+    else:
+        log.info("user %s accepted an invitation: %s", message.from_user.id, grant.role)
+        if grant.role is Role.FRONTDESK:
+            hotel = hotel_name(routing, grant.hotel_code, i18n.current_locale)
+            answer = _(
+                "Welcome! You are now at the front desk of {hotel}. Send me a photo of a "
+                "certificate's QR code, or type its code, to check it and check the guest in."
+            ).format(hotel=hotel)
+        else:
+            answer = _(
+                "Welcome! You are now a verifier: you review applications for accommodation "
+                "certificates, and you can revoke a certificate with /revoke."
+            )
+    await message.answer(answer)
+
+
+# --- asking, taking back ----------------------------------------------------------------------
+
+
+async def whoami(
+    message: Message,
+    bot: Bot,
+    roles: RoleService,
+    routing: Routing,
+    i18n: I18n,
+    verifier_chat_id: int | None = None,
+) -> None:
+    if message.from_user is None:
+        return
+    user_id = message.from_user.id
+    grants = await roles.roles_of(user_id)
+    if not any(grant.role is Role.VERIFIER for grant in grants) and await is_verifier(
+        bot, user_id, roles, verifier_chat_id
+    ):
+        grants.append(Grant(Role.VERIFIER))
+    lines = [describe_grant(grant, routing, i18n.current_locale) for grant in grants]
+    await message.answer(
+        _("Your Telegram id: {id}").format(id=user_id)
+        + "\n"
+        + ("\n".join(f"• {line}" for line in lines) if lines else _("No special role"))
+    )
+
+
+async def revoke_role(message: Message, command: CommandObject, roles: RoleService) -> None:
+    if message.from_user is None or not roles.is_admin(message.from_user.id):
+        await message.answer(_("This command is for administrators only."))
+        return
+    parts = (command.args or "").split()
+    usage = _("Send /revoke_role <user id> <role>, where the role is verifier or frontdesk.")
+    if len(parts) != 2 or not parts[0].isdigit():
+        await message.answer(usage)
+        return
+    user_id, wanted = int(parts[0]), parts[1].lower()
+    if wanted == Role.ADMIN:
+        await message.answer(_("Administrators are set in ADMIN_IDS; change that setting."))
+        return
+    if wanted not in (Role.VERIFIER, Role.FRONTDESK):
+        await message.answer(usage)
+        return
+    role = Role(wanted)
+    name = _(ROLE_NAMES[role])
+    if await roles.revoke(user_id, role):
+        log.info("admin %s took %s from user %s", message.from_user.id, role, user_id)
+        answer = _("Done: user {user} no longer has the role “{role}”.")
+    else:
+        answer = _("User {user} does not have the role “{role}”.")
+    await message.answer(answer.format(user=user_id, role=name))
+
+
+def router() -> Router:
+    """Wires this module's handlers; a new Router for every Dispatcher.
+
+    Comes before the common router: `/start <invitation code>` is caught here, a plain /start
+    (or another payload) goes on to the greeting.
+    """
+    router = Router(name="roles")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(
+        accept_invitation,
+        CommandStart(deep_link=True, magic=F.args.regexp(INVITATION_CODE.pattern)),
+    )
+    router.message.register(invite, Command("invite"))
+    router.callback_query.register(invite_for_hotel, InviteHotel.filter())
+    router.message.register(revoke_role, Command("revoke_role"))
+    router.message.register(whoami, Command("whoami"))
+    return router

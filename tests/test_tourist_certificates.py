@@ -1,0 +1,144 @@
+"""A tourist without her ID card applies in chat, a verifier approves, the card's QR verifies."""
+
+from __future__ import annotations
+
+import io
+
+import aiohttp
+import zxingcpp
+from PIL import Image
+
+from tests.standin import BotAPIStandin
+from tests.support.people import inline_buttons
+from tests.support.running import eventually
+from tests.test_resident_requests import PNG, next_message
+
+VERIFIERS = -1001  # STAFF_CHAT_ID in the tests; VERIFIER_CHAT_ID defaults to it
+
+
+async def fill_in_form(standin: BotAPIStandin, tourist, number: str, agree: str) -> None:
+    standin.send_command(tourist, "/certificate")
+    consent = await next_message(standin, tourist.id)
+    standin.press_button(tourist, consent, inline_buttons(consent)[agree])
+    await next_message(standin, tourist.id)  # name?
+    standin.send_message(tourist, "Dai Lingling" if tourist.language_code == "en" else "戴玲玲")
+    kinds = await next_message(standin, tourist.id)
+    await next_message(standin, tourist.id)  # back / cancel hint
+    standin.press_button(tourist, kinds, next(iter(inline_buttons(kinds).values())))
+    await next_message(standin, tourist.id)  # number?
+    standin.send_message(tourist, number)
+
+
+async def test_a_tourist_gets_a_certificate_that_verifies(standin: BotAPIStandin, run_bot) -> None:
+    verifiers = standin.group(VERIFIERS, title="Verifiers")
+    officer = standin.user(9001, "Officer Zhou", language_code="en")
+    standin.add_member(verifiers.id, officer.id)
+    dai = standin.user(4001, "Dai", language_code="en")
+    bot = await run_bot()
+
+    await fill_in_form(standin, dai, "110105194912310021", "✅ I agree")
+    wrong = await next_message(standin, dai.id)
+    assert wrong["text"] == (
+        "That number cannot be right: The last character does not match the others: one of "
+        "them is probably mistyped. Please check it and type it again."
+    )
+    standin.send_message(dai, "11010519491231002X")
+    assert (await next_message(standin, dai.id))[
+        "text"
+    ] == "Date of birth from your ID: 1949-12-31."
+    await next_message(standin, dai.id)  # phone?
+    standin.send_message(dai, "12345")
+    assert (await next_message(standin, dai.id))["text"].startswith("That is not a phone number.")
+    standin.send_message(dai, "+86 138 0013 8000")
+    hotels = await next_message(standin, dai.id)
+    standin.press_button(dai, hotels, inline_buttons(hotels)["Xizha Waterside Inn"])
+    await next_message(standin, dai.id)  # check-in?
+    standin.press_reply_button(dai, "📅 Today")
+    await next_message(standin, dai.id)  # nights?
+    standin.send_message(dai, "2")
+    await next_message(standin, dai.id)  # selfie?
+    standin.send_message(dai, "here is my face")
+    assert (await next_message(standin, dai.id))["text"].startswith(
+        "Please send a photo of your face"
+    )
+    standin.send_photo(dai, PNG)
+    await next_message(standin, dai.id)  # "Almost done."
+    summary = await next_message(standin, dai.id)
+    assert "Document: PRC resident ID card 11010519491231002X" in summary["text"]
+    assert "(2 nights)" in summary["text"]
+    standin.press_button(dai, summary, inline_buttons(summary)["📨 Submit"])
+    assert (await next_message(standin, dai.id))["text"].startswith("Thank you. Your application")
+
+    card = await next_message(standin, verifiers.id)
+    assert card["caption"].startswith("🪪 Application A1 for an accommodation certificate")
+    assert "11010519491231002X" in card["caption"]  # the verifier chat is trusted
+    standin.press_button(officer, card, inline_buttons(card)["✅ Approve"])
+
+    certificate, link = await standin.wait_for_messages(dai.id, count=2, timeout=15)
+    assert certificate["caption"].startswith("✅ Your accommodation certificate C2026-000001")
+    stored = standin.file(certificate["photo"][-1]["file_id"])
+    assert stored is not None
+    [qr] = zxingcpp.read_barcodes(Image.open(io.BytesIO(stored.data)))
+    assert qr.text in link["text"]
+    assert "11010519491231002X" not in qr.text
+
+    async with aiohttp.ClientSession() as http:
+        api = f"{bot.web_url}/api/v1/certificates/verify"
+        async with http.get(api, params={"token": qr.text}) as response:
+            body = await response.json()
+    assert body["status"] == "valid"
+    assert body["holder"] == "D*** Lingling"
+
+
+async def test_a_declined_application_is_corrected_and_sent_again_in_chinese(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    verifiers = standin.group(VERIFIERS, title="审核群")
+    officer = standin.user(9002, "周警官", language_code="zh")
+    standin.add_member(verifiers.id, officer.id)
+    dai = standin.user(4002, "戴", language_code="zh")
+    await run_bot(default_locale="zh")
+
+    await fill_in_form(standin, dai, "11010519491231002X", "✅ 我同意")
+    await next_message(standin, dai.id)  # date of birth from the ID
+    await next_message(standin, dai.id)
+    standin.send_message(dai, "13800138000")
+    hotels = await next_message(standin, dai.id)
+    standin.press_button(dai, hotels, inline_buttons(hotels)["西栅水岸客栈"])
+    await next_message(standin, dai.id)
+    standin.press_reply_button(dai, "📅 明天")
+    await next_message(standin, dai.id)
+    standin.send_message(dai, "1")
+    await next_message(standin, dai.id)
+    standin.send_photo(dai, PNG)
+    await next_message(standin, dai.id)
+    summary = await next_message(standin, dai.id)
+    standin.press_button(dai, summary, inline_buttons(summary)["📨 提交"])
+    await next_message(standin, dai.id)
+
+    card = await next_message(standin, verifiers.id)
+    standin.press_button(officer, card, inline_buttons(card)["❌ 拒绝"])
+    await eventually(lambda: "照片不清楚。" in inline_buttons(standin.messages(verifiers.id)[-1]))
+    reasons = standin.messages(verifiers.id)[-1]
+    standin.press_button(officer, reasons, inline_buttons(reasons)["照片不清楚。"])
+    declined = await next_message(standin, dai.id)
+    assert declined["text"].startswith("您的住宿证明申请未通过：照片不清楚。")
+
+    standin.send_command(dai, "/certificate")
+    consent = await next_message(standin, dai.id)
+    standin.press_button(dai, consent, inline_buttons(consent)["✅ 我同意"])
+    assert (await next_message(standin, dai.id))["text"].startswith(
+        "您上次的申请未通过：照片不清楚。"
+    )
+    await next_message(standin, dai.id)
+    again = await next_message(standin, dai.id)
+    assert "姓名：戴玲玲" in again["text"]
+    standin.press_button(dai, again, inline_buttons(again)["自拍照"])
+    await next_message(standin, dai.id)
+    standin.send_photo(dai, PNG)
+    await next_message(standin, dai.id)
+    resent = await next_message(standin, dai.id)
+    standin.press_button(dai, resent, inline_buttons(resent)["📨 提交"])
+    await next_message(standin, dai.id)
+    second = await next_message(standin, verifiers.id)
+    assert second["caption"].startswith("🪪 住宿证明申请 A2")
