@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot migrate` only brings the database up to date."""
+"""`python -m bot` runs the bot; `migrate` only brings the database up to date; `rotate-keys`
+starts signing certificates with a new key (the old ones keep verifying until they expire)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate"],
+        choices=["run", "migrate", "rotate-keys"],
         help="run the bot (default) or apply database migrations and exit",
     )
     args = parser.parse_args(argv)
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             return asyncio.run(_migrate())
+        if args.command == "rotate-keys":
+            return _rotate_keys()
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.runner import serve
 
@@ -34,6 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"linkage: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _rotate_keys() -> int:
+    from services.signing import KeyRing
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    kid = KeyRing.open(settings.data_dir).rotate()
+    print(f"certificates are now signed with key {kid}; older keys still verify")
     return 0
 
 

@@ -112,3 +112,24 @@ async def test_the_bot_process_talks_serves_health_and_stops_cleanly(
     log = (await process.stderr.read()).decode()
     assert "Traceback" not in log
     assert "stopped" in log
+
+
+def test_rotate_keys_makes_a_new_signing_key_and_keeps_the_old(tmp_path: Path) -> None:
+    def rotate() -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "rotate-keys"],
+            env=bot_environment(BOT_TOKEN=TOKEN, DATA_DIR=str(tmp_path)),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    first, second = rotate(), rotate()
+    assert first.startswith("certificates are now signed with key ")
+    assert first != second
+    from services.signing import KeyRing
+
+    assert len(KeyRing.open(tmp_path).jwks()["keys"]) >= 2

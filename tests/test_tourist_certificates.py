@@ -142,3 +142,19 @@ async def test_a_declined_application_is_corrected_and_sent_again_in_chinese(
     await next_message(standin, dai.id)
     second = await next_message(standin, verifiers.id)
     assert second["caption"].startswith("🪪 住宿证明申请 A2")
+
+
+async def test_a_form_interrupted_by_a_restart_continues_with_redis(
+    standin: BotAPIStandin, run_bot, redis_url: str
+) -> None:
+    dai = standin.user(4003, "Dai", language_code="en")
+    first = await run_bot(redis_url=redis_url)
+    await fill_in_form(standin, dai, "11010519491231002X", "✅ I agree")
+    await next_message(standin, dai.id)  # date of birth from the ID
+    assert (await next_message(standin, dai.id))["text"].startswith("A phone number")
+    await first.stop()  # the bot restarts between two answers
+
+    await run_bot(redis_url=redis_url, data_dir=first.settings.data_dir)
+    standin.send_message(dai, "+86 138 0013 8000")
+    hotels = await next_message(standin, dai.id)
+    assert hotels["text"].startswith("Which hotel are you staying at?")
