@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.notices import Reassign, TelegramTicketNotices, TicketAction, open_topic
-from services.models import Ticket, utcnow
+from services.models import Ticket, as_utc, utcnow
 from services.routing import Routing, text
 from services.ticket_stats import TicketStats, summarize
 from services.tickets import (
@@ -222,7 +222,7 @@ async def list_open(message: Message, tickets: TicketService, routing: Routing, 
             number=ticket.number,
             category=text(routing.category(ticket.category).name, i18n.current_locale),
             status=ticket.status,
-            hours=round((now - _aware(ticket.created_at)).total_seconds() / 3600, 1),
+            hours=round((now - as_utc(ticket.created_at)).total_seconds() / 3600, 1),
         )
         for ticket in waiting
     ]
@@ -289,10 +289,6 @@ def render_stats(title: str, stats: TicketStats, routing: Routing, locale: str) 
         for code, count in stats.by_grid.items()
     ]
     return "\n".join(lines)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _id(ticket: Ticket) -> int:

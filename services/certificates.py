@@ -25,7 +25,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from services.identity import DocumentType, mask_document_number, mask_name, validate_document
-from services.models import Certificate, VerificationLog
+from services.models import Certificate, VerificationLog, as_utc, utcnow
 from services.signing import (
     MAX_TOKEN_CHARS,
     Claims,
@@ -94,20 +94,11 @@ class Revocation:
     newly: bool  # False: it was revoked before (the first time and reason stay)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _with_utc(certificate: Certificate) -> Certificate:
     """Times as aware UTC datetimes, whatever the database handed back."""
-    certificate.issued_at = _aware(certificate.issued_at)
+    certificate.issued_at = as_utc(certificate.issued_at)
     if certificate.revoked_at is not None:
-        certificate.revoked_at = _aware(certificate.revoked_at)
+        certificate.revoked_at = as_utc(certificate.revoked_at)
     return certificate
 
 
@@ -121,7 +112,7 @@ class CertificateService:
         public_base_url: str,
         *,
         max_nights: int = 30,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.keys = keys
@@ -213,7 +204,7 @@ class CertificateService:
             same = certificate is not None and certificate.token == token.strip().upper()
             if same and certificate is not None and certificate.revoked_at is not None:
                 result = Verification(
-                    Status.REVOKED, result.claims, result.kid, _aware(certificate.revoked_at)
+                    Status.REVOKED, result.claims, result.kid, as_utc(certificate.revoked_at)
                 )
         await self._log(Channel(channel), result)
         return result

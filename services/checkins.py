@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from services.certificates import CertificateNotFound, CertificateService
-from services.models import Application, Certificate, CheckIn
+from services.models import Application, Certificate, CheckIn, as_utc, utcnow
 from services.signing import Status
 from services.storage import Database
 
@@ -74,16 +74,8 @@ def qr_texts(image: bytes) -> list[str]:
     return [str(barcode.text) for barcode in found if barcode.text]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _with_utc(check_in: CheckIn) -> CheckIn:
-    check_in.at = _aware(check_in.at)
+    check_in.at = as_utc(check_in.at)
     return check_in
 
 
@@ -95,7 +87,7 @@ class CheckInService:
         db: Database,
         certificates: CertificateService,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.certificates = certificates

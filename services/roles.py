@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.models import Invitation, RoleGrant
+from services.models import Invitation, RoleGrant, as_utc, utcnow
 from services.storage import Database
 
 __all__ = [
@@ -93,15 +93,6 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class RoleService:
     """Framework-free: grants, invitations, and the question "what may this person do?"."""
 
@@ -111,7 +102,7 @@ class RoleService:
         admin_ids: Iterable[int] = (),
         *,
         invitation_ttl: timedelta = INVITATION_TTL,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.admin_ids = frozenset(admin_ids)
@@ -243,7 +234,7 @@ class RoleService:
                 raise InvitationUnknown(code)
             if invitation.used_at is not None:
                 raise InvitationUsed(code)
-            if _aware(invitation.expires_at) <= now:
+            if as_utc(invitation.expires_at) <= now:
                 raise InvitationExpired(code)
             claimed = await session.exec(
                 update(Invitation)

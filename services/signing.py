@@ -69,6 +69,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from services.identity import DocumentType
+from services.models import utcnow
 from services.privacy import read_secret_file, write_secret_file
 
 __all__ = [
@@ -377,10 +378,6 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class KeyRing:
     """The signing keys in one file (mode 0600): one active private key, retired public keys."""
 
@@ -436,7 +433,7 @@ class KeyRing:
 
     def rotate(self, now: datetime | None = None) -> str:
         """Make a new active key; the old one only verifies from now on. Returns the new kid."""
-        now = now or _utcnow()
+        now = now or utcnow()
         with self._locked():
             self._load()
             entries = self._entries()
@@ -478,7 +475,7 @@ class KeyRing:
             "kid": kid_of(private.public_key()),
             "public": _b64(_raw_public(private.public_key())),
             "private": _b64(_raw_private(private)),
-            "created_at": (now or _utcnow()).isoformat(),
+            "created_at": (now or utcnow()).isoformat(),
             "retired_at": None,
         }
 

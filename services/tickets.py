@@ -8,13 +8,20 @@ Every change is one transaction: the ticket, an appended event, and the notifica
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.models import Notification, Ticket, TicketEvent, TicketSubscriber, utcnow
+from services.models import (
+    Notification,
+    Ticket,
+    TicketEvent,
+    TicketSubscriber,
+    as_utc,
+    utcnow,
+)
 from services.outbox import Outbox, Outgoing
 from services.routing import distance_m
 from services.storage import Database
@@ -365,7 +372,7 @@ class TicketService:
             )
             for ticket in rows:
                 if ticket.status == RESOLVED:
-                    if ticket.resolved_at and now - _aware(ticket.resolved_at) >= close_after:
+                    if ticket.resolved_at and now - as_utc(ticket.resolved_at) >= close_after:
                         ticket.status = CLOSED
                         self._record(session, ticket, "auto-closed", None, "")
                         self._notify(session, self.notices.closed(ticket))
@@ -379,12 +386,12 @@ class TicketService:
                     waiting_since = ticket.first_response_at or ticket.created_at
                     limit = resolve_within
                 levels = [ticket.staff_chat_id, *chains.get(ticket.staff_chat_id, [])]
-                due_level = int((now - _aware(waiting_since)) / limit)
+                due_level = int((now - as_utc(waiting_since)) / limit)
                 if due_level <= ticket.escalation_level or ticket.escalation_level >= len(levels):
                     continue
                 level = min(due_level, len(levels))
                 chat = levels[level - 1]
-                waited = now - _aware(waiting_since)
+                waited = now - as_utc(waiting_since)
                 self._notify(session, self.notices.overdue(ticket, chat, level, waited))
                 self._record(session, ticket, "escalated", None, "", str(chat))
                 ticket.escalation_level, ticket.escalated_at = level, now
@@ -526,8 +533,3 @@ class TicketService:
 
 def _detail(text: str, media: Media | None) -> str:
     return f"[{media.kind}] {text}".strip() if media else text
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
