@@ -372,15 +372,7 @@ async def take_doc_number(
             )
         )
         return
-    born = document.birth_date.isoformat() if document.birth_date else data.get("birth_date")
-    await state.update_data(doc_number=document.number, birth_date=born)
-    if document.birth_date is not None and not data.get("correcting"):
-        await message.answer(
-            _("Date of birth from your ID: {born}.").format(born=document.birth_date.isoformat())
-        )
-        await state.update_data(birth_from_id=True)
-        await ask(message, state, "phone", routing, i18n)
-        return
+    await state.update_data(doc_number=document.number)
     await go_on(message, state, "doc_number", routing, i18n)
 
 

@@ -43,9 +43,12 @@ async def test_a_tourist_gets_a_certificate_that_verifies(standin: BotAPIStandin
         "them is probably mistyped. Please check it and type it again."
     )
     standin.send_message(dai, "11010519491231002X")
-    assert (await next_message(standin, dai.id))[
-        "text"
-    ] == "Date of birth from your ID: 1949-12-31."
+    assert (await next_message(standin, dai.id))["text"].startswith("Your date of birth")
+    standin.send_message(dai, "1950-01-01")
+    assert (await next_message(standin, dai.id))["text"] == (
+        "This date does not match the one in your ID number (1949-12-31). Which is right?"
+    )
+    standin.send_message(dai, "1949/12/31")
     await next_message(standin, dai.id)  # phone?
     standin.send_message(dai, "12345")
     assert (await next_message(standin, dai.id))["text"].startswith("That is not a phone number.")
@@ -100,7 +103,8 @@ async def test_a_declined_application_is_corrected_and_sent_again_in_chinese(
     await run_bot(default_locale="zh")
 
     await fill_in_form(standin, dai, "11010519491231002X", "✅ 我同意")
-    await next_message(standin, dai.id)  # date of birth from the ID
+    await next_message(standin, dai.id)  # date of birth?
+    standin.send_message(dai, "1949-12-31")
     await next_message(standin, dai.id)
     standin.send_message(dai, "13800138000")
     hotels = await next_message(standin, dai.id)
@@ -150,7 +154,8 @@ async def test_a_form_interrupted_by_a_restart_continues_with_redis(
     dai = standin.user(4003, "Dai", language_code="en")
     first = await run_bot(redis_url=redis_url)
     await fill_in_form(standin, dai, "11010519491231002X", "✅ I agree")
-    await next_message(standin, dai.id)  # date of birth from the ID
+    await next_message(standin, dai.id)  # date of birth?
+    standin.send_message(dai, "1949-12-31")
     assert (await next_message(standin, dai.id))["text"].startswith("A phone number")
     await first.stop()  # the bot restarts between two answers
 
