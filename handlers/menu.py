@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiogram.filters import Filter
-from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -56,3 +56,15 @@ class MenuButton(Filter):
 
     async def __call__(self, message: Message, i18n: I18n) -> bool:
         return message.text in self.entry.texts_in_every_locale(i18n)
+
+
+async def take_press(query: CallbackQuery) -> Message | None:
+    """Acknowledge an inline button and take its buttons away, so it is pressed once.
+
+    Returns the message it was on (None when Telegram no longer shows it).
+    """
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return None
+    await query.message.edit_reply_markup(reply_markup=None)
+    return query.message

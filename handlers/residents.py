@@ -21,7 +21,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu
+from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu, take_press
 from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices, open_topic
 from services.models import TicketEvent
 from services.routing import Routing, text
@@ -376,11 +376,9 @@ async def report_step(
     bot: Bot,
     notices: TelegramTicketNotices,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
+    message = await take_press(query)
+    if message is None:
         return
-    message = query.message
-    await message.edit_reply_markup(reply_markup=None)
     data = await state.get_data()
     if callback_data.step == "submit":
         if not data.get("duplicates_offered") and await offer_duplicates(
@@ -510,24 +508,23 @@ async def choose_duplicate(
     bot: Bot,
     notices: TelegramTicketNotices,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
+    message = await take_press(query)
+    if message is None:
         return
-    await query.message.edit_reply_markup(reply_markup=None)
     data = await state.get_data()
     if callback_data.ticket_id == 0:
-        await submit(query.message, query, state, data, routing, tickets, i18n, bot, notices)
+        await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
         return
     try:
         ticket = await tickets.subscribe(
             callback_data.ticket_id, query.from_user.id, i18n.current_locale
         )
     except TicketError:
-        await query.message.answer(_("That request has just been closed; I will send yours."))
-        await submit(query.message, query, state, data, routing, tickets, i18n, bot, notices)
+        await message.answer(_("That request has just been closed; I will send yours."))
+        await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
         return
     await state.clear()
-    await query.message.answer(
+    await message.answer(
         _("You joined request {number}. You will hear here how it goes.").format(
             number=ticket.number
         ),
@@ -703,17 +700,16 @@ async def answer_fixed(
     except (WrongState, TicketError):
         await query.answer(_("This request has already moved on."), show_alert=True)
         return
-    await query.answer()
-    if not isinstance(query.message, Message):
+    message = await take_press(query)
+    if message is None:
         return
-    await query.message.edit_reply_markup(reply_markup=None)
     if ticket.status == CLOSED:
-        await query.message.answer(
+        await message.answer(
             _("Glad it is fixed. How satisfied are you with how it was handled?"),
             reply_markup=notices.rating_buttons(callback_data.ticket_id),
         )
     else:
-        await query.message.answer(
+        await message.answer(
             _(
                 "Sorry it is not fixed yet. Request {number} is open again and the team is told."
             ).format(number=ticket.number)

@@ -27,7 +27,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, CERTIFICATE, N_, MenuButton, MenuEntry, main_menu
+from handlers.menu import CANCEL, CERTIFICATE, N_, MenuButton, MenuEntry, main_menu, take_press
 from handlers.notices import markup
 from services.applications import (
     AlreadyDecided,
@@ -196,26 +196,25 @@ async def consent(
     routing: Routing,
     i18n: I18n,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
+    message = await take_press(query)
+    if message is None:
         return
-    await query.message.edit_reply_markup(reply_markup=None)
     if not callback_data.agreed:
         await state.clear()
-        await query.message.answer(_("Understood: nothing was recorded."), reply_markup=main_menu())
+        await message.answer(_("Understood: nothing was recorded."), reply_markup=main_menu())
         return
     resend_from = (await state.get_data()).get("resend_from")
     previous = await applications.get(int(resend_from)) if resend_from else None
     if previous is not None and previous.tourist_id == query.from_user.id:
         await state.update_data(**_fields_of(previous, applications))
-        await query.message.answer(
+        await message.answer(
             _("Your last application was declined: {reason}\nCorrect what is needed below.").format(
                 reason=_(previous.reject_reason) if previous.reject_reason else ""
             ),
         )
-        await show_summary(query.message, state, routing, i18n)
+        await show_summary(message, state, routing, i18n)
         return
-    await ask(query.message, state, "name", routing, i18n)
+    await ask(message, state, "name", routing, i18n)
 
 
 def _fields_of(application: Application, applications: ApplicationService) -> dict[str, Any]:
@@ -535,13 +534,12 @@ async def decide(
     routing: Routing,
     i18n: I18n,
 ) -> None:
-    await query.answer()
-    if not isinstance(query.message, Message):
+    message = await take_press(query)
+    if message is None:
         return
-    await query.message.edit_reply_markup(reply_markup=None)
     if callback_data.step == "edit":
         await state.update_data(correcting=True)
-        await ask(query.message, state, callback_data.value, routing, i18n)
+        await ask(message, state, callback_data.value, routing, i18n)
         return
     data = await state.get_data()
     await applications.submit(
@@ -560,7 +558,7 @@ async def decide(
         )
     )
     await state.clear()
-    await query.message.answer(
+    await message.answer(
         _(
             "Thank you. Your application is with the reviewers now; their answer will come "
             "here, with the certificate if it is approved."
