@@ -91,6 +91,13 @@ def keyboard(*rows: list[KeyboardButton]) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=list(rows), resize_keyboard=True)
 
 
+def photos_keyboard() -> ReplyKeyboardMarkup:
+    return keyboard(
+        [KeyboardButton(text=DONE.text()), KeyboardButton(text=SKIP.text())],
+        [KeyboardButton(text=CANCEL.text())],
+    )
+
+
 def cancel_only() -> ReplyKeyboardMarkup:
     return keyboard([KeyboardButton(text=CANCEL.text())])
 
@@ -280,10 +287,7 @@ async def _placed(
     await state.set_state(Report.adding_photos)
     await message.answer(
         _("Add photos if they help: send one or more now, then press “Done”. Or press “Skip”."),
-        reply_markup=keyboard(
-            [KeyboardButton(text=DONE.text()), KeyboardButton(text=SKIP.text())],
-            [KeyboardButton(text=CANCEL.text())],
-        ),
+        reply_markup=photos_keyboard(),
     )
 
 
@@ -400,10 +404,7 @@ async def report_step(
         await state.set_state(Report.adding_photos)
         await message.answer(
             _("Send the photos again, then press “Done”. Or press “Skip” for none."),
-            reply_markup=keyboard(
-                [KeyboardButton(text=DONE.text()), KeyboardButton(text=SKIP.text())],
-                [KeyboardButton(text=CANCEL.text())],
-            ),
+            reply_markup=photos_keyboard(),
         )
 
 

@@ -32,19 +32,19 @@ def staff_of(query: CallbackQuery) -> Staff:
     return Staff(query.from_user.id, query.from_user.full_name)
 
 
-async def ticket_action(
-    query: CallbackQuery,
-    callback_data: TicketAction,
-    tickets: TicketService,
-    routing: Routing,
-    i18n: I18n,
-) -> None:
-    message = query.message
+async def staff_press(
+    query: CallbackQuery, ticket_id: int, tickets: TicketService
+) -> tuple[Ticket, Message] | None:
+    """The ticket behind a staff button, if it exists and was pressed in its own staff chat.
+
+    Only that chat's members see its buttons, so a press from anywhere else is forged.
+    """
     try:
-        ticket = await tickets.get(callback_data.ticket_id)
+        ticket = await tickets.get(ticket_id)
     except TicketNotFound:
         await query.answer(_("This request no longer exists."), show_alert=True)
-        return
+        return None
+    message = query.message
     if not isinstance(message, Message) or message.chat.id != ticket.staff_chat_id:
         log.warning(
             "refused a staff button for ticket %s from user %s outside its staff chat",
@@ -52,7 +52,21 @@ async def ticket_action(
             query.from_user.id,
         )
         await query.answer(_("Only the staff of this request's team can do that."), show_alert=True)
+        return None
+    return ticket, message
+
+
+async def ticket_action(
+    query: CallbackQuery,
+    callback_data: TicketAction,
+    tickets: TicketService,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    pressed = await staff_press(query, callback_data.ticket_id, tickets)
+    if pressed is None:
         return
+    ticket, message = pressed
     if callback_data.action == "reassign":
         await offer_reassignment(query, ticket, routing, i18n)
         return
@@ -175,12 +189,10 @@ async def reassign(
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    message = query.message
-    ticket = await tickets.get(callback_data.ticket_id)
-    if not isinstance(message, Message) or message.chat.id != ticket.staff_chat_id:
-        log.warning("refused a reassignment of %s from user %s", ticket.id, query.from_user.id)
-        await query.answer(_("Only the staff of this request's team can do that."), show_alert=True)
+    pressed = await staff_press(query, callback_data.ticket_id, tickets)
+    if pressed is None:
         return
+    ticket, message = pressed
     category = callback_data.code if callback_data.kind == "c" else ticket.category
     grid_code = callback_data.code if callback_data.kind == "g" else ticket.grid
     grid = routing.grid(grid_code) if grid_code else None

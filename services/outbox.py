@@ -128,10 +128,6 @@ class Outbox:
             )
             return list(rows)
 
-    async def get(self, notification_id: int) -> Notification | None:
-        async with self.db.session() as session:
-            return await session.get(Notification, notification_id)
-
     async def mark_delivered(self, notification_id: int, message_id: int | None) -> bool:
         """False when it was no longer undelivered (someone else delivered it)."""
         values = {"state": DELIVERED, "delivered_at": utcnow(), "telegram_message_id": message_id}
