@@ -187,3 +187,34 @@ async def test_a_failure_is_logged_and_the_person_told_their_input_is_kept(
         == "抱歉，我这边出了点问题。您已填写的内容都还保留着，请稍后再试一次刚才那一步。"
     )
     assert f"update {update['update_id']} failed" in caplog.text
+
+
+async def test_cancel_leaves_a_form_halfway_in_either_language(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    await run_bot()
+    mei = standin.user(1002, "美玲", language_code="zh")
+    standin.send_command(mei, "/report")
+    await standin.wait_for_messages(mei.id)
+    standin.send_location(mei, 30.76, 120.75)  # a wrong answer: words were asked for
+    [ask_again] = await standin.wait_for_messages(mei.id)
+    assert ask_again["text"] == "请用文字描述问题。照片可以在后面的步骤添加。"
+    standin.press_reply_button(mei, "✖️ 取消")
+    [cancelled] = await standin.wait_for_messages(mei.id)
+    assert cancelled["text"] == "已取消，刚才填写的内容没有提交。请在下方选择。"
+    assert reply_keyboard(cancelled) == CHINESE_MENU
+
+    ann = standin.user(1001, "Ann", language_code="en")
+    standin.send_command(ann, "/certificate")
+    [consent] = await standin.wait_for_messages(ann.id)
+    standin.press_button(ann, consent, inline_buttons(consent)["✅ I agree"])
+    await standin.wait_for_messages(ann.id)  # name?
+    standin.send_message(ann, "R2D2")  # a wrong answer: digits in a name
+    [refused] = await standin.wait_for_messages(ann.id)
+    assert refused["text"].startswith("Please type your full name in letters")
+    standin.send_command(ann, "/cancel")
+    [cancelled] = await standin.wait_for_messages(ann.id)
+    assert cancelled["text"] == "Cancelled. Nothing you started was sent. Choose an option below."
+    standin.send_message(ann, "hello")  # outside any form again: starts a report
+    [question] = await standin.wait_for_messages(ann.id)
+    assert question["text"] == "Which kind of problem is it?"
