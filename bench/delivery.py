@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from sqlmodel import col, select
 
 from bot.factory import build_bot, flood_limits
+from bot.localapi import BotAPIStandin, Limits
 from bot.sender import Sender
 from bot.settings import Settings
 from services.migrate import upgrade_to_head
@@ -38,7 +39,6 @@ from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
 from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from services.relay import Relay
 from services.storage import Database
-from tests.standin import BotAPIStandin, Limits
 from tests.support.running import TOKEN, bot_settings
 from tests.support.servers import RedisServer
 

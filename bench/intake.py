@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.standin import BotAPIStandin, Limits
+from bot.localapi import BotAPIStandin, Limits
 from tests.support.running import bot_settings, start_bot
 
 

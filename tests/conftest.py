@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.standin import BotAPIStandin, Limits
+from bot.localapi import BotAPIStandin, Limits
 from tests.support.running import RunningBot, bot_settings, start_bot
 from tests.support.servers import RedisServer
 

@@ -15,6 +15,7 @@ from aiogram import Bot
 from redis.asyncio import Redis
 
 from bot.factory import build_bot
+from bot.localapi import BotAPIStandin, Limits
 from bot.sender import Sender
 from services.migrate import upgrade_to_head
 from services.outbox import DELIVERED, UNREACHABLE, Outbox, Outgoing, Priority
@@ -22,7 +23,6 @@ from services.queue import RedisStreamQueue
 from services.ratelimit import FloodLimits, RedisRateLimiter, Window
 from services.relay import Relay
 from services.storage import Database
-from tests.standin import BotAPIStandin, Limits
 from tests.support.running import bot_settings, eventually
 from tests.support.servers import RedisServer
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.standin import BotAPIStandin
+from bot.localapi import BotAPIStandin
 from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
 from tests.support.running import TOKEN, eventually
 from tests.support.servers import free_port

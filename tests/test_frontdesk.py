@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot.localapi import BotAPIStandin
 from services.certificate_card import CertificateCard, render_card
 from services.certificates import CertificateService, Issued, china_today
 from services.identity import DocumentType
@@ -20,7 +21,6 @@ from services.models import Application
 from services.roles import Role, RoleService
 from services.signing import KeyRing
 from services.storage import Database
-from tests.standin import BotAPIStandin
 from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 

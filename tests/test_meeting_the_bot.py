@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
+from bot.localapi import BotAPIStandin
 from bot.retry import RetryOnTelegramHiccups
-from tests.standin import BotAPIStandin
 from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
 
 

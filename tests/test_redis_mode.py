@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from tests.standin import BotAPIStandin
+from bot.localapi import BotAPIStandin
 from tests.support.people import ENGLISH_MENU, reply_keyboard
 
 pytestmark = pytest.mark.redis

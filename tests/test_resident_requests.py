@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.standin import BotAPIStandin
+from bot.localapi import BotAPIStandin
 from tests.support.people import ENGLISH_MENU, inline_buttons, reply_keyboard
 from tests.support.running import eventually
 

@@ -18,8 +18,8 @@ from aiogram.methods import GetUpdates, SendMessage
 
 from bot.factory import build_bot
 from bot.limits import TelegramLimits
+from bot.localapi import BotAPIStandin
 from bot.retry import RetryOnTelegramHiccups
-from tests.standin import BotAPIStandin
 from tests.support.running import TOKEN, bot_settings
 from tests.support.servers import free_port
 

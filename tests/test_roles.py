@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.localapi import BotAPIStandin
 from services.roles import Role, RoleService
 from services.storage import Database
-from tests.standin import BotAPIStandin
 from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 

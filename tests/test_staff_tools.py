@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.i18n import build_i18n
+from bot.localapi import BotAPIStandin
 from bot.runner import escalation_chains
 from handlers.notices import TelegramTicketNotices
 from services.models import utcnow
@@ -12,7 +13,6 @@ from services.outbox import Outbox
 from services.routing import load_routing
 from services.storage import Database
 from services.tickets import TicketService
-from tests.standin import BotAPIStandin
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import (

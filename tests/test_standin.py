@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -31,7 +32,8 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from tests.standin import DEFAULT_TOKEN, BotAPIStandin, Limits, parse_text
+from bot.localapi import DEFAULT_TOKEN, BotAPIStandin, Limits, parse_text
+from bot.localapi.spec import DEFAULT_SPEC_PATH
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -505,3 +507,9 @@ def test_parse_modes_follow_telegram() -> None:
     trimmed = parse_text("  Send /help \n")
     assert trimmed.text == "Send /help"
     assert trimmed.entities == [{"type": "bot_command", "offset": 5, "length": 5}]
+
+
+def test_the_packaged_bot_api_spec_is_the_published_one() -> None:
+    """The copy the package ships equals ../shared's, which CI always has."""
+    published = Path(__file__).resolve().parents[2] / "shared/telegram/bot-api-spec.json"
+    assert published.read_bytes() == DEFAULT_SPEC_PATH.read_bytes()

@@ -12,7 +12,7 @@ from aiogram.types import (
 
 from bot.factory import build_bot
 from bot.limits import split_text, utf16_len
-from tests.standin import BotAPIStandin
+from bot.localapi import BotAPIStandin
 from tests.support.running import bot_settings
 
 PNG = bytes.fromhex(

@@ -8,7 +8,7 @@ import aiohttp
 import zxingcpp
 from PIL import Image
 
-from tests.standin import BotAPIStandin
+from bot.localapi import BotAPIStandin
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import PNG, next_message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from tests.standin import BotAPIStandin
+from bot.localapi import BotAPIStandin
 from tests.support.servers import free_port
 
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.localapi import BotAPIStandin
 from bot.runner import serve
 from bot.settings import Settings
-from tests.standin import BotAPIStandin
 from tests.support.servers import free_port
 
 TOKEN = "123456789:TEST-token_for_the_stand-in"

@@ -1,6 +1,7 @@
-"""A local Telegram Bot API stand-in for end-to-end tests of the Linkage bot.
+"""A local Telegram Bot API server that enforces Telegram's limits.
 
-See :class:`BotAPIStandin` for the test-facing API.
+The tests' and the sandbox's Telegram: it speaks the published Bot API to the real bot and lets a
+test or a web page act as the people in the chats. See :class:`BotAPIStandin`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ __all__ = [
     "bad_request",
 ]
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/telegram/bot-api-spec.json"
+# The published Bot API (PaulSonOfLars/telegram-bot-api-spec, MIT), kept beside this module so
+# the sandbox runs from a plain clone; a test checks it against ../shared when that is present.
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "bot-api-spec.json"
 
 _SCALARS = {"Integer", "String", "Boolean", "Float", "InputFile", "True"}
 _INT_RE = re.compile(r"^[+-]?\d+$")
@@ -124,7 +126,7 @@ class BotApiSpec:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> BotApiSpec:
-        """Read the spec JSON (default: ``../shared/telegram/bot-api-spec.json``)."""
+        """Read the spec JSON (default: the copy beside this module)."""
         spec_path = Path(path) if path is not None else DEFAULT_SPEC_PATH
         with spec_path.open(encoding="utf-8") as handle:
             return cls(json.load(handle))
