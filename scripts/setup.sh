@@ -46,6 +46,12 @@ need_redis_server() {
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || apt_install redis-server
 }
 
+# The suite's second run is on a real PostgreSQL cluster the tests make themselves (initdb).
+need_postgresql() {
+  command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+    || apt_install postgresql
+}
+
 # Certificate cards print Chinese names: a font with CJK glyphs.
 need_cjk_font() {
   [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_install fonts-wqy-microhei

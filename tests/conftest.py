@@ -1,7 +1,12 @@
-"""Shared fixtures: the Bot API stand-in, a real redis-server, the bot running against them."""
+"""Shared fixtures: the Bot API stand-in, real redis-server and PostgreSQL, the bot on them.
+
+The suite runs on SQLite unless LINKAGE_TEST_DATABASE=postgresql, which the test command sets for
+its second run: then every test's database is a fresh one on a real PostgreSQL server.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +15,7 @@ import pytest
 
 from bot.localapi import BotAPIStandin, Limits
 from tests.support.running import RunningBot, bot_settings, start_bot
-from tests.support.servers import RedisServer
+from tests.support.servers import PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +34,26 @@ def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
+ON_POSTGRES = os.environ.get("LINKAGE_TEST_DATABASE", "sqlite") == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database for this test: SQLite in tmp_path, or a new PostgreSQL database."""
+    if ON_POSTGRES:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return await server.create_database()
+    return f"sqlite+aiosqlite:///{tmp_path / 'linkage.sqlite3'}"
+
+
 @pytest.fixture
 async def standin() -> AsyncIterator[BotAPIStandin]:
     server = BotAPIStandin(limits=Limits(private_burst=30))  # conversations come in bursts
@@ -39,13 +64,14 @@ async def standin() -> AsyncIterator[BotAPIStandin]:
 
 @pytest.fixture
 async def run_bot(
-    standin: BotAPIStandin, tmp_path: Path
+    standin: BotAPIStandin, tmp_path: Path, database_url: str
 ) -> AsyncIterator[Callable[..., Awaitable[RunningBot]]]:
     """Start the bot (settings overridable); every bot started is stopped after the test."""
     running: list[RunningBot] = []
 
     async def run(**overrides: Any) -> RunningBot:
         overrides.setdefault("data_dir", tmp_path / "data")
+        overrides.setdefault("database_url", database_url)
         bot = await start_bot(standin, bot_settings(standin, **overrides))
         running.append(bot)
         return bot

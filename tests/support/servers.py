@@ -1,14 +1,18 @@
-"""Real servers the tests start themselves: redis-server on a free port."""
+"""Real servers the tests start themselves: redis-server and PostgreSQL on free ports."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 
@@ -85,3 +89,129 @@ class RedisServer:
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as conn:
             conn.sendall(b"FLUSHALL\r\n")
             conn.recv(16)
+
+
+def _postgres_binary(name: str) -> str:
+    """A PostgreSQL server program: on PATH, or in Debian's versioned directory."""
+    found = shutil.which(name) or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)),
+        None,
+    )
+    if found is None:
+        found = require_binary(name, "postgresql")
+    return found
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster: initdb in a temporary directory, a free port, removed after.
+
+    PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user that
+    Debian's package creates.
+    """
+
+    def __init__(self) -> None:
+        self.initdb = _postgres_binary("initdb")
+        self.postgres = _postgres_binary("postgres")
+        self.pg_isready = _postgres_binary("pg_isready")
+        self.directory = Path(tempfile.mkdtemp(prefix="linkage-pg-"))
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._run_as: list[str] = []
+        if os.geteuid() == 0:
+            self._run_as = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self.directory, user="postgres")
+        self._databases = itertools.count(1)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://linkage@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        data = self.directory / "data"
+        if not data.exists():
+            subprocess.run(
+                [
+                    *self._run_as,
+                    self.initdb,
+                    "-D",
+                    str(data),
+                    "-U",
+                    "linkage",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        self.process = subprocess.Popen(
+            [
+                *self._run_as,
+                self.postgres,
+                "-D",
+                str(data),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.directory),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=300",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.directory / "postgres.log", "ab"),  # noqa: SIM115
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log = (self.directory / "postgres.log").read_text(errors="replace")
+                raise RuntimeError(f"postgres stopped at start:\n{log[-2000:]}")
+            if self._accepts_queries():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"postgres did not start on port {self.port}")
+
+    def _accepts_queries(self) -> bool:
+        ready = subprocess.run(
+            [self.pg_isready, "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "linkage"],
+            check=False,
+        )
+        return ready.returncode == 0
+
+    async def _execute(self, statement: str) -> None:
+        connection = await asyncpg.connect(
+            user="linkage", host="127.0.0.1", port=self.port, database="postgres", timeout=2
+        )
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    async def create_database(self) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        name = f"test_{next(self._databases)}"
+        await self._execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
