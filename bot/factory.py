@@ -11,7 +11,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
@@ -19,6 +18,7 @@ from redis.asyncio import Redis
 
 import handlers
 from bot import __version__
+from bot.button_presses import AnswerEveryPress, NoteAnsweredPresses
 from bot.dispatcher import TrackedDispatcher
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
@@ -79,6 +79,7 @@ class Linkage:
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     # The first registered is outermost: limits split a long text, then each piece is retried.
+    session.middleware(NoteAnsweredPresses())
     session.middleware(TelegramLimits())
     session.middleware(RetryOnTelegramHiccups())
     return Bot(settings.bot_token.get_secret_value(), session=session)
@@ -165,7 +166,7 @@ def build_dispatcher(
     throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
-    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
+    dispatcher.callback_query.middleware(AnswerEveryPress())
     dispatcher.include_routers(*handlers.telegram_routers())
     return dispatcher
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from statistics import median, quantiles
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from services.certificate_card import CertificateCard, render_card
@@ -126,26 +127,43 @@ class ApplicationService:
             return application
 
     async def approve(self, application_id: int, verifier: Verifier) -> Issued:
-        application = await self._undecided(application_id)
-        issued = await self.certificates.issue(
-            holder_name=application.full_name,
-            document_type=application.document_type,
-            document_number=self.cipher.decrypt(application.document_number_encrypted),
-            hotel_code=application.hotel_code,
-            check_in=application.check_in,
-            nights=application.nights,
-            application_id=application_id,
-        )
-        card = CertificateCard.of(
-            issued.certificate, issued.url, self.hotel_names(application.hotel_code)
-        )
-        png = await asyncio.to_thread(render_card, card, font_path=self.card_font)
+        """Claim the decision, sign, draw the card and queue it, in one transaction.
+
+        The claim is a conditional update: of two verifiers pressing Approve at once, one issues
+        the certificate and the other hears who decided. A failure leaves nothing behind.
+        """
         async with self.db.session() as session:
+            claimed = await session.exec(
+                update(Application)
+                .where(col(Application.id) == application_id)
+                .where(col(Application.status) == SUBMITTED)
+                .values(
+                    status=APPROVED,
+                    decided_by=verifier.user_id,
+                    decided_by_name=verifier.name,
+                    decided_at=utcnow(),
+                )
+            )
+            if claimed.rowcount != 1:
+                await session.rollback()
+                await self._undecided(application_id)  # says why
+                raise AlreadyDecided(APPROVED, "")
             row = await session.get(Application, application_id)
             assert row is not None
-            row.status = APPROVED
-            row.decided_by, row.decided_by_name = verifier.user_id, verifier.name
-            row.decided_at = utcnow()
+            issued = await self.certificates.issue(
+                holder_name=row.full_name,
+                document_type=row.document_type,
+                document_number=self.cipher.decrypt(row.document_number_encrypted),
+                hotel_code=row.hotel_code,
+                check_in=row.check_in,
+                nights=row.nights,
+                application_id=application_id,
+                session=session,
+            )
+            card = CertificateCard.of(
+                issued.certificate, issued.url, self.hotel_names(row.hotel_code)
+            )
+            png = await asyncio.to_thread(render_card, card, font_path=self.card_font)
             row.certificate_serial = issued.certificate.serial
             row.purge_after = issued.certificate.valid_until + timedelta(days=self.retention_days)
             session.add(row)

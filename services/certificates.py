@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlalchemy import func
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.identity import DocumentType, mask_document_number, mask_name, validate_document
 from services.models import Certificate, VerificationLog, as_utc, utcnow
@@ -138,11 +139,14 @@ class CertificateService:
         check_in: date,
         nights: int,
         application_id: int | None = None,
+        session: AsyncSession | None = None,
     ) -> Issued:
         """Sign and store a certificate from approved details; only masked data is kept.
 
         The number is checked once more (InvalidDocument if wrong); `nights` must be 1 to
         `max_nights` (ValueError). The check-in day is the caller's to check against today.
+        Given a `session`, the certificate joins the caller's transaction: stored when the caller
+        commits, gone if it rolls back.
         """
         kind = DocumentType(document_type)
         document = validate_document(kind, document_number)
@@ -163,16 +167,25 @@ class CertificateService:
             issued_at=issued_at,
             kid=self.keys.active_kid,
         )
-        async with self.db.session() as session:
-            session.add(certificate)
-            await session.flush()  # the id makes the serial
-            assert certificate.id is not None
-            certificate.serial = f"C{issued_at.astimezone(CHINA_TIME).year}-{certificate.id:06d}"
-            claims = self._claims(certificate, issued_at)
-            certificate.token = self.keys.sign(claims)
-            certificate.kid = decode_token(certificate.token).kid  # even if rotated meanwhile
-            session.add(certificate)
-            await session.commit()
+        if session is not None:
+            return await self._sign(session, certificate, issued_at)
+        async with self.db.session() as own:
+            issued = await self._sign(own, certificate, issued_at)
+            await own.commit()
+            return issued
+
+    async def _sign(
+        self, session: AsyncSession, certificate: Certificate, issued_at: datetime
+    ) -> Issued:
+        session.add(certificate)
+        await session.flush()  # the id makes the serial
+        assert certificate.id is not None
+        certificate.serial = f"C{issued_at.astimezone(CHINA_TIME).year}-{certificate.id:06d}"
+        claims = self._claims(certificate, issued_at)
+        certificate.token = self.keys.sign(claims)
+        certificate.kid = decode_token(certificate.token).kid  # even if rotated meanwhile
+        session.add(certificate)
+        await session.flush()
         return Issued(certificate, claims, certificate.token, self.url_for(certificate.token))
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import aiohttp
@@ -163,3 +164,54 @@ async def test_a_form_interrupted_by_a_restart_continues_with_redis(
     standin.send_message(dai, "+86 138 0013 8000")
     hotels = await next_message(standin, dai.id)
     assert hotels["text"].startswith("Which hotel are you staying at?")
+
+
+async def submit_application(standin: BotAPIStandin, tourist) -> None:
+    """An English tourist's application without a mistake, up to "Thank you"."""
+    await fill_in_form(standin, tourist, "11010519491231002X", "✅ I agree")
+    await next_message(standin, tourist.id)  # date of birth?
+    standin.send_message(tourist, "1949-12-31")
+    await next_message(standin, tourist.id)  # phone?
+    standin.send_message(tourist, "+86 138 0013 8000")
+    hotels = await next_message(standin, tourist.id)
+    standin.press_button(tourist, hotels, inline_buttons(hotels)["Xizha Waterside Inn"])
+    await next_message(standin, tourist.id)  # check-in?
+    standin.press_reply_button(tourist, "📅 Today")
+    await next_message(standin, tourist.id)  # nights?
+    standin.send_message(tourist, "1")
+    await next_message(standin, tourist.id)  # selfie?
+    standin.send_photo(tourist, PNG)
+    await next_message(standin, tourist.id)  # "Almost done."
+    summary = await next_message(standin, tourist.id)
+    standin.press_button(tourist, summary, inline_buttons(summary)["📨 Submit"])
+    assert (await next_message(standin, tourist.id))["text"].startswith("Thank you.")
+
+
+async def test_two_verifiers_approving_at_once_issue_one_certificate(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    verifiers = standin.group(VERIFIERS, title="Verifiers")
+    zhou = standin.user(9001, "Officer Zhou", language_code="en")
+    wang = standin.user(9002, "Officer Wang", language_code="en")
+    for officer in (zhou, wang):
+        standin.add_member(verifiers.id, officer.id)
+    dai = standin.user(4001, "Dai", language_code="en")
+    await run_bot()
+    await submit_application(standin, dai)
+    card = await next_message(standin, verifiers.id)
+    approve = inline_buttons(card)["✅ Approve"]
+
+    presses = [standin.press_button(officer, card, approve) for officer in (zhou, wang)]
+
+    certificate, _link = await standin.wait_for_messages(dai.id, count=2, timeout=15)
+    assert certificate["caption"].startswith("✅ Your accommodation certificate C2026-000001")
+    answers = await eventually(
+        lambda: (
+            all(standin.callback_answers(press) for press in presses)
+            and [standin.callback_answers(press)[-1] for press in presses]
+        )
+    )
+    alerts = [answer.get("text") for answer in answers if answer.get("text")]
+    assert len(alerts) == 1 and alerts[0].startswith("Already decided by Officer")
+    await asyncio.sleep(1)  # a second certificate would have arrived by now
+    assert not [m for m in standin.messages(dai.id) if "C2026-000002" in m.get("caption", "")]

@@ -765,9 +765,9 @@ class BotMethods:
     # ======================================================= callbacks & commands
 
     async def api_answer_callback_query(self, ctx: Context, params: dict[str, Any]) -> Any:
-        """answerCallbackQuery: only for queries the stand-in produced."""
+        """answerCallbackQuery: once, and only for queries the stand-in produced."""
         query_id = params["callback_query_id"]
-        if query_id not in self.state.callback_queries:
+        if query_id not in self.state.callback_queries or query_id in self.state.callback_answers:
             raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
