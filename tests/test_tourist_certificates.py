@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import timedelta
 
 import aiohttp
 import zxingcpp
 from PIL import Image
 
+from bot.factory import build
 from bot.localapi import BotAPIStandin
+from services.certificates import china_today
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import PNG, next_message
@@ -215,3 +218,35 @@ async def test_two_verifiers_approving_at_once_issue_one_certificate(
     assert len(alerts) == 1 and alerts[0].startswith("Already decided by Officer")
     await asyncio.sleep(1)  # a second certificate would have arrived by now
     assert not [m for m in standin.messages(dai.id) if "C2026-000002" in m.get("caption", "")]
+
+
+async def test_personal_data_is_forgotten_after_the_retention_time(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    """Name, document number, phone and selfie go; the masked certificate still verifies."""
+    verifiers = standin.group(VERIFIERS, title="Verifiers")
+    officer = standin.user(9001, "Officer Zhou", language_code="en")
+    standin.add_member(verifiers.id, officer.id)
+    dai = standin.user(4001, "Dai", language_code="en")
+    bot = await run_bot(personal_data_retention_days=30)
+    await submit_application(standin, dai)
+    card = await next_message(standin, verifiers.id)
+    standin.press_button(officer, card, inline_buttons(card)["✅ Approve"])
+    _card, link = await standin.wait_for_messages(dai.id, count=2, timeout=15)
+    token = link["text"].rsplit("/v/", 1)[1].split()[0]
+
+    linkage = build(bot.settings)  # what the bot's minutely purge round calls
+    try:
+        checked_out = china_today() + timedelta(days=1)
+        assert await linkage.applications.purge_personal_data(checked_out + timedelta(29)) == 0
+        assert await linkage.applications.purge_personal_data(checked_out + timedelta(30)) == 1
+        application = await linkage.applications.latest_for(dai.id)
+        assert application is not None and application.purged_at is not None
+        assert (application.full_name, application.selfie_file_id) == ("", "")
+        assert application.document_number_encrypted == application.phone_encrypted == ""
+        assert application.birth_date is None
+        verification = await linkage.certificates.verify(token, today=checked_out + timedelta(30))
+        assert verification.status.value == "expired"
+        assert verification.claims is not None and verification.claims.holder == "D*** Lingling"
+    finally:
+        await linkage.close()
