@@ -279,6 +279,17 @@ class TelegramTicketNotices:
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 
+    def rated(self, ticket: Ticket) -> list[Outgoing]:
+        message = self._("The resident rated request {number}: {rating} of 5.", self.staff_locale)
+        stars = "⭐" * (ticket.rating or 0)
+        text = f"{stars} {message.format(number=ticket.number, rating=ticket.rating)}"
+        return [self._to_staff(ticket, "sendMessage", {"text": text})]
+
+    def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]:
+        heading = self._("📝 The resident's feedback on request {number}:", self.staff_locale)
+        body = f"{heading.format(number=ticket.number)}\n\n“{text}”"
+        return [self._to_staff(ticket, "sendMessage", {"text": body})]
+
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]:
         note = self._("↪️ Passed on by {team} ({name}).", self.staff_locale).format(
             team=previous_team, name=by.name

@@ -79,6 +79,14 @@ class Commenting(StatesGroup):
     writing = State()
 
 
+class Feedback(StatesGroup):
+    writing = State()
+
+
+class FeedbackOn(CallbackData, prefix="fb"):
+    ticket_id: int
+
+
 class DuplicateChoice(CallbackData, prefix="dup"):
     ticket_id: int  # 0: none of them
 
@@ -581,6 +589,7 @@ def describe_event(event: TicketEvent, team: str) -> str | None:
         "reopened": _("you said it is not fixed yet"),
         "confirmed": _("you confirmed it is fixed"),
         "rated": _("you rated it {stars} of 5").format(stars=event.detail),
+        "feedback": _("you told the team: {text}").format(text=event.detail),
         "joined": _("a neighbour joined it"),
     }
     line = lines.get(event.kind)
@@ -723,10 +732,41 @@ async def rate(query: CallbackQuery, callback_data: Rating, tickets: TicketServi
     except TicketError:
         await query.answer(_("This request cannot be rated now."), show_alert=True)
         return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(_("Thank you for your rating."), reply_markup=main_menu())
+    message = await take_press(query)
+    if message is None:
+        return
+    tell_more = InlineKeyboardButton(
+        text="📝 " + _("Tell the team more"),
+        callback_data=FeedbackOn(ticket_id=callback_data.ticket_id).pack(),
+    )
+    await message.answer(
+        _("Thank you for your rating."),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[tell_more]]),
+    )
+
+
+async def ask_feedback(query: CallbackQuery, callback_data: FeedbackOn, state: FSMContext) -> None:
+    message = await take_press(query)
+    if message is None:
+        return
+    await state.set_state(Feedback.writing)
+    await state.update_data(ticket_id=callback_data.ticket_id)
+    await message.answer(
+        _("What went well, or what could be better? Write it in a few words."),
+        reply_markup=cancel_only(),
+    )
+
+
+async def take_feedback(message: Message, state: FSMContext, tickets: TicketService) -> None:
+    assert message.from_user is not None and message.text is not None
+    ticket_id = int((await state.get_data())["ticket_id"])
+    await state.clear()
+    try:
+        await tickets.feedback(ticket_id, message.from_user.id, message.text.strip()[:1000])
+    except TicketError:
+        await message.answer(_("This request cannot take feedback now."), reply_markup=main_menu())
+        return
+    await message.answer(_("Thank you, the team will read it."), reply_markup=main_menu())
 
 
 def router() -> Router:
@@ -754,9 +794,11 @@ def router() -> Router:
     router.callback_query.register(choose_duplicate, Report.confirming, DuplicateChoice.filter())
     router.callback_query.register(answer_fixed, FixedAnswer.filter())
     router.callback_query.register(rate, Rating.filter())
+    router.callback_query.register(ask_feedback, FeedbackOn.filter())
     router.callback_query.register(open_ticket, OpenTicket.filter())
     router.callback_query.register(ask_comment, CommentOn.filter())
     router.message.register(take_comment, Commenting.writing, F.text | F.photo)
+    router.message.register(take_feedback, Feedback.writing, F.text, ~F.text.startswith("/"))
     router.message.register(
         reply_to_ticket_message, StateFilter(None), F.reply_to_message.from_user.is_bot
     )

@@ -118,6 +118,10 @@ class TicketNotices(Protocol):
 
     def closed(self, ticket: Ticket) -> list[Outgoing]: ...
 
+    def rated(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]: ...
+
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]: ...
 
     def overdue(
@@ -301,6 +305,17 @@ class TicketService:
                 raise WrongState(ticket.status)
             ticket.rating = stars
             self._record(session, ticket, "rated", resident_id, ticket.resident_name, str(stars))
+            self._notify(session, self.notices.rated(ticket))
+            return await self._save(session, ticket)
+
+    async def feedback(self, ticket_id: int, resident_id: int, text: str) -> Ticket:
+        """A few words after the rating: what went well or could be better; the team reads them."""
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status != CLOSED or ticket.rating is None:
+                raise WrongState(ticket.status)
+            self._record(session, ticket, "feedback", resident_id, ticket.resident_name, text)
+            self._notify(session, self.notices.feedback(ticket, text))
             return await self._save(session, ticket)
 
     async def for_resident(self, resident_id: int, limit: int = 20) -> list[Ticket]:

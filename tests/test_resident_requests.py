@@ -106,9 +106,22 @@ async def test_a_blocked_drain_goes_round_the_whole_loop_in_english(
     how_satisfied = await next_message(standin, shen.id)
     assert how_satisfied["text"].startswith("Glad it is fixed.")
     standin.press_button(shen, how_satisfied, inline_buttons(how_satisfied)["⭐⭐⭐⭐⭐"])
-    assert (await next_message(standin, shen.id))["text"] == "Thank you for your rating."
-    closed = await next_message(standin, staff_chat.id)
+    thanks = await next_message(standin, shen.id)
+    assert thanks["text"] == "Thank you for your rating."
+    closed, rated = await standin.wait_for_messages(staff_chat.id, count=2)
     assert closed["text"] == "🏁 Request 2026-000001 is closed: the resident confirmed it is fixed."
+    assert rated["text"] == "⭐⭐⭐⭐⭐ The resident rated request 2026-000001: 5 of 5."
+    standin.press_button(shen, thanks, inline_buttons(thanks)["📝 Tell the team more"])
+    assert (await next_message(standin, shen.id))["text"] == (
+        "What went well, or what could be better? Write it in a few words."
+    )
+    standin.send_message(shen, "Quick work, and the street was left clean.")
+    assert (await next_message(standin, shen.id))["text"] == "Thank you, the team will read it."
+    feedback = await next_message(standin, staff_chat.id)
+    assert feedback["text"] == (
+        "📝 The resident's feedback on request 2026-000001:\n\n"
+        "“Quick work, and the street was left clean.”"
+    )
 
     standin.press_reply_button(shen, "📋 My requests")
     mine = await next_message(standin, shen.id)
