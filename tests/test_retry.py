@@ -16,6 +16,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetUpdates, SendMessage
 
+from bot.button_presses import NoteAnsweredPresses
 from bot.factory import build_bot
 from bot.limits import TelegramLimits
 from bot.localapi import BotAPIStandin
@@ -62,6 +63,7 @@ def sends(standin: BotAPIStandin) -> list[int | None]:
 def test_retries_sit_inside_the_limits_so_each_piece_is_retried_alone(standin, tmp_path):
     telegram = build_bot(bot_settings(standin, data_dir=tmp_path))
     assert [type(m) for m in telegram.session.middleware] == [
+        NoteAnsweredPresses,
         TelegramLimits,
         RetryOnTelegramHiccups,
     ]
