@@ -7,6 +7,7 @@ its second run: then every test's database is a fresh one on a real PostgreSQL s
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,21 +38,39 @@ def redis_url(redis_server: RedisServer) -> str:
 ON_POSTGRES = os.environ.get("LINKAGE_TEST_DATABASE", "sqlite") == "postgresql"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A terminated run (timeout, a cancelled CI job) tears down like Ctrl-C: servers removed."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
+    """One cluster for the session; a failure to start is an error in CI, never a skip."""
     server = PostgresServer()
-    server.start()
-    yield server
-    server.remove()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+async def _empty_database(request: pytest.FixtureRequest, kind: str, directory: Path) -> str:
+    if kind == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return await server.create_database()
+    return f"sqlite+aiosqlite:///{directory / 'linkage.sqlite3'}"
 
 
 @pytest.fixture
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database for this test: SQLite in tmp_path, or a new PostgreSQL database."""
-    if ON_POSTGRES:
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        return await server.create_database()
-    return f"sqlite+aiosqlite:///{tmp_path / 'linkage.sqlite3'}"
+    return await _empty_database(request, "postgresql" if ON_POSTGRES else "sqlite", tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def each_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind, whichever the run: for what must hold on both."""
+    return await _empty_database(request, request.param, tmp_path)
 
 
 @pytest.fixture

@@ -67,8 +67,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'certificates.sqlite3'}")
+async def world(tmp_path: Path, database_url: str) -> AsyncIterator[World]:
+    db = Database(database_url)
     await upgrade_to_head(db)
     keys = KeyRing.open(tmp_path)
     clock = Clock()

@@ -68,13 +68,13 @@ class Delivery:
 
 
 @pytest.fixture
-async def delivery(tmp_path: Path, redis_url: str) -> AsyncIterator[Delivery]:
+async def delivery(tmp_path: Path, redis_url: str, database_url: str) -> AsyncIterator[Delivery]:
     standin = BotAPIStandin(limits=FAST_TELEGRAM)
     await standin.start()
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'outbox.sqlite3'}")
+    db = Database(database_url)
     await upgrade_to_head(db)
     redis = Redis.from_url(redis_url)
-    bot = build_bot(bot_settings(standin, data_dir=tmp_path))
+    bot = build_bot(bot_settings(standin, data_dir=tmp_path, database_url=database_url))
     outbox = Outbox(db)
     yield Delivery(standin, db, outbox, redis, bot, Relay(outbox, RedisStreamQueue(redis)))
     await bot.session.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -13,23 +12,16 @@ import aiohttp
 
 from bot.localapi import BotAPIStandin
 from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
-from tests.support.running import TOKEN, eventually
+from tests.support.running import TOKEN, eventually, process_environment
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def bot_environment(**values: str) -> dict[str, str]:
-    keep = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(values)
-    return env
-
-
 def test_a_missing_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
-        env=bot_environment(DATA_DIR=str(tmp_path)),
+        env=process_environment(DATA_DIR=str(tmp_path)),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -45,7 +37,7 @@ def test_a_missing_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> No
 def test_a_bad_setting_is_named(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
-        env=bot_environment(BOT_TOKEN=TOKEN, WEB_PORT="eighty", DEFAULT_LOCALE="fr"),
+        env=process_environment(BOT_TOKEN=TOKEN, WEB_PORT="eighty", DEFAULT_LOCALE="fr"),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -59,7 +51,7 @@ def test_a_bad_setting_is_named(tmp_path: Path) -> None:
 
 
 async def test_the_bot_process_talks_serves_health_and_stops_cleanly(
-    standin: BotAPIStandin, tmp_path: Path
+    standin: BotAPIStandin, tmp_path: Path, database_url: str
 ) -> None:
     port = free_port()
     process = await asyncio.create_subprocess_exec(
@@ -67,10 +59,11 @@ async def test_the_bot_process_talks_serves_health_and_stops_cleanly(
         "-m",
         "bot",
         cwd=tmp_path,
-        env=bot_environment(
+        env=process_environment(
             BOT_TOKEN=TOKEN,
             TELEGRAM_API_URL=standin.base_url,
             DATA_DIR=str(tmp_path / "data"),
+            DATABASE_URL=database_url,
             WEB_PORT=str(port),
             POLLING_TIMEOUT="1",
         ),
@@ -118,7 +111,7 @@ def test_rotate_keys_makes_a_new_signing_key_and_keeps_the_old(tmp_path: Path) -
     def rotate() -> str:
         result = subprocess.run(
             [sys.executable, "-m", "bot", "rotate-keys"],
-            env=bot_environment(BOT_TOKEN=TOKEN, DATA_DIR=str(tmp_path)),
+            env=process_environment(BOT_TOKEN=TOKEN, DATA_DIR=str(tmp_path)),
             cwd=tmp_path,
             capture_output=True,
             text=True,

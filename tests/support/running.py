@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,14 @@ from bot.settings import Settings
 from tests.support.servers import free_port
 
 TOKEN = "123456789:TEST-token_for_the_stand-in"
+
+
+def process_environment(**values: str) -> dict[str, str]:
+    """The environment for a bot process: the caller's basics and the given settings only."""
+    keep = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(values)
+    return env
 
 
 def bot_settings(standin: BotAPIStandin, **overrides: Any) -> Settings:

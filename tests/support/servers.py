@@ -22,14 +22,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def require_binary(name: str, package: str) -> str:
-    """The path of a server binary; in CI a missing one fails the run instead of skipping."""
+def require_binary(name: str, package: str, required: bool = False) -> str:
+    """The path of a server binary; a missing one fails the run in CI (or when `required`)."""
     path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/usr/local/bin")
     if path is None:
         message = (
             f"{name} is not installed (Debian package {package}); the test command installs it"
         )
-        if os.environ.get("CI"):
+        if required or os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     return path
@@ -97,29 +97,68 @@ def _postgres_binary(name: str) -> str:
         (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)),
         None,
     )
-    if found is None:
-        found = require_binary(name, "postgresql")
+    if found is None:  # asked for by name, PostgreSQL must be there
+        asked = os.environ.get("LINKAGE_TEST_DATABASE") == "postgresql"
+        found = require_binary(name, "postgresql", required=asked)
     return found
+
+
+CLUSTER_PREFIX = "linkage-pg-"
+ABANDONED_AFTER = 600  # seconds: far longer than initdb and a start take
+
+
+def remove_abandoned_clusters() -> None:
+    """Remove clusters a killed run left behind: no live postmaster, and not just being made.
+
+    A running server dies with its test process (parent-death signal); its directory stays until
+    this sweep at the next run. Clusters of other runs still going are left alone.
+    """
+    for directory in Path(tempfile.gettempdir()).glob(f"{CLUSTER_PREFIX}*"):
+        try:
+            if time.time() - directory.stat().st_mtime < ABANDONED_AFTER:
+                continue
+            if _postmaster_alive(directory / "data" / "postmaster.pid"):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _postmaster_alive(pid_file: Path) -> bool:
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class PostgresServer:
     """A throwaway PostgreSQL cluster: initdb in a temporary directory, a free port, removed after.
 
     PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user that
-    Debian's package creates.
+    Debian's package creates. The server gets a parent-death signal: if the test process is
+    killed outright, PostgreSQL shuts down instead of living on.
     """
 
     def __init__(self) -> None:
         self.initdb = _postgres_binary("initdb")
         self.postgres = _postgres_binary("postgres")
         self.pg_isready = _postgres_binary("pg_isready")
-        self.directory = Path(tempfile.mkdtemp(prefix="linkage-pg-"))
+        remove_abandoned_clusters()
+        self.directory = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX))
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self._run_as: list[str] = []
+        self._run_as = ["setpriv", "--pdeathsig=INT"]
         if os.geteuid() == 0:
-            self._run_as = ["runuser", "-u", "postgres", "--"]
+            self._run_as += ["--reuid=postgres", "--regid=postgres", "--init-groups"]
             shutil.chown(self.directory, user="postgres")
+        self._run_as.append("--")
         self._databases = itertools.count(1)
 
     def url(self, database: str = "postgres") -> str:
