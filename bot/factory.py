@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -160,7 +161,8 @@ def build_dispatcher(
         tickets=tickets,
         roles=RoleService(db, settings.admin_ids),
     )
-    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
+    lease = timedelta(seconds=settings.update_lease_seconds)
+    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease)))
     PersonLocale(i18n, people).setup(dispatcher)
     throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
     dispatcher.message.outer_middleware(throttling)
@@ -192,8 +194,13 @@ def build_web_app(
     app[verification_routes.ROUTING] = routing
     app.add_routes(verification_routes.routes)
     if settings.webhook_url:
+        # answered once handled, not before: a process killed mid-update gets no 200 from
+        # Telegram's point of view, so Telegram delivers the update again (to another process)
         SimpleRequestHandler(
-            dispatcher=dispatcher, bot=bot, secret_token=settings.effective_webhook_secret
+            dispatcher=dispatcher,
+            bot=bot,
+            secret_token=settings.effective_webhook_secret,
+            handle_in_background=False,
         ).register(app, path=webhook_path(settings.webhook_url))
     return app
 

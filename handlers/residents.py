@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import uuid4
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -315,8 +316,9 @@ async def photos_done(message: Message, state: FSMContext, routing: Routing, i18
 
 async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
     await state.set_state(Report.confirming)
-    await state.update_data(editing=False)
-    data = await state.get_data()
+    data = await state.update_data(editing=False)
+    if not data.get("intake"):  # names this form, so a Submit delivered twice files one ticket
+        data = await state.update_data(intake=uuid4().hex)
     locale = i18n.current_locale
     if data.get("address"):
         place = data["address"]
@@ -449,6 +451,7 @@ async def submit(
             address=data.get("address"),
             photos=tuple(data.get("photos", [])),
             topic_id=topic_id,
+            intake_key=data.get("intake"),
         )
     )
     await state.clear()

@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter, StateFilter
@@ -478,8 +479,9 @@ async def not_a_selfie(message: Message) -> None:
 
 async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
     await state.set_state(Apply.confirm)
-    await state.update_data(correcting=False)
-    data = await state.get_data()
+    data = await state.update_data(correcting=False)
+    if not data.get("intake"):  # names this form, so a Submit delivered twice applies once
+        data = await state.update_data(intake=uuid4().hex)
     locale = i18n.current_locale
     check_in = date.fromisoformat(data["check_in"])
     summary = _(
@@ -555,6 +557,7 @@ async def decide(
             check_in=date.fromisoformat(data["check_in"]),
             nights=int(data["nights"]),
             selfie_file_id=data["selfie"],
+            intake_key=data.get("intake"),
         )
     )
     await state.clear()

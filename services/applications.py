@@ -14,6 +14,7 @@ from pathlib import Path
 from statistics import median, quantiles
 from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.certificate_card import CertificateCard, render_card
@@ -51,6 +52,7 @@ class ApplicationDraft:
     check_in: date
     nights: int
     selfie_file_id: str
+    intake_key: str | None = None  # the form's name: the same form is one application
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,26 @@ class ApplicationService:
         self.card_font = card_font
 
     async def submit(self, draft: ApplicationDraft) -> Application:
+        if draft.intake_key and (sent := await self._by_intake(draft.intake_key)):
+            return sent  # the same Submit again, after a crash or a lost answer
+        try:
+            return await self._submit(draft)
+        except IntegrityError:
+            if draft.intake_key and (sent := await self._by_intake(draft.intake_key)):
+                return sent
+            raise
+
+    async def _by_intake(self, intake_key: str) -> Application | None:
+        async with self.db.session() as session:
+            found = await session.exec(
+                select(Application).where(Application.intake_key == intake_key)
+            )
+            return found.first()
+
+    async def _submit(self, draft: ApplicationDraft) -> Application:
         async with self.db.session() as session:
             application = Application(
+                intake_key=draft.intake_key,
                 tourist_id=draft.tourist_id,
                 tourist_locale=draft.locale,
                 full_name=draft.full_name,
