@@ -125,13 +125,15 @@ def build_delivery(
     if redis is None:
         queue, limiter = MemoryQueue(), MemoryRateLimiter(flood_limits(settings))
     else:
-        queue, limiter = RedisStreamQueue(redis), RedisRateLimiter(redis, flood_limits(settings))
+        queue = RedisStreamQueue(redis, lock_seconds=2 * settings.send_takeover_seconds)
+        limiter = RedisRateLimiter(redis, flood_limits(settings))
     sender = Sender(
         bot,
         outbox,
         queue,
         limiter,
         max_attempts=settings.send_max_attempts,
+        claim_idle_seconds=settings.send_takeover_seconds,
         on_unreachable=tickets.notification_unreachable,
     )
     return Relay(outbox, queue), sender

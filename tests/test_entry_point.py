@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -13,17 +12,11 @@ import aiohttp
 
 from bot.localapi import BotAPIStandin
 from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
+from tests.support.processes import bot_environment
 from tests.support.running import TOKEN, eventually
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def bot_environment(**values: str) -> dict[str, str]:
-    keep = {"PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV"}
-    env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update(values)
-    return env
 
 
 def test_a_missing_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
