@@ -95,7 +95,8 @@ def build_fsm(settings: Settings, redis: Redis | None) -> tuple[BaseStorage, Bas
         state_ttl=settings.state_ttl_seconds,
         data_ttl=settings.state_ttl_seconds,
     )
-    return storage, storage.create_isolation()
+    # a killed process's per-person lock expires with its update claims (UPDATE_LEASE_SECONDS)
+    return storage, storage.create_isolation(lock_kwargs={"timeout": settings.update_lease_seconds})
 
 
 def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -44,10 +43,10 @@ class OnceOnly(BaseMiddleware):
             return None
         try:
             result = await handler(event, data)
-        except BaseException:
-            # not answered (the errors router answers what it can): Telegram will send it again
-            with contextlib.suppress(Exception):
-                await self.updates.release(update_id)
+        except asyncio.CancelledError:
+            raise  # stopped mid-way: the claim goes stale and a redelivery takes it over
+        except Exception:
+            await self.updates.finish(update_id)  # the errors handler answers the person
             raise
         await self.updates.finish(update_id)
         return result

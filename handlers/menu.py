@@ -67,9 +67,14 @@ async def take_press(query: CallbackQuery) -> Message | None:
     await query.answer()
     if not isinstance(query.message, Message):
         return None
+    await drop_buttons(query.message)
+    return query.message
+
+
+async def drop_buttons(message: Message) -> None:
+    """Take a message's inline buttons away; already gone is fine (a press delivered again)."""
     try:
-        await query.message.edit_reply_markup(reply_markup=None)
-    except TelegramBadRequest as error:  # taken already: the same press delivered again
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as error:
         if "not modified" not in error.message:
             raise
-    return query.message

@@ -22,7 +22,17 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu, take_press
+from handlers.menu import (
+    CANCEL,
+    N_,
+    REPORT,
+    REQUESTS,
+    MenuButton,
+    MenuEntry,
+    drop_buttons,
+    main_menu,
+    take_press,
+)
 from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices, open_topic
 from services.models import TicketEvent
 from services.routing import Routing, text
@@ -186,7 +196,7 @@ async def choose_category(
     await state.update_data(category=category.code)
     await query.answer(text(category.name, i18n.current_locale))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         if await _editing(state):
             await show_summary(query.message, state, routing, i18n)
         else:
@@ -266,7 +276,7 @@ async def choose_area(
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         code = None if callback_data.code == "-" else routing.grid(callback_data.code).code
         await _placed(query.message, state, routing, i18n, code)
 
@@ -728,7 +738,7 @@ async def rate(query: CallbackQuery, callback_data: Rating, tickets: TicketServi
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         await query.message.answer(_("Thank you for your rating."), reply_markup=main_menu())
 
 

@@ -28,7 +28,16 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, CERTIFICATE, N_, MenuButton, MenuEntry, main_menu, take_press
+from handlers.menu import (
+    CANCEL,
+    CERTIFICATE,
+    N_,
+    MenuButton,
+    MenuEntry,
+    drop_buttons,
+    main_menu,
+    take_press,
+)
 from handlers.notices import markup
 from services.applications import (
     AlreadyDecided,
@@ -355,7 +364,7 @@ async def choose_doc_type(
     await query.answer()
     await state.update_data(doc_type=DocumentType(callback_data.kind).value, doc_number=None)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         await ask(query.message, state, "doc_number", routing, i18n)
 
 
@@ -426,7 +435,7 @@ async def choose_hotel(
     await query.answer(text(hotel.name, i18n.current_locale))
     await state.update_data(hotel=hotel.code)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         await go_on(query.message, state, "hotel", routing, i18n)
 
 

@@ -78,14 +78,6 @@ class UpdateLog:
             )
             await session.commit()
 
-    async def release(self, update_id: int) -> None:
-        """Handling failed before the person was answered: let a redelivery try again."""
-        async with self.db.session() as session:
-            await session.exec(
-                delete(ProcessedUpdate).where(col(ProcessedUpdate.update_id) == update_id)
-            )
-            await session.commit()
-
     async def prune(self) -> int:
         """Forget ids older than Telegram would ever redeliver."""
         cutoff = utcnow() - KEEP_FOR

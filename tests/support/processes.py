@@ -32,7 +32,10 @@ FAST_TELEGRAM = Limits(
     group_window=0.6,
     global_messages=300,
     global_window=1.0,
+    webhook_timeout=30.0,  # longer than a taken-over update waits for a dead process's lease
 )
+EAST_GATE_CHAT = -1001000000011  # grid 1's staff chat in the sample routing file
+VERIFIERS = -1001  # STAFF_CHAT_ID in FLEET_SETTINGS, and so VERIFIER_CHAT_ID
 FLEET_SETTINGS = {
     "FLOOD_TIME_SCALE": "0.02",  # 20 a group per 1.2 s, a private burst of 3 per 0.06 s
     "FLOOD_OVERALL_PER_SECOND": "5",  # per 0.02 s: 250 a second overall
@@ -227,7 +230,7 @@ async def fleet(
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "WEBHOOK_URL": proxy.url,
-        "STAFF_CHAT_ID": "-1001",
+        "STAFF_CHAT_ID": str(VERIFIERS),
         "DATA_DIR": str(directory / "data"),  # signing keys and the data key, made once
         **FLEET_SETTINGS,
         **settings,
@@ -237,9 +240,11 @@ async def fleet(
         for n, port in enumerate(ports)
     ]
     try:
-        for bot in bots:  # the first makes the keys in DATA_DIR; the others read them
+        # all at once, as a deployment starts them: one migrates while the others wait for
+        # its lock, and one makes the keys in DATA_DIR (exclusive create) that all then read
+        for bot in bots:
             await bot.start()
-            await bot.healthy()
+        await asyncio.gather(*(bot.healthy() for bot in bots))
         yield Fleet(proxy, bots)
         for bot in bots:
             assert await bot.stop() == 0, f"{bot.name} did not stop cleanly:\n{bot.log()[-3000:]}"
