@@ -386,8 +386,12 @@ class TicketService:
         """
         touched = 0
         async with self.db.session() as session:
+            # every process runs this each minute: a ticket one process is escalating is
+            # skipped by the others (PostgreSQL row locks), so nobody is reminded twice
             rows = await session.exec(
-                select(Ticket).where(col(Ticket.status).in_((*OPEN, RESOLVED)))
+                select(Ticket)
+                .where(col(Ticket.status).in_((*OPEN, RESOLVED)))
+                .with_for_update(skip_locked=True)
             )
             for ticket in rows:
                 if ticket.status == RESOLVED:
