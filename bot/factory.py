@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 import handlers
 from bot import __version__
 from bot.dispatcher import TrackedDispatcher
+from bot.forms import StagedStorage
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
 from bot.middlewares import OnceOnly, PersonLocale, Throttling
@@ -85,10 +86,13 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
-def build_fsm(settings: Settings, redis: Redis | None) -> tuple[BaseStorage, BaseEventIsolation]:
-    """Forms live in Redis when several processes share the work, in memory otherwise."""
+def build_fsm(settings: Settings, redis: Redis | None) -> tuple[StagedStorage, BaseEventIsolation]:
+    """Forms live in Redis when several processes share the work, in memory otherwise.
+
+    Either way a handler's changes are written when its update is done (bot/forms.py).
+    """
     if redis is None:
-        return MemoryStorage(), SimpleEventIsolation()
+        return StagedStorage(MemoryStorage()), SimpleEventIsolation()
     storage = RedisStorage(
         redis,
         key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True),
@@ -96,7 +100,8 @@ def build_fsm(settings: Settings, redis: Redis | None) -> tuple[BaseStorage, Bas
         data_ttl=settings.state_ttl_seconds,
     )
     # a killed process's per-person lock expires with its update claims (UPDATE_LEASE_SECONDS)
-    return storage, storage.create_isolation(lock_kwargs={"timeout": settings.update_lease_seconds})
+    isolation = storage.create_isolation(lock_kwargs={"timeout": settings.update_lease_seconds})
+    return StagedStorage(storage), isolation
 
 
 def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:
@@ -135,6 +140,7 @@ def build_delivery(
         limiter,
         max_attempts=settings.send_max_attempts,
         claim_idle_seconds=settings.send_takeover_seconds,
+        lock_turn_seconds=settings.send_takeover_seconds * 2 / 3,  # well within the chat lock
         on_unreachable=tickets.notification_unreachable,
     )
     return Relay(outbox, queue), sender
@@ -165,7 +171,7 @@ def build_dispatcher(
         roles=RoleService(db, settings.admin_ids),
     )
     lease = timedelta(seconds=settings.update_lease_seconds)
-    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease)))
+    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease), storage))
     PersonLocale(i18n, people).setup(dispatcher)
     throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
     dispatcher.message.outer_middleware(throttling)

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 
+from bot.forms import StagedStorage
 from services.people import PeopleService
 from services.throttle import Throttle, Verdict
 from services.updates import Claim, UpdateLog
@@ -27,8 +28,9 @@ class OnceOnly(BaseMiddleware):
     the redelivery is dropped; when it died, its claim goes stale and this one takes over.
     """
 
-    def __init__(self, updates: UpdateLog, poll_seconds: float = 0.5) -> None:
+    def __init__(self, updates: UpdateLog, forms: StagedStorage, poll_seconds: float = 0.5) -> None:
         self.updates = updates
+        self.forms = forms
         self.poll_seconds = poll_seconds
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -42,7 +44,8 @@ class OnceOnly(BaseMiddleware):
             log.info("update %s delivered again; already handled", update_id)
             return None
         try:
-            result = await handler(event, data)
+            async with self.forms.staged():  # the form moves on only if the step completes
+                result = await handler(event, data)
         except asyncio.CancelledError:
             raise  # stopped mid-way: the claim goes stale and a redelivery takes it over
         except Exception:
