@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
@@ -20,6 +21,7 @@ import handlers
 from bot import __version__
 from bot.button_presses import AnswerEveryPress, NoteAnsweredPresses
 from bot.dispatcher import TrackedDispatcher
+from bot.forms import StagedStorage
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
 from bot.middlewares import OnceOnly, PersonLocale, Throttling
@@ -85,17 +87,22 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
-def build_fsm(settings: Settings, redis: Redis | None) -> tuple[BaseStorage, BaseEventIsolation]:
-    """Forms live in Redis when several processes share the work, in memory otherwise."""
+def build_fsm(settings: Settings, redis: Redis | None) -> tuple[StagedStorage, BaseEventIsolation]:
+    """Forms live in Redis when several processes share the work, in memory otherwise.
+
+    Either way a handler's changes are written when its update is done (bot/forms.py).
+    """
     if redis is None:
-        return MemoryStorage(), SimpleEventIsolation()
+        return StagedStorage(MemoryStorage()), SimpleEventIsolation()
     storage = RedisStorage(
         redis,
         key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True),
         state_ttl=settings.state_ttl_seconds,
         data_ttl=settings.state_ttl_seconds,
     )
-    return storage, storage.create_isolation()
+    # a killed process's per-person lock expires with its update claims (UPDATE_LEASE_SECONDS)
+    isolation = storage.create_isolation(lock_kwargs={"timeout": settings.update_lease_seconds})
+    return StagedStorage(storage), isolation
 
 
 def build_throttle(settings: Settings, redis: Redis | None) -> Throttle:
@@ -125,13 +132,16 @@ def build_delivery(
     if redis is None:
         queue, limiter = MemoryQueue(), MemoryRateLimiter(flood_limits(settings))
     else:
-        queue, limiter = RedisStreamQueue(redis), RedisRateLimiter(redis, flood_limits(settings))
+        queue = RedisStreamQueue(redis, lock_seconds=2 * settings.send_takeover_seconds)
+        limiter = RedisRateLimiter(redis, flood_limits(settings))
     sender = Sender(
         bot,
         outbox,
         queue,
         limiter,
         max_attempts=settings.send_max_attempts,
+        claim_idle_seconds=settings.send_takeover_seconds,
+        lock_turn_seconds=settings.send_takeover_seconds * 2 / 3,  # well within the chat lock
         on_unreachable=tickets.notification_unreachable,
     )
     return Relay(outbox, queue), sender
@@ -161,7 +171,8 @@ def build_dispatcher(
         tickets=tickets,
         roles=RoleService(db, settings.admin_ids),
     )
-    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db)))
+    lease = timedelta(seconds=settings.update_lease_seconds)
+    dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease), storage))
     PersonLocale(i18n, people).setup(dispatcher)
     throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
     dispatcher.message.outer_middleware(throttling)
@@ -193,8 +204,13 @@ def build_web_app(
     app[verification_routes.ROUTING] = routing
     app.add_routes(verification_routes.routes)
     if settings.webhook_url:
+        # answered once handled, not before: a process killed mid-update gets no 200 from
+        # Telegram's point of view, so Telegram delivers the update again (to another process)
         SimpleRequestHandler(
-            dispatcher=dispatcher, bot=bot, secret_token=settings.effective_webhook_secret
+            dispatcher=dispatcher,
+            bot=bot,
+            secret_token=settings.effective_webhook_secret,
+            handle_in_background=False,
         ).register(app, path=webhook_path(settings.webhook_url))
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,26 +12,47 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 
+from bot.forms import StagedStorage
 from services.people import PeopleService
 from services.throttle import Throttle, Verdict
-from services.updates import UpdateLog
+from services.updates import Claim, UpdateLog
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 log = logging.getLogger(__name__)
 
 
 class OnceOnly(BaseMiddleware):
-    """Telegram may deliver an update again (a lost confirmation, a webhook retry)."""
+    """Telegram may deliver an update again (a lost confirmation, a webhook retry, a crash).
 
-    def __init__(self, updates: UpdateLog) -> None:
+    An update another process is still handling is waited for: when that process finishes,
+    the redelivery is dropped; when it died, its claim goes stale and this one takes over.
+    """
+
+    def __init__(self, updates: UpdateLog, forms: StagedStorage, poll_seconds: float = 0.5) -> None:
         self.updates = updates
+        self.forms = forms
+        self.poll_seconds = poll_seconds
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        if not await self.updates.claim(event.update_id):
-            log.info("update %s delivered again; already handled", event.update_id)
+        update_id = event.update_id
+        claim = await self.updates.claim(update_id)
+        while claim is Claim.BUSY:
+            await asyncio.sleep(self.poll_seconds)
+            claim = await self.updates.claim(update_id)
+        if claim is Claim.DONE:
+            log.info("update %s delivered again; already handled", update_id)
             return None
-        return await handler(event, data)
+        try:
+            async with self.forms.staged():  # the form moves on only if the step completes
+                result = await handler(event, data)
+        except asyncio.CancelledError:
+            raise  # stopped mid-way: the claim goes stale and a redelivery takes it over
+        except Exception:
+            await self.updates.finish(update_id)  # the errors handler answers the person
+            raise
+        await self.updates.finish(update_id)
+        return result
 
 
 class PersonLocale(I18nMiddleware):

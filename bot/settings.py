@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     flood_private_burst: int = Field(default=3, ge=1)  # then about one a second
     flood_time_scale: float = Field(default=1.0, gt=0)  # tests shrink every window
     send_max_attempts: int = Field(default=8, ge=1)
+    # a dead process's queued notifications and chat locks pass to the others after this
+    send_takeover_seconds: float = Field(default=30, gt=0)
+    # an update whose process died mid-way is taken over after this (must exceed any handler)
+    update_lease_seconds: float = Field(default=60, gt=0)
     escalate_take_minutes: float = Field(default=60, gt=0)  # untaken: remind, then go up
     escalate_resolve_hours: float = Field(default=72, gt=0)  # taken, unresolved: likewise
     auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close

@@ -17,7 +17,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, HELP, LANGUAGE, N_, MenuButton, main_menu
+from handlers.menu import CANCEL, HELP, LANGUAGE, N_, MenuButton, drop_buttons, main_menu
 from services.people import LOCALES, PeopleService
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
@@ -106,7 +106,7 @@ async def choose_language(
     )
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
     await bot.send_message(
         query.from_user.id,
         _("I will speak English with you from now on."),

@@ -7,15 +7,25 @@ import logging
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import I18n
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.people import PeopleService
 
 log = logging.getLogger(__name__)
 
 
+def storage_outage(error: BaseException) -> bool:
+    """Redis (forms, locks, the flood guard) cannot be reached: the step can be sent again."""
+    return isinstance(error, RedisConnectionError | RedisTimeoutError)
+
+
 async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18n) -> None:
     update = event.update
-    log.exception("update %s failed", update.update_id, exc_info=event.exception)
+    if storage_outage(event.exception):
+        log.warning("update %s: Redis unavailable (%s)", update.update_id, event.exception)
+    else:
+        log.exception("update %s failed", update.update_id, exc_info=event.exception)
     user: User | None = None
     if update.message and update.message.from_user:
         user, chat_id = update.message.from_user, update.message.chat.id
@@ -26,11 +36,19 @@ async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18
     if user is None:
         return
     locale = await people.locale_for(user.id, user.language_code)
-    text = i18n.gettext(
-        "Sorry, something went wrong on my side. What you have entered so far is kept: "
-        "please try that step again in a moment.",
-        locale=locale,
-    )
+    if storage_outage(event.exception):
+        # nothing of this step was taken; the form so far waits in Redis (kept on disk)
+        text = i18n.gettext(
+            "Sorry, I cannot take this just now: part of my storage is briefly unavailable. "
+            "Please send it again in a minute; what you entered before is kept.",
+            locale=locale,
+        )
+    else:
+        text = i18n.gettext(
+            "Sorry, something went wrong on my side. What you have entered so far is kept: "
+            "please try that step again in a moment.",
+            locale=locale,
+        )
     try:
         if update.callback_query:
             await update.callback_query.answer()

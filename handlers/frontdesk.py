@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.menu import drop_buttons
 from handlers.roles import china_time, hotel_name, is_verifier
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS
 from services.certificates import CertificateNotFound, CertificateService, Channel, token_from_text
@@ -196,7 +197,7 @@ async def check_in(
     log.info("certificate %s checked in at %s", record.serial, record.hotel_code)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         await query.message.answer(
             _("✅ {serial} is checked in at {hotel} on {time} (China time).").format(
                 serial=record.serial, hotel=where, time=when

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -66,5 +67,14 @@ async def take_press(query: CallbackQuery) -> Message | None:
     await query.answer()
     if not isinstance(query.message, Message):
         return None
-    await query.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(query.message)
     return query.message
+
+
+async def drop_buttons(message: Message) -> None:
+    """Take a message's inline buttons away; already gone is fine (a press delivered again)."""
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as error:
+        if "not modified" not in error.message:
+            raise

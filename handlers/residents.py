@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import uuid4
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -21,7 +22,17 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, N_, REPORT, REQUESTS, MenuButton, MenuEntry, main_menu, take_press
+from handlers.menu import (
+    CANCEL,
+    N_,
+    REPORT,
+    REQUESTS,
+    MenuButton,
+    MenuEntry,
+    drop_buttons,
+    main_menu,
+    take_press,
+)
 from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices, open_topic
 from services.models import TicketEvent
 from services.routing import Routing, text
@@ -193,7 +204,7 @@ async def choose_category(
     await state.update_data(category=category.code)
     await query.answer(text(category.name, i18n.current_locale))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         if await _editing(state):
             await show_summary(query.message, state, routing, i18n)
         else:
@@ -273,7 +284,7 @@ async def choose_area(
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         code = None if callback_data.code == "-" else routing.grid(callback_data.code).code
         await _placed(query.message, state, routing, i18n, code)
 
@@ -323,8 +334,9 @@ async def photos_done(message: Message, state: FSMContext, routing: Routing, i18
 
 async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
     await state.set_state(Report.confirming)
-    await state.update_data(editing=False)
-    data = await state.get_data()
+    data = await state.update_data(editing=False)
+    if not data.get("intake"):  # names this form, so a Submit delivered twice files one ticket
+        data = await state.update_data(intake=uuid4().hex)
     locale = i18n.current_locale
     if data.get("address"):
         place = data["address"]
@@ -457,6 +469,7 @@ async def submit(
             address=data.get("address"),
             photos=tuple(data.get("photos", [])),
             topic_id=topic_id,
+            intake_key=data.get("intake"),
         )
     )
     await state.clear()

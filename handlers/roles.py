@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import N_
+from handlers.menu import N_, drop_buttons
 from services.certificates import CHINA_TIME
 from services.roles import (
     INVITATION_CODE,
@@ -150,7 +150,7 @@ async def invite_for_hotel(
     )
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
     await bot.send_message(query.from_user.id, await _invitation_text(bot, made, routing, i18n))
 
 

@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter, StateFilter
@@ -27,7 +28,16 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import CANCEL, CERTIFICATE, N_, MenuButton, MenuEntry, main_menu, take_press
+from handlers.menu import (
+    CANCEL,
+    CERTIFICATE,
+    N_,
+    MenuButton,
+    MenuEntry,
+    drop_buttons,
+    main_menu,
+    take_press,
+)
 from handlers.notices import markup
 from services.applications import (
     AlreadyDecided,
@@ -354,7 +364,7 @@ async def choose_doc_type(
     await query.answer()
     await state.update_data(doc_type=DocumentType(callback_data.kind).value, doc_number=None)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         await ask(query.message, state, "doc_number", routing, i18n)
 
 
@@ -425,7 +435,7 @@ async def choose_hotel(
     await query.answer(text(hotel.name, i18n.current_locale))
     await state.update_data(hotel=hotel.code)
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
         await go_on(query.message, state, "hotel", routing, i18n)
 
 
@@ -478,8 +488,9 @@ async def not_a_selfie(message: Message) -> None:
 
 async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
     await state.set_state(Apply.confirm)
-    await state.update_data(correcting=False)
-    data = await state.get_data()
+    data = await state.update_data(correcting=False)
+    if not data.get("intake"):  # names this form, so a Submit delivered twice applies once
+        data = await state.update_data(intake=uuid4().hex)
     locale = i18n.current_locale
     check_in = date.fromisoformat(data["check_in"])
     summary = _(
@@ -555,6 +566,7 @@ async def decide(
             check_in=date.fromisoformat(data["check_in"]),
             nights=int(data["nights"]),
             selfie_file_id=data["selfie"],
+            intake_key=data.get("intake"),
         )
     )
     await state.clear()

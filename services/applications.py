@@ -15,6 +15,7 @@ from statistics import median, quantiles
 from typing import Protocol
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.certificate_card import CertificateCard, render_card
@@ -52,6 +53,7 @@ class ApplicationDraft:
     check_in: date
     nights: int
     selfie_file_id: str
+    intake_key: str | None = None  # the form's name: the same form is one application
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,26 @@ class ApplicationService:
         self.card_font = card_font
 
     async def submit(self, draft: ApplicationDraft) -> Application:
+        if draft.intake_key and (sent := await self._by_intake(draft.intake_key)):
+            return sent  # the same Submit again, after a crash or a lost answer
+        try:
+            return await self._submit(draft)
+        except IntegrityError:
+            if draft.intake_key and (sent := await self._by_intake(draft.intake_key)):
+                return sent
+            raise
+
+    async def _by_intake(self, intake_key: str) -> Application | None:
+        async with self.db.session() as session:
+            found = await session.exec(
+                select(Application).where(Application.intake_key == intake_key)
+            )
+            return found.first()
+
+    async def _submit(self, draft: ApplicationDraft) -> Application:
         async with self.db.session() as session:
             application = Application(
+                intake_key=draft.intake_key,
                 tourist_id=draft.tourist_id,
                 tourist_locale=draft.locale,
                 full_name=draft.full_name,

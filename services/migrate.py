@@ -9,11 +9,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from services.storage import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+LOCK_KEY = 0x4C494E4B  # "LINK": the advisory lock that serialises migrations
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -32,6 +33,8 @@ def head_revision() -> str:
 async def upgrade_to_head(db: Database) -> str:
     """Bring the schema to the newest revision; returns that revision."""
     async with db.engine.begin() as connection:
+        if not db.is_sqlite:  # several processes start at once: one migrates, the rest wait
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         await connection.run_sync(_upgrade)
     return head_revision()
 

@@ -41,6 +41,8 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     received_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+    # False while a process is handling it: if that process dies, another takes it over
+    done: bool = Field(default=False)
 
 
 class Notification(SQLModel, table=True):
@@ -84,6 +86,8 @@ class Ticket(SQLModel, table=True):
     staff_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     topic_id: int | None = Field(default=None)  # forum topic in the staff chat
     text: str = Field(max_length=2000)
+    # one per filled-in form: a Submit delivered again after a crash finds the same ticket
+    intake_key: str | None = Field(default=None, max_length=40, unique=True)
     latitude: float | None = None
     longitude: float | None = None
     address: str | None = Field(default=None, max_length=300)
@@ -190,6 +194,7 @@ class Application(SQLModel, table=True):
     check_in: date = Field(sa_column=Column(Date, nullable=False))
     nights: int
     selfie_file_id: str = Field(max_length=256)
+    intake_key: str | None = Field(default=None, max_length=40, unique=True)  # as Ticket's
     status: str = Field(default="submitted", max_length=16, index=True)
     reject_reason: str | None = Field(default=None, max_length=500)
     decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,6 +72,7 @@ class Draft:
     address: str | None = None
     photos: tuple[str, ...] = ()
     topic_id: int | None = None  # the ticket's own topic in a forum staff chat
+    intake_key: str | None = None  # the form's name: the same form files one ticket
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,25 @@ class TicketService:
         text = draft.text.strip()
         if not text or len(text) > TEXT_LIMIT:
             raise ValueError(f"a ticket's text must be 1 to {TEXT_LIMIT} characters")
+        if draft.intake_key and (filed := await self._by_intake(draft.intake_key)):
+            return filed  # the same Submit again, after a crash or a lost answer
+        try:
+            return await self._create(draft, text)
+        except IntegrityError:
+            # another process filed this form a moment ago
+            if draft.intake_key and (filed := await self._by_intake(draft.intake_key)):
+                return filed
+            raise
+
+    async def _by_intake(self, intake_key: str) -> Ticket | None:
+        async with self.db.session() as session:
+            found = await session.exec(select(Ticket).where(Ticket.intake_key == intake_key))
+            return found.first()
+
+    async def _create(self, draft: Draft, text: str) -> Ticket:
         async with self.db.session() as session:
             ticket = Ticket(
+                intake_key=draft.intake_key,
                 resident_id=draft.resident_id,
                 resident_name=draft.resident_name,
                 resident_locale=draft.resident_locale,
@@ -382,8 +401,12 @@ class TicketService:
         """
         touched = 0
         async with self.db.session() as session:
+            # every process runs this each minute: a ticket one process is escalating is
+            # skipped by the others (PostgreSQL row locks), so nobody is reminded twice
             rows = await session.exec(
-                select(Ticket).where(col(Ticket.status).in_((*OPEN, RESOLVED)))
+                select(Ticket)
+                .where(col(Ticket.status).in_((*OPEN, RESOLVED)))
+                .with_for_update(skip_locked=True)
             )
             for ticket in rows:
                 if ticket.status == RESOLVED:

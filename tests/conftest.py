@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bot.localapi import BotAPIStandin, Limits
+from tests.support.processes import EAST_GATE_CHAT, FAST_TELEGRAM, VERIFIERS
 from tests.support.running import RunningBot, bot_settings, start_bot
 from tests.support.servers import PostgresServer, RedisServer
 
@@ -77,6 +78,17 @@ async def each_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def standin() -> AsyncIterator[BotAPIStandin]:
     server = BotAPIStandin(limits=Limits(private_burst=30))  # conversations come in bursts
     await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def fast_standin() -> AsyncIterator[BotAPIStandin]:
+    """Telegram many times faster, for bot processes with scaled limits (FLEET_SETTINGS)."""
+    server = BotAPIStandin(limits=FAST_TELEGRAM)
+    await server.start()
+    server.group(EAST_GATE_CHAT, title="Grid 1 staff")
+    server.group(VERIFIERS, title="Verifiers")
     yield server
     await server.stop()
 

@@ -14,7 +14,7 @@ import aiohttp
 from .bodies import BodyError, read_response
 from .limits import Limits
 from .models import Upload, WebhookInfo
-from .state import StandinState
+from .state import QueuedUpdate, StandinState
 
 __all__ = ["Executor", "WebhookDelivery"]
 
@@ -27,11 +27,12 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class WebhookDelivery:
-    """Sends queued updates to the registered webhook, one at a time, in order.
+    """Sends queued updates to the registered webhook, like Telegram.
 
-    A non-2xx answer or a connection error leaves the update at the head of the
-    queue and retries after a growing delay, like Telegram. A 2xx answer whose
-    body is a method call (aiogram's reply-in-webhook) is executed.
+    Up to the webhook's ``max_connections`` updates are in flight at once, one chat's
+    updates one after another and in order. A non-2xx answer or a connection error leaves
+    the update (and the rest of its chat) queued and retries after a growing delay. A 2xx
+    answer whose body is a method call (aiogram's reply-in-webhook) is executed.
     """
 
     def __init__(self, state: StandinState, limits: Limits, executor: Executor) -> None:
@@ -67,32 +68,65 @@ class WebhookDelivery:
                 await task
 
     async def _run(self) -> None:
-        delay = self.limits.webhook_retry_delay
         timeout = aiohttp.ClientTimeout(total=self.limits.webhook_timeout)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            while self.info is not None and not self.state.closing:
-                if not self.state.updates:
-                    await self.state.updates_signal.wait(1.0)
-                    continue
-                info = self.info
-                entry = self.state.updates[0]
-                ok, reply, error = await self._post(session, info, entry.update)
-                if self.info is not info:
-                    continue
-                if not ok:
-                    info.failures += 1
-                    info.last_error_date = int(time.time())
-                    info.last_error_message = error
-                    log.debug("webhook delivery failed: %s; retry in %.2fs", error, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self.limits.webhook_retry_max_delay)
-                    continue
-                delay = self.limits.webhook_retry_delay
-                info.delivered += 1
-                if entry in self.state.updates:
-                    self.state.updates.remove(entry)
-                if reply is not None:
-                    await self._execute_reply(info, *reply)
+        in_flight: dict[int, asyncio.Task[None]] = {}  # id(entry) → its delivery
+        retry: dict[int, tuple[float, float]] = {}  # id(entry) → (not before, next delay)
+        connector = aiohttp.TCPConnector(limit=100)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            try:
+                while self.info is not None and not self.state.closing:
+                    info, now = self.info, time.monotonic()
+                    busy = {_chat_key(e.update) for e in self.state.updates if id(e) in in_flight}
+                    for entry in list(self.state.updates):
+                        if len(in_flight) >= info.max_connections:
+                            break
+                        key = _chat_key(entry.update)
+                        if key in busy:
+                            continue
+                        busy.add(key)  # later updates of this chat wait for this one
+                        if retry.get(id(entry), (0.0, 0.0))[0] > now:
+                            continue
+                        in_flight[id(entry)] = asyncio.create_task(
+                            self._deliver(session, info, entry, in_flight, retry)
+                        )
+                    waits = [at for at, _ in retry.values() if at > now]
+                    pause = min([1.0, *(at - now for at in waits)])
+                    await self.state.updates_signal.wait(max(pause, 0.001))
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    async def _deliver(
+        self,
+        session: aiohttp.ClientSession,
+        info: WebhookInfo,
+        entry: QueuedUpdate,
+        in_flight: dict[int, asyncio.Task[None]],
+        retry: dict[int, tuple[float, float]],
+    ) -> None:
+        try:
+            ok, reply, error = await self._post(session, info, entry.update)
+            if self.info is not info:
+                return
+            if not ok:
+                info.failures += 1
+                info.last_error_date = int(time.time())
+                info.last_error_message = error
+                delay = retry.get(id(entry), (0.0, self.limits.webhook_retry_delay))[1]
+                log.debug("webhook delivery failed: %s; retry in %.2fs", error, delay)
+                next_delay = min(delay * 2, self.limits.webhook_retry_max_delay)
+                retry[id(entry)] = (time.monotonic() + delay, next_delay)
+                return
+            retry.pop(id(entry), None)
+            info.delivered += 1
+            if entry in self.state.updates:
+                self.state.updates.remove(entry)
+            if reply is not None:
+                await self._execute_reply(info, *reply)
+        finally:
+            in_flight.pop(id(entry), None)
+            self.state.updates_signal.notify()
 
     async def _post(
         self, session: aiohttp.ClientSession, info: WebhookInfo, update: dict[str, Any]
@@ -129,3 +163,17 @@ class WebhookDelivery:
             await self.executor(info.token, method, params, uploads, "webhook")
         except Exception:  # the webhook's answer must never kill delivery
             log.exception("executing the webhook reply %s failed", method)
+
+
+def _chat_key(update: dict[str, Any]) -> object:
+    """Updates with the same key are delivered one after another, in order."""
+    for value in update.values():
+        if not isinstance(value, dict):
+            continue
+        chat = value.get("chat") or (value.get("message") or {}).get("chat")
+        if isinstance(chat, dict) and "id" in chat:
+            return ("chat", chat["id"])
+        sender = value.get("from") or value.get("user")
+        if isinstance(sender, dict) and "id" in sender:
+            return ("user", sender["id"])
+    return ("update", update.get("update_id"))

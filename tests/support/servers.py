@@ -38,9 +38,10 @@ def require_binary(name: str, package: str, required: bool = False) -> str:
 class RedisServer:
     """A throwaway redis-server; stop() and start() again keep the same port."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, persistent: bool = False) -> None:
         self.binary = require_binary("redis-server", "redis-server")
         self.directory = directory
+        self.persistent = persistent  # an append-only file, as in production: data survives
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -59,7 +60,7 @@ class RedisServer:
                 "--save",
                 "",
                 "--appendonly",
-                "no",
+                "yes" if self.persistent else "no",
                 "--dir",
                 str(self.directory),
                 "--logfile",

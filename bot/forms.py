@@ -1,0 +1,73 @@
+"""Form state written when an update is done, not halfway through its handler.
+
+A handler moves a form on (set_state, update_data) and then answers. Written at once, a
+process killed between the two leaves the form a step ahead of what the person was shown:
+the update, delivered again, meets the next step and the person never sees the question
+they are now expected to answer. Staged until the handler returns, a crash before that
+leaves the form where it was, and the redelivered update does the whole step again. A step
+that fails is not kept either, which is what the error answer tells the person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+
+Changes = dict[StorageKey, dict[str, Any]]  # key → {"state": …, "data": …} as last set
+_staged: ContextVar[Changes | None] = ContextVar("linkage_staged_forms", default=None)
+
+
+class StagedStorage(BaseStorage):
+    """Wraps the real storage; inside `staged()` writes wait in memory until it ends."""
+
+    def __init__(self, inner: BaseStorage) -> None:
+        self.inner = inner
+
+    @asynccontextmanager
+    async def staged(self) -> AsyncIterator[None]:
+        """Stage the writes of the block; write them if it ends normally, drop them if not."""
+        changes: Changes = {}
+        token = _staged.set(changes)
+        try:
+            yield
+        finally:
+            _staged.reset(token)
+        for key, change in changes.items():
+            if "state" in change:
+                await self.inner.set_state(key, change["state"])
+            if "data" in change:
+                await self.inner.set_data(key, change["data"])
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        changes = _staged.get()
+        if changes is None:
+            await self.inner.set_state(key, state)
+            return
+        changes.setdefault(key, {})["state"] = state.state if isinstance(state, State) else state
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        change = (_staged.get() or {}).get(key, {})
+        if "state" in change:
+            return change["state"]  # type: ignore[no-any-return]
+        return await self.inner.get_state(key)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        changes = _staged.get()
+        if changes is None:
+            await self.inner.set_data(key, data)
+            return
+        changes.setdefault(key, {})["data"] = dict(data)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        change = (_staged.get() or {}).get(key, {})
+        if "data" in change:
+            return dict(change["data"])
+        return await self.inner.get_data(key)
+
+    async def close(self) -> None:
+        await self.inner.close()

@@ -1,0 +1,122 @@
+"""kill -9 at random moments while a hundred residents report and twenty tourists apply.
+
+Two `python -m bot` processes on webhook behind the proxy, Redis for forms (they must survive
+a process), PostgreSQL for the rest. Telegram delivers again every update a process did not
+answer, so a killed process's update is finished by the other one once its claim's lease
+runs out. The moments are drawn from a seeded random generator: the seed is printed, and
+LINKAGE_CRASH_SEED=<seed> replays a run.
+
+Runs in the PostgreSQL run of the suite only, like tests/test_processes.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.localapi import BotAPIStandin
+from tests.conftest import ON_POSTGRES
+from tests.support.outcomes import staff_cards, stored, verifier_cards
+from tests.support.processes import BotProcess, fleet
+from tests.support.running import eventually
+from tests.support.walks import Walker, apply_for_certificate, report_problem, starts
+from tests.test_resident_requests import INSIDE_EAST_GATE
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not ON_POSTGRES, reason="several processes: the PostgreSQL run"),
+]
+RESIDENTS, TOURISTS = 100, 20
+
+
+async def kill_at_random(bots: list[BotProcess], rng: random.Random, done: asyncio.Event) -> int:
+    """Until `done`: wait a random while, kill -9 a random process, start it again."""
+    kills = 0
+    while not done.is_set():
+        try:
+            await asyncio.wait_for(done.wait(), rng.uniform(0.5, 4.0))
+            break
+        except TimeoutError:
+            pass
+        victim = rng.choice(bots)
+        victim.kill()
+        kills += 1
+        await victim.stop()  # reaps it
+        await victim.start()
+        await victim.healthy()  # the other one carries on meanwhile
+    return kills
+
+
+async def test_killed_processes_lose_nothing_and_do_nothing_twice(
+    fast_standin: BotAPIStandin, postgres_server, redis_url: str, tmp_path: Path
+) -> None:
+    standin = fast_standin
+    seed = int(os.environ.get("LINKAGE_CRASH_SEED") or random.SystemRandom().randrange(10**6))
+    print(f"crash test seed: {seed} (LINKAGE_CRASH_SEED={seed} replays it)")
+    rng = random.Random(seed)
+    database_url = await postgres_server.create_database()
+    residents = [
+        Walker(standin, standin.user(10_000 + n, f"R{n}", language_code="en"))
+        for n in range(RESIDENTS)
+    ]
+    tourists = [
+        Walker(standin, standin.user(20_000 + n, f"T{n}", language_code="en"))
+        for n in range(TOURISTS)
+    ]
+    for walker in (*residents, *tourists):
+        walker.patience = 120
+
+    async with fleet(
+        standin, tmp_path, database_url=database_url, redis_url=redis_url, clean_logs=False
+    ) as running:
+        done = asyncio.Event()
+        killer = asyncio.create_task(kill_at_random(running.bots, rng, done))
+        try:
+            (*numbers,) = await asyncio.gather(
+                *(
+                    report_problem(walker, f"The drain by house {n} is blocked", INSIDE_EAST_GATE)
+                    for n, walker in enumerate(residents)
+                ),
+                *(apply_for_certificate(walker) for walker in tourists),
+            )
+            numbers = numbers[:RESIDENTS]
+        finally:
+            done.set()
+            kills = await killer
+        print(f"{kills} processes killed")
+        assert kills >= 3
+
+        await eventually(lambda: len(staff_cards(standin)) >= RESIDENTS, within=90)
+        await eventually(lambda: len(verifier_cards(standin)) >= TOURISTS, within=60)
+        await asyncio.sleep(2)  # a card sent twice would show by now
+
+    # Every submitted report is one ticket, the one the resident was told.
+    rows = await stored(database_url)
+    assert Counter(t.resident_id for t in rows.tickets) == Counter(
+        {w.person.id: 1 for w in residents}
+    )
+    told = {w.person.id: number for w, number in zip(residents, numbers, strict=True)}
+    assert {t.resident_id: t.number for t in rows.tickets} == told
+    assert Counter(a.tourist_id for a in rows.applications) == Counter(
+        {w.person.id: 1 for w in tourists}
+    )
+    # No half-written rows: number, 'created' event and staff card went in together.
+    assert rows.half_written_tickets() == []
+    # Every card delivered, once.
+    assert staff_cards(standin) == Counter({number: 1 for number in numbers})
+    assert verifier_cards(standin) == Counter({f"A{a.id}": 1 for a in rows.applications})
+    assert {n.state for n in rows.notifications} == {"delivered"}
+    # Interrupted forms went on where they stopped: nobody was asked to start over, and
+    # everybody who was thanked was thanked for the same request.
+    for walker in (*residents, *tourists):
+        assert not [m for m in walker.seen if starts("Sorry")(m)], walker.person.first_name
+    for walker in residents:
+        questions = [m for m in walker.seen if starts("This sounds like")(m)]
+        assert len(questions) == 1, f"{walker.person.first_name} was asked twice"
+        thanks = {m["text"] for m in walker.seen if starts("Thank you.")(m)}
+        assert len(thanks) == 1
