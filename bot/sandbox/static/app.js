@@ -1,0 +1,574 @@
+// The Linkage sandbox page: draws what the local Bot API server holds, acts as the people.
+// Plain JavaScript, no build step; state arrives by server-sent events from /sandbox/api/events.
+"use strict";
+
+const PANES = [
+  { key: "resident", role: "Resident",
+    hint: "Lao Shen reports a problem in the neighbourhood. Try: “The drain at the east gate is blocked”." },
+  { key: "tourist", role: "Tourist",
+    hint: "Dai Lingling forgot her ID card. Press “Accommodation certificate” to apply for a certificate." },
+  { key: "staff", role: "Staff",
+    hint: "Grid workers get a card for each report. Reply to a card to answer the resident, and use its buttons to take and resolve it." },
+  { key: "verifier", role: "Verifier",
+    hint: "Officer Zhou approves or rejects the tourists' applications." },
+  { key: "frontdesk", role: "Front desk",
+    hint: "The front desk of the Xizha Waterside Inn checks a guest's certificate: upload a picture of the card, or press “Scan a card”." },
+];
+
+const strings = { en: {}, zh: {} };
+let pageLocale = localStorage.getItem("linkage-sandbox-locale") ||
+  ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh" : "en");
+let state = null;
+const panes = {};  // key → { el, chat, topic, follow, replyTo, seen, drawn }
+
+function t(msgid, locale, params) {
+  let text = (strings[locale] || {})[msgid] || msgid;
+  for (const [name, value] of Object.entries(params || {})) text = text.replace(`{${name}}`, value);
+  return text;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+async function post(path, body) {
+  const options = body instanceof FormData
+    ? { method: "POST", body }
+    : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  const response = await fetch(path, options);
+  if (!response.ok) throw new Error(await response.text());
+  return response.json();
+}
+
+// ---------------------------------------------------------------- text with entities
+
+const ENTITY_TAGS = {
+  bold: "strong", italic: "em", underline: "u", strikethrough: "s", code: "code",
+  pre: "pre", spoiler: "span", blockquote: "blockquote", expandable_blockquote: "blockquote",
+};
+
+function linkify(parent, text) {
+  const parts = text.split(/(https?:\/\/[^\s]+)/g);
+  parts.forEach((part, index) => {
+    if (index % 2 === 1) {
+      const a = el("a", null, part);
+      a.href = part; a.target = "_blank"; a.rel = "noopener";
+      parent.append(a);
+    } else if (part) {
+      parent.append(document.createTextNode(part));
+    }
+  });
+}
+
+// Offsets are in UTF-16 code units, like JavaScript strings: slices line up as Telegram means.
+function formatted(text, entities) {
+  const root = el("div", "body");
+  const sorted = (entities || []).slice().sort((a, b) => a.offset - b.offset || b.length - a.length);
+  function fill(parent, start, end, list) {
+    let at = start;
+    while (list.length && list[0].offset < end) {
+      const entity = list.shift();
+      if (entity.offset < at) continue;
+      linkify(parent, text.slice(at, entity.offset));
+      const inner = [];
+      while (list.length && list[0].offset < entity.offset + entity.length) inner.push(list.shift());
+      const node = entityNode(entity, text.slice(entity.offset, entity.offset + entity.length));
+      fill(node, entity.offset, entity.offset + entity.length, inner);
+      parent.append(node);
+      at = entity.offset + entity.length;
+    }
+    linkify(parent, text.slice(at, end));
+  }
+  function entityNode(entity, slice) {
+    if (entity.type === "text_link" || entity.type === "url") {
+      const a = el("a");
+      a.href = entity.url || slice; a.target = "_blank"; a.rel = "noopener";
+      return a;
+    }
+    const node = el(ENTITY_TAGS[entity.type] || "span", `entity-${entity.type}`);
+    return node;
+  }
+  fill(root, 0, text.length, sorted);
+  return root;
+}
+
+// ---------------------------------------------------------------- panes
+
+function buildPanes() {
+  const template = document.getElementById("pane-template");
+  const main = document.getElementById("panes");
+  for (const spec of PANES) {
+    const node = template.content.firstElementChild.cloneNode(true);
+    node.dataset.pane = spec.key;
+    main.append(node);
+    const pane = { spec, el: node, chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "" };
+    panes[spec.key] = pane;
+    node.querySelectorAll(".switch button").forEach((button) =>
+      button.addEventListener("click", () => chooseLanguage(spec.key, button.dataset.locale)));
+    node.querySelector(".composer").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const input = node.querySelector(".text");
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      act(pane, "/sandbox/api/send", { text, reply_to: pane.replyTo && pane.replyTo.id });
+      setReply(pane, null);
+    });
+    node.querySelector(".attach input").addEventListener("change", (event) => {
+      const file = event.target.files[0];
+      event.target.value = "";
+      if (file) sendPhoto(pane, file);
+    });
+    node.querySelector(".cancel-reply").addEventListener("click", () => setReply(pane, null));
+    node.querySelector(".chat-pick select").addEventListener("change", (event) => {
+      pane.chat = Number(event.target.value); pane.topic = null; pane.follow = false;
+      draw();
+    });
+    if (spec.key === "frontdesk") {
+      const scan = node.querySelector(".scan");
+      scan.hidden = false;
+      scan.addEventListener("click", () => toggleCards(pane));
+    }
+  }
+}
+
+function paneLocale(pane) {
+  return (state && state.panes[pane.spec.key].locale) || pageLocale;
+}
+
+function currentChat(pane) {
+  const chats = state.panes[pane.spec.key].chats;
+  if (pane.spec.key === "staff" && pane.follow) {
+    const latest = newestChat(chats);
+    if (latest) pane.chat = latest.id;
+  }
+  return chats.find((chat) => chat.id === pane.chat) || chats[0];
+}
+
+// The staff pane follows the chat where the bot wrote last, until someone picks one.
+function newestChat(chats) {
+  let best = null;
+  for (const chat of chats) {
+    const last = chat.messages[chat.messages.length - 1];
+    if (last && (!best || last.date > best.date)) best = { id: chat.id, date: last.date };
+  }
+  return best;
+}
+
+function act(pane, path, extra) {
+  const chat = currentChat(pane);
+  const body = { pane: pane.spec.key, chat: chat.id, thread: pane.topic, ...extra };
+  return post(path, body).catch(() => showToast(pane, t("The sandbox is not answering. Is it still running?", paneLocale(pane))));
+}
+
+function sendPhoto(pane, file) {
+  const chat = currentChat(pane);
+  const form = new FormData();
+  form.append("pane", pane.spec.key);
+  form.append("chat", String(chat.id));
+  if (pane.topic) form.append("thread", String(pane.topic));
+  form.append("photo", file);
+  post("/sandbox/api/photo", form).catch(() => showToast(pane, t("The sandbox is not answering. Is it still running?", paneLocale(pane))));
+}
+
+function setReply(pane, message) {
+  pane.replyTo = message;
+  const box = pane.el.querySelector(".replying");
+  box.hidden = !message;
+  if (message) {
+    box.querySelector("span").textContent =
+      `${t("Replying to {name}", paneLocale(pane), { name: message.from_name })}: ${snippet(message)}`;
+    pane.el.querySelector(".text").focus();
+  }
+}
+
+function snippet(message) {
+  const text = message.text || message.caption || "";
+  return text.length > 60 ? text.slice(0, 59) + "…" : text;
+}
+
+function showToast(pane, text, long) {
+  const toast = pane.el.querySelector(".toast");
+  toast.textContent = text;
+  toast.hidden = false;
+  clearTimeout(pane.toastTimer);
+  pane.toastTimer = setTimeout(() => { toast.hidden = true; }, long ? 6000 : 3000);
+}
+
+async function press(pane, message, button) {
+  const chat = currentChat(pane);
+  try {
+    const answer = await post("/sandbox/api/press", {
+      pane: pane.spec.key, chat: chat.id, message: message.id, data: button.data,
+    });
+    if (answer.text) showToast(pane, answer.text, answer.alert);
+  } catch (error) {
+    showToast(pane, t("That button is no longer there.", paneLocale(pane)));
+  }
+}
+
+async function chooseLanguage(key, locale) {
+  await post("/sandbox/api/language", { pane: key, locale });
+}
+
+// ---------------------------------------------------------------- drawing
+
+function draw() {
+  if (!state) return;
+  for (const pane of Object.values(panes)) drawPane(pane);
+  drawCalls();
+}
+
+function drawPane(pane) {
+  const data = state.panes[pane.spec.key];
+  const locale = paneLocale(pane);
+  const node = pane.el;
+  const chat = currentChat(pane);
+  pane.chat = chat.id;
+  node.lang = locale === "zh" ? "zh-CN" : "en";
+  node.querySelector(".role").textContent = t(pane.spec.role, locale);
+  node.querySelector(".pane-hint").textContent = t(pane.spec.hint, locale);
+  const actor = chat.actor || data.user;
+  node.querySelector(".acting").textContent = t("Acting as {name}", locale, { name: actor.first_name });
+  node.querySelectorAll(".switch button").forEach((button) =>
+    button.classList.toggle("on", button.dataset.locale === data.locale));
+  node.querySelector(".text").placeholder = t("Write a message…", locale);
+  node.querySelector(".send").textContent = t("Send", locale);
+  node.querySelector(".attach").title = t("Send a photo", locale);
+  node.querySelector(".scan").title = t("Scan a card", locale);
+  drawChatPicker(pane, data.chats, chat, locale);
+  drawTopics(pane, chat, locale);
+  const shown = chat.messages.filter((m) => !chat.forum || (m.thread || null) === (pane.topic || null));
+  const key = JSON.stringify([locale, chat.id, pane.topic, shown, chat.keyboard, state.verify_base]);
+  if (key !== pane.drawn) {
+    pane.drawn = key;
+    drawMessages(pane, chat, shown, locale);
+    drawKeyboard(pane, chat.keyboard, locale);
+  }
+  pane.seen[chat.id] = chat.messages.length;
+}
+
+function chatTitle(chat, locale) {
+  return chat.title ? (chat.title[locale] || chat.title.en) : "";
+}
+
+function drawChatPicker(pane, chats, current, locale) {
+  const label = pane.el.querySelector(".chat-pick");
+  if (chats.length < 2) { label.hidden = true; return; }
+  label.hidden = false;
+  label.querySelector(".chat-label").textContent = t("Chat", locale);
+  const select = label.querySelector("select");
+  select.textContent = "";
+  for (const chat of chats) {
+    if (!(chat.id in pane.seen)) pane.seen[chat.id] = chat.messages.length;
+    const fresh = chat.messages.length - pane.seen[chat.id];
+    let name = chatTitle(chat, locale) + (chat.forum ? " 🗂" : "");
+    if (fresh > 0 && chat.id !== current.id) name += ` · ${t("{count} new", locale, { count: fresh })}`;
+    const option = el("option", null, name);
+    option.value = String(chat.id);
+    option.selected = chat.id === current.id;
+    select.append(option);
+  }
+}
+
+function drawTopics(pane, chat, locale) {
+  const nav = pane.el.querySelector(".topics");
+  nav.hidden = !chat.forum;
+  if (!chat.forum) { pane.topic = null; return; }
+  if (pane.follow && chat.topics.length) pane.topic = chat.topics[chat.topics.length - 1].id;
+  nav.textContent = "";
+  const entries = [{ id: null, name: t("General", locale) }, ...chat.topics];
+  for (const topic of entries) {
+    const button = el("button", "topic" + ((pane.topic || null) === topic.id ? " on" : ""), "# " + topic.name);
+    button.type = "button";
+    button.addEventListener("click", () => { pane.topic = topic.id; pane.follow = false; draw(); });
+    nav.append(button);
+  }
+}
+
+function drawMessages(pane, chat, messages, locale) {
+  const list = pane.el.querySelector(".messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  list.textContent = "";
+  const me = (chat.actor || state.panes[pane.spec.key].user).id;
+  const group = chat.type !== "private";
+  for (const message of messages) list.append(messageNode(pane, message, me, group, locale));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function messageNode(pane, message, me, group, locale) {
+  if (message.topic_created) {
+    return el("div", "service", t("Topic created: {name}", locale, { name: message.topic_created }));
+  }
+  const mine = message.from_id === me;
+  const row = el("div", "row " + (mine ? "out" : "in"));
+  row.dataset.id = message.id;
+  const bubble = el("div", "bubble" + (message.from_bot ? " bot" : ""));
+  if (group && !mine) bubble.append(el("div", "sender", message.from_name));
+  if (message.reply_to) {
+    const quote = el("div", "quote");
+    quote.append(el("b", null, message.reply_to.name), el("span", null, message.reply_to.snippet));
+    bubble.append(quote);
+  }
+  if (message.photo) bubble.append(photoNode(message, locale));
+  if (message.location) {
+    const { latitude, longitude } = message.location;
+    bubble.append(el("div", "location", `📍 ${t("Location", locale)} ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
+  }
+  if (message.contact) {
+    bubble.append(el("div", "contact", `👤 ${t("Contact", locale)}: ${message.contact.first_name} ${message.contact.phone_number}`));
+  }
+  if (message.document) {
+    const a = el("a", "document", `📄 ${message.document.name}`);
+    a.href = `/sandbox/api/file/${encodeURIComponent(message.document.file_id)}`;
+    a.target = "_blank";
+    bubble.append(a);
+  }
+  if (message.text !== undefined) bubble.append(formatted(message.text, message.entities));
+  if (message.caption !== undefined) bubble.append(formatted(message.caption, message.caption_entities));
+  const meta = el("div", "meta");
+  const time = new Date(message.date * 1000);
+  meta.textContent = (message.edited ? t("edited", locale) + " · " : "") +
+    time.toLocaleTimeString(locale === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+  const reply = el("button", "link reply", t("Reply", locale));
+  reply.type = "button";
+  reply.addEventListener("click", () => setReply(pane, message));
+  meta.prepend(reply);
+  bubble.append(meta);
+  row.append(bubble);
+  if (message.buttons && message.buttons.length) row.append(inlineKeyboard(pane, message));
+  return row;
+}
+
+function photoNode(message, locale) {
+  const box = el("div", "photo");
+  const img = el("img");
+  img.src = `/sandbox/api/file/${encodeURIComponent(message.photo)}`;
+  img.alt = message.caption || "";
+  img.loading = "lazy";
+  box.append(img);
+  if (message.qr) {
+    const [x0, y0, x1, y1] = message.qr.box;
+    const link = el("a", "qr");
+    link.href = verificationUrl(message.qr.text);
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.title = t("Open the verification page", locale);
+    Object.assign(link.style, {
+      left: `${x0 * 100}%`, top: `${y0 * 100}%`,
+      width: `${(x1 - x0) * 100}%`, height: `${(y1 - y0) * 100}%`,
+    });
+    box.append(link);
+    box.append(el("div", "qr-hint", t("Click the QR code to open the verification page, as a phone camera would.", locale)));
+  }
+  return box;
+}
+
+function verificationUrl(text) {
+  return /^https?:\/\//.test(text) ? text : `${state.verify_base}/v/${text}`;
+}
+
+function inlineKeyboard(pane, message) {
+  const keyboard = el("div", "inline-keyboard");
+  for (const row of message.buttons) {
+    const line = el("div", "inline-row");
+    for (const button of row) {
+      let node;
+      if (button.url) {
+        node = el("a", "inline-button", button.text + " ↗");
+        node.href = button.url; node.target = "_blank"; node.rel = "noopener";
+      } else {
+        node = el("button", "inline-button", button.text);
+        node.type = "button";
+        node.addEventListener("click", () => press(pane, message, button));
+      }
+      line.append(node);
+    }
+    keyboard.append(line);
+  }
+  return keyboard;
+}
+
+function drawKeyboard(pane, rows, locale) {
+  const keyboard = pane.el.querySelector(".keyboard");
+  keyboard.textContent = "";
+  for (const row of rows || []) {
+    const line = el("div", "key-row");
+    for (const button of row) {
+      const node = el("button", "key", button.text);
+      node.type = "button";
+      node.addEventListener("click", () => {
+        if (button.request_location) togglePlaces(pane);
+        else if (button.request_contact) act(pane, "/sandbox/api/send", { contact: true });
+        else act(pane, "/sandbox/api/send", { text: button.text });
+      });
+      line.append(node);
+    }
+    keyboard.append(line);
+  }
+}
+
+function togglePlaces(pane) {
+  const box = pane.el.querySelector(".places");
+  if (!box.hidden) { box.hidden = true; return; }
+  const locale = paneLocale(pane);
+  box.textContent = "";
+  box.append(el("div", "popover-title", t("Which place?", locale)));
+  const share = (latitude, longitude) => {
+    box.hidden = true;
+    act(pane, "/sandbox/api/send", { location: [latitude, longitude] });
+  };
+  for (const place of state.places.filter((p) => p.label)) {
+    const button = el("button", "place", `📍 ${place.label[locale] || place.label.en}`);
+    button.type = "button";
+    button.addEventListener("click", () => share(place.latitude, place.longitude));
+    box.append(button);
+  }
+  const free = state.places.find((p) => !p.label);
+  const form = el("form", "free-point");
+  form.append(el("div", "popover-title", t("Somewhere else (in no grid)", locale)));
+  const lat = el("input"); lat.value = free.latitude; lat.setAttribute("aria-label", t("Latitude", locale));
+  const lon = el("input"); lon.value = free.longitude; lon.setAttribute("aria-label", t("Longitude", locale));
+  const go = el("button", null, t("Share this point", locale)); go.type = "submit";
+  form.append(lat, lon, go);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    share(Number(lat.value), Number(lon.value));
+  });
+  box.append(form);
+  const cancel = el("button", "link", t("Cancel", locale));
+  cancel.type = "button";
+  cancel.addEventListener("click", () => { box.hidden = true; });
+  box.append(cancel);
+  box.hidden = false;
+}
+
+function allCards() {
+  const cards = [];
+  for (const data of Object.values(state.panes)) {
+    for (const chat of data.chats) {
+      for (const message of chat.messages) {
+        if (message.qr && !cards.some((c) => c.photo === message.photo)) cards.push(message);
+      }
+    }
+  }
+  return cards;
+}
+
+function toggleCards(pane) {
+  const box = pane.el.querySelector(".cards");
+  if (!box.hidden) { box.hidden = true; return; }
+  const locale = paneLocale(pane);
+  box.textContent = "";
+  const cards = allCards();
+  box.append(el("div", "popover-title", cards.length
+    ? t("Which card? Pictures of certificate cards sent in the sandbox:", locale)
+    : t("No certificate card yet: let the tourist apply and the verifier approve first.", locale)));
+  cards.forEach((card, index) => {
+    const button = el("button", "card-choice");
+    button.type = "button";
+    const img = el("img"); img.src = `/sandbox/api/file/${encodeURIComponent(card.photo)}`; img.alt = "";
+    button.append(img, el("span", null, t("Card {number}", locale, { number: index + 1 })));
+    button.addEventListener("click", () => {
+      box.hidden = true;
+      act(pane, "/sandbox/api/scan", { file_id: card.photo });
+    });
+    box.append(button);
+  });
+  const cancel = el("button", "link", t("Cancel", locale));
+  cancel.type = "button";
+  cancel.addEventListener("click", () => { box.hidden = true; });
+  box.append(cancel);
+  box.hidden = false;
+}
+
+function chatName(id) {
+  for (const data of Object.values(state.panes)) {
+    for (const chat of data.chats) {
+      if (String(chat.id) === String(id)) {
+        return chat.title ? chatTitle(chat, pageLocale) : (data.user ? data.user.first_name : String(id));
+      }
+    }
+  }
+  return id === null ? "" : String(id);
+}
+
+function drawCalls() {
+  const section = document.getElementById("calls");
+  section.hidden = !document.getElementById("explain").checked;
+  if (section.hidden) return;
+  const list = document.getElementById("calls-list");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.textContent = "";
+  if (!state.calls.length) list.append(el("p", "hint", t("No calls yet.", pageLocale)));
+  for (const call of state.calls) {
+    const line = el("div", "call" + (call.error ? " failed" : ""));
+    const time = new Date(call.at * 1000).toLocaleTimeString("en-GB");
+    line.append(el("span", "call-time", time), el("span", "call-method", call.method),
+      el("span", "call-chat", chatName(call.chat)), el("span", "call-payload", call.payload),
+      el("span", "call-result", call.error || (call.markup ? `+ ${call.markup}` : "")));
+    list.append(line);
+  }
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+function drawPage() {
+  document.documentElement.lang = pageLocale === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-t]").forEach((node) => {
+    node.textContent = t(node.dataset.t, pageLocale);
+  });
+  document.title = t("Linkage sandbox", pageLocale);
+  document.querySelectorAll("#page-language button").forEach((button) =>
+    button.classList.toggle("on", button.dataset.locale === pageLocale));
+}
+
+async function setPageLanguage(locale) {
+  pageLocale = locale;
+  localStorage.setItem("linkage-sandbox-locale", locale);
+  drawPage();
+  await Promise.all(PANES.map((spec) => chooseLanguage(spec.key, locale)));
+}
+
+// ---------------------------------------------------------------- start
+
+function listen() {
+  const status = document.getElementById("status");
+  const events = new EventSource("/sandbox/api/events");
+  events.onopen = () => { status.textContent = "● " + t("Live", pageLocale); status.className = "status live"; };
+  events.onerror = () => { status.textContent = t("Reconnecting…", pageLocale); status.className = "status down"; };
+  events.onmessage = (event) => {
+    const next = JSON.parse(event.data);
+    if (state && next.generation !== state.generation) {
+      for (const pane of Object.values(panes)) Object.assign(pane, { chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "" });
+    }
+    state = next;
+    draw();
+    document.body.dataset.ready = "yes";
+  };
+}
+
+async function start() {
+  const [en, zh] = await Promise.all(["en", "zh"].map((locale) =>
+    fetch(`/sandbox/api/strings?locale=${locale}`).then((r) => r.json())));
+  Object.assign(strings, { en, zh });
+  buildPanes();
+  drawPage();
+  document.querySelectorAll("#page-language button").forEach((button) =>
+    button.addEventListener("click", () => setPageLanguage(button.dataset.locale)));
+  document.getElementById("explain").addEventListener("change", drawCalls);
+  document.getElementById("reset").addEventListener("click", async (event) => {
+    if (!confirm(t("Start again with empty chats? Everything done in the sandbox is forgotten.", pageLocale))) return;
+    event.target.disabled = true;
+    event.target.textContent = t("Starting again…", pageLocale);
+    try { await post("/sandbox/api/reset", {}); } finally {
+      event.target.disabled = false;
+      event.target.textContent = t("Start again", pageLocale);
+    }
+  });
+  listen();
+}
+
+start();
