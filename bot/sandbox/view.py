@@ -67,7 +67,6 @@ def message_view(standin: BotAPIStandin, message: dict[str, Any]) -> dict[str, A
         "from_bot": bool(sender.get("is_bot")),
         "from_name": " ".join(filter(None, [sender.get("first_name"), sender.get("last_name")])),
         "thread": message.get("message_thread_id"),
-        "edited": "edit_date" in message,
     }
     for key in ("text", "entities", "caption", "caption_entities", "location", "contact"):
         if key in message:

@@ -233,6 +233,7 @@ function drawPane(pane) {
   node.querySelector(".pane-hint").textContent = t(pane.spec.hint, locale);
   const actor = chat.actor || data.user;
   node.querySelector(".acting").textContent = t("Acting as {name}", locale, { name: actor.first_name });
+  node.querySelector(".switch").title = t("Language of this person", locale);
   node.querySelectorAll(".switch button").forEach((button) =>
     button.classList.toggle("on", button.dataset.locale === data.locale));
   node.querySelector(".text").placeholder = t("Write a message…", locale);
@@ -331,8 +332,7 @@ function messageNode(pane, message, me, group, locale) {
   if (message.caption !== undefined) bubble.append(formatted(message.caption, message.caption_entities));
   const meta = el("div", "meta");
   const time = new Date(message.date * 1000);
-  meta.textContent = (message.edited ? t("edited", locale) + " · " : "") +
-    time.toLocaleTimeString(locale === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+  meta.textContent = time.toLocaleTimeString(locale === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
   const reply = el("button", "link reply", t("Reply", locale));
   reply.type = "button";
   reply.addEventListener("click", () => setReply(pane, message));
