@@ -230,8 +230,8 @@ def test_the_sandboxs_bot_api_keeps_telegrams_limits(sandbox: Running) -> None:
     """The bot's Telegram in the sandbox refuses what Telegram refuses."""
     too_long = {"chat_id": RESIDENT_ID, "text": "x" * 4097}
     assert call(sandbox, "sendMessage", too_long) == (400, "Bad Request: message is too long")
-    button = {"text": "Take", "callback_data": "x" * 65}
-    oversized = {"chat_id": RESIDENT_ID, "text": "hi", "reply_markup": {"inline_keyboard": [[button]]}}
+    keyboard = {"inline_keyboard": [[{"text": "Take", "callback_data": "x" * 65}]]}
+    oversized = {"chat_id": RESIDENT_ID, "text": "hi", "reply_markup": keyboard}
     assert call(sandbox, "sendMessage", oversized) == (400, "Bad Request: BUTTON_DATA_INVALID")
 
 
