@@ -219,7 +219,9 @@ def test_the_page_and_a_person_switch_to_chinese(page: Page) -> None:
     expect(page.locator("header.top h1")).to_have_text("Linkage 沙盒")
     resident = pane(page, "resident")
     expect(resident.locator(".role")).to_have_text("居民", timeout=WAIT_MS)
-    say(resident, "/report")
+    expect(pane(page, "staff").locator(".role")).to_have_text("工作人员", timeout=WAIT_MS)
+    sees(resident, "Lao Shen，您好！")  # greeted again in Chinese, with the menu in Chinese
+    press(resident, "📝 反映问题")
     sees(resident, "请用自己的话描述问题")
     shot(page, "07-chinese")
     assert re.search(r"[\u4e00-\u9fff]", page.locator("#panes").inner_text())

@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
 from bot.localapi.state import Signal
 from bot.runner import serve
@@ -20,6 +21,7 @@ from bot.sandbox.world import (
     build_world,
 )
 from bot.settings import Settings
+from handlers.menu import LANGUAGE
 from services.people import PeopleService
 from services.roles import Role, RoleService
 from services.routing import Routing, load_routing
@@ -64,6 +66,7 @@ class Sandbox:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _menu_texts: set[str] = field(default_factory=set)
 
     @property
     def settings(self) -> Settings:
@@ -101,6 +104,7 @@ class Sandbox:
             self.world.panes["frontdesk"].user_id, Role.FRONTDESK, hotel_code=FRONTDESK_HOTEL
         )
         self.locales = {key: self.config.default_locale for key in self.world.panes}
+        self._menu_texts = LANGUAGE.texts_in_every_locale(build_i18n(self.config.default_locale))
         for key in GREETED:
             self.standin.send_command(self.world.panes[key].user_id, "/start")
         self.generation += 1
@@ -139,13 +143,22 @@ class Sandbox:
 
     async def choose_locale(self, pane: str, locale: str) -> None:
         """The person behind a pane speaks `locale` from now on (as if they used /language)."""
-        for user_id in self._pane_people(pane):
-            await self.people.choose_locale(user_id, locale)
-            person = self.standin.state.users.get(user_id)
-            if person is not None:
-                person.language_code = locale
-        self.locales[pane] = locale
+        async with self._lock:  # one writer at a time: SQLite
+            for user_id in self._pane_people(pane):
+                await self.people.choose_locale(user_id, locale)
+                person = self.standin.state.users.get(user_id)
+                if person is not None:
+                    person.language_code = locale
+            changed, self.locales[pane] = self.locales.get(pane) != locale, locale
+        chat_id = self.world.panes[pane].chats[0]
+        if changed and chat_id > 0 and self._at_main_menu(chat_id):
+            self.standin.send_command(chat_id, "/start")  # the greeting and menu, in the new words
         self._on_change()
+
+    def _at_main_menu(self, chat_id: int) -> bool:
+        """Whether the person is between tasks: the main menu is under their input field."""
+        rows = self.standin.reply_keyboard_buttons(chat_id) or []
+        return any(button["text"] in self._menu_texts for row in rows for button in row)
 
     def _pane_people(self, pane: str) -> list[int]:
         if pane == "staff":

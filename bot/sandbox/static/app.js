@@ -104,8 +104,12 @@ function buildPanes() {
     const node = template.content.firstElementChild.cloneNode(true);
     node.dataset.pane = spec.key;
     main.append(node);
-    const pane = { spec, el: node, chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "" };
+    const pane = { spec, el: node, chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "", stick: true };
     panes[spec.key] = pane;
+    const list = node.querySelector(".messages");
+    list.addEventListener("scroll", () => {
+      pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    });
     node.querySelectorAll(".switch button").forEach((button) =>
       button.addEventListener("click", () => chooseLanguage(spec.key, button.dataset.locale)));
     node.querySelector(".composer").addEventListener("submit", (event) => {
@@ -246,9 +250,10 @@ function drawPane(pane) {
   const key = JSON.stringify([locale, chat.id, pane.topic, shown, chat.keyboard, state.verify_base]);
   if (key !== pane.drawn) {
     pane.drawn = key;
-    drawMessages(pane, chat, shown, locale);
     drawKeyboard(pane, chat.keyboard, locale);
+    drawMessages(pane, chat, shown, locale);
   }
+  if (pane.stick) stickToBottom(pane);
   pane.seen[chat.id] = chat.messages.length;
 }
 
@@ -292,12 +297,19 @@ function drawTopics(pane, chat, locale) {
 
 function drawMessages(pane, chat, messages, locale) {
   const list = pane.el.querySelector(".messages");
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   list.textContent = "";
   const me = (chat.actor || state.panes[pane.spec.key].user).id;
   const group = chat.type !== "private";
   for (const message of messages) list.append(messageNode(pane, message, me, group, locale));
-  if (atBottom) list.scrollTop = list.scrollHeight;
+  list.querySelectorAll("img").forEach((img) =>
+    img.addEventListener("load", () => { if (pane.stick) stickToBottom(pane); }));
+}
+
+// A chat shows its newest message unless the person scrolled up to read older ones.
+function stickToBottom(pane) {
+  const list = pane.el.querySelector(".messages");
+  list.scrollTop = list.scrollHeight;
+  pane.stick = true;
 }
 
 function messageNode(pane, message, me, group, locale) {
@@ -348,7 +360,6 @@ function photoNode(message, locale) {
   const img = el("img");
   img.src = `/sandbox/api/file/${encodeURIComponent(message.photo)}`;
   img.alt = message.caption || "";
-  img.loading = "lazy";
   box.append(img);
   if (message.qr) {
     const [x0, y0, x1, y1] = message.qr.box;
@@ -529,7 +540,7 @@ async function setPageLanguage(locale) {
   pageLocale = locale;
   localStorage.setItem("linkage-sandbox-locale", locale);
   drawPage();
-  await Promise.all(PANES.map((spec) => chooseLanguage(spec.key, locale)));
+  for (const spec of PANES) await chooseLanguage(spec.key, locale);
 }
 
 // ---------------------------------------------------------------- start
@@ -542,7 +553,9 @@ function listen() {
   events.onmessage = (event) => {
     const next = JSON.parse(event.data);
     if (state && next.generation !== state.generation) {
-      for (const pane of Object.values(panes)) Object.assign(pane, { chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "" });
+      for (const pane of Object.values(panes)) {
+        Object.assign(pane, { chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "", stick: true });
+      }
     }
     state = next;
     draw();
