@@ -1,18 +1,19 @@
 """The try-it sandbox in a real browser: a newcomer plays both stories on one page.
 
-`python -m bot sandbox` runs as a subprocess; Playwright drives Debian's Chromium headless (never
-`playwright install`). Screenshots go to test-artifacts/sandbox/. The sandbox always runs on
-SQLite, so the suite's PostgreSQL run leaves this test to the SQLite run.
+The README's run command, `scripts/run`, without a BOT_TOKEN starts the sandbox as a subprocess;
+Playwright drives Debian's Chromium headless (never `playwright install`). Screenshots go to
+test-artifacts/sandbox/. The sandbox always runs on SQLite, so the suite's PostgreSQL run leaves
+these tests to the SQLite run.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -39,7 +40,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "sandbox"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "sandbox"
 WAIT_MS = 30_000  # the bot answers in well under a second; CI machines are slow and shared
 
 pytestmark = pytest.mark.skipif(
@@ -57,11 +59,12 @@ class Running:
 def sandbox() -> Iterator[Running]:
     port, api_port = free_port(), free_port()
     data = Path(tempfile.mkdtemp(prefix="linkage-sandbox-"))
-    command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port)]
+    command = ["bash", str(ROOT / "scripts" / "run"), "--port", str(port)]  # README's command
     command += ["--api-port", str(api_port), "--web-port", str(free_port())]
     command += ["--data-dir", str(data / "data")]
+    environment = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
     log = (data / "sandbox.log").open("w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
     url = f"http://127.0.0.1:{port}/sandbox"
     deadline = time.monotonic() + 90
     while "Linkage sandbox: open" not in (data / "sandbox.log").read_text():
@@ -69,6 +72,10 @@ def sandbox() -> Iterator[Running]:
             process.kill()
             pytest.fail(f"the sandbox did not start:\n{(data / 'sandbox.log').read_text()}")
         time.sleep(0.2)
+    assert (
+        "no BOT_TOKEN is configured, so this starts the sandbox"
+        in (data / "sandbox.log").read_text()
+    )
     yield Running(url, f"http://127.0.0.1:{api_port}")
     process.terminate()
     assert process.wait(30) == 0, (data / "sandbox.log").read_text()[-3000:]
