@@ -216,6 +216,9 @@ def test_a_newcomer_plays_both_stories_in_the_browser(page: Page) -> None:
     sees(desk, "✅ Valid\nThis certificate is genuine and valid today.")
     press(desk, "✅ Check in")
     sees(desk, "is checked in at Xizha Waterside Inn")
+    desk.locator(".composer .scan").click()  # the card as the desk's camera sees it on the page
+    desk.get_by_role("button", name="Card 1").click()
+    sees(desk, "Already checked in here on")
     page.locator("#explain").check()
     expect(page.locator("#calls-list")).to_contain_text("sendPhoto")
     shot(page, "06-front-desk-valid-and-calls")
@@ -233,6 +236,17 @@ def test_the_page_and_a_person_switch_to_chinese(page: Page) -> None:
     shot(page, "07-chinese")
     assert re.search(r"[\u4e00-\u9fff]", page.locator("#panes").inner_text())
     page.locator("#page-language").get_by_role("button", name="English").click()
+
+
+def test_start_again_forgets_everything(page: Page) -> None:
+    resident = pane(page, "resident")
+    say(resident, "The street light is out")
+    sees(resident, "Street lighting")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#reset").click()
+    expect(resident.locator(".messages")).not_to_contain_text("street light", timeout=WAIT_MS)
+    sees(resident, "Hello, Lao Shen!")
+    expect(pane(page, "tourist").locator(".photo")).to_have_count(0)
 
 
 def test_the_sandboxs_bot_api_keeps_telegrams_limits(sandbox: Running) -> None:

@@ -15,6 +15,7 @@ OFFICER_ID = 9001
 SAMPLE_PHONE = "+86 138 0013 8000"
 FREE_POINT = (30.7700, 120.7450)  # north-west of Sanjiabang: in no grid
 FRONTDESK_HOTEL = "wuzhen-xizha"
+VERIFIERS_TITLE = {"en": "Certificate verifiers", "zh": "住宿证明审核群"}  # sample, like routing
 STAFF_NAMES = ("Wang Fang", "Li Ming", "Zhang Wei", "Chen Jing", "Liu Yang", "Zhao Lei")
 
 
@@ -68,12 +69,14 @@ def build_world(standin: BotAPIStandin, routing: Routing) -> World:
         user_id = 200000 + len(actors)
         _staff_chat(standin, chat_id, title, user_id, next(names), False)
         titles[chat_id], actors[chat_id] = title, user_id
-    standin.group(VERIFIER_CHAT_ID, title="Certificate verifiers", supergroup=True)
+    staff_chats = tuple(titles)
+    standin.group(VERIFIER_CHAT_ID, title=VERIFIERS_TITLE["en"], supergroup=True)
     standin.add_member(VERIFIER_CHAT_ID, OFFICER_ID)
+    titles[VERIFIER_CHAT_ID] = VERIFIERS_TITLE
     panes = {
         "resident": Pane("resident", RESIDENT_ID, (RESIDENT_ID,)),
         "tourist": Pane("tourist", TOURIST_ID, (TOURIST_ID,)),
-        "staff": Pane("staff", 0, tuple(titles)),
+        "staff": Pane("staff", 0, staff_chats),
         "verifier": Pane("verifier", OFFICER_ID, (VERIFIER_CHAT_ID,)),
         "frontdesk": Pane("frontdesk", FRONTDESK_ID, (FRONTDESK_ID,)),
     }
