@@ -17,6 +17,12 @@ from bot.sandbox.runtime import Sandbox
 QUIET_METHODS = frozenset({"getupdates"})  # long polls: one every few seconds, nothing to learn
 SHOWN_CALLS = 200
 SNIPPET = 90
+SERVICE_KINDS = (
+    "forum_topic_created",
+    "forum_topic_edited",
+    "forum_topic_closed",
+    "forum_topic_reopened",
+)
 
 
 def snapshot(sandbox: Sandbox) -> dict[str, Any]:
@@ -71,8 +77,9 @@ def message_view(standin: BotAPIStandin, message: dict[str, Any]) -> dict[str, A
     for key in ("text", "entities", "caption", "caption_entities", "location", "contact"):
         if key in message:
             view[key] = message[key]
-    if "forum_topic_created" in message:
-        view["topic_created"] = message["forum_topic_created"]["name"]
+    for kind in SERVICE_KINDS:
+        if kind in message:
+            view["service"] = {"kind": kind, "name": message[kind].get("name", "")}
     if "photo" in message:
         largest = message["photo"][-1]
         view["photo"] = largest["file_id"]

@@ -313,9 +313,7 @@ function stickToBottom(pane) {
 }
 
 function messageNode(pane, message, me, group, locale) {
-  if (message.topic_created) {
-    return el("div", "service", t("Topic created: {name}", locale, { name: message.topic_created }));
-  }
+  if (message.service) return el("div", "service", serviceText(message.service, locale));
   const mine = message.from_id === me;
   const row = el("div", "row " + (mine ? "out" : "in"));
   row.dataset.id = message.id;
@@ -353,6 +351,17 @@ function messageNode(pane, message, me, group, locale) {
   row.append(bubble);
   if (message.buttons && message.buttons.length) row.append(inlineKeyboard(pane, message));
   return row;
+}
+
+const SERVICE_TEXTS = {
+  forum_topic_created: "Topic created: {name}",
+  forum_topic_edited: "Topic renamed: {name}",
+  forum_topic_closed: "Topic closed",
+  forum_topic_reopened: "Topic reopened",
+};
+
+function serviceText(service, locale) {
+  return t(SERVICE_TEXTS[service.kind], locale, { name: service.name });
 }
 
 function photoNode(message, locale) {
