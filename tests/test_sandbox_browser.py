@@ -27,6 +27,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bot.sandbox.runtime import SANDBOX_TOKEN
+from bot.sandbox.strings import PAGE_STRINGS
 from bot.sandbox.world import RESIDENT_ID
 from tests.conftest import ON_POSTGRES
 from tests.support.servers import free_port
@@ -269,3 +270,15 @@ def call(sandbox: Running, method: str, params: dict[str, object]) -> tuple[int,
             return response.status, "ok"
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())["description"]
+
+
+def test_every_word_on_the_page_is_in_the_catalogs() -> None:
+    static = ROOT / "bot" / "sandbox" / "static"
+    script = (static / "app.js").read_text()
+    used = set(re.findall(r'\bt\("([a-z_]+)"', script))
+    used |= set(re.findall(r'data-t="([a-z_]+)"', (static / "index.html").read_text()))
+    panes = ("resident", "tourist", "staff", "verifier", "frontdesk")
+    used |= {f"{kind}_{pane}" for kind in ("role", "hint") for pane in panes}
+    used |= set(re.findall(r'forum_topic_\w+: "([a-z_]+)"', script))
+    assert used <= set(PAGE_STRINGS), sorted(used - set(PAGE_STRINGS))
+    assert len(used) > 40

@@ -1,4 +1,8 @@
-"""The page's own words, in the gettext catalogs like every other string; served to the page."""
+"""The page's own words, in the gettext catalogs like every other string; served to the page.
+
+The page asks for them by key (`title`, `hint_staff`...), so a changed English text needs no
+change in app.js.
+"""
 
 from __future__ import annotations
 
@@ -6,80 +10,83 @@ from aiogram.utils.i18n import I18n
 
 from handlers.menu import N_
 
-PAGE_STRINGS = (
-    N_("Linkage sandbox"),
-    N_(
-        "Every role at once: a resident, a tourist, the staff, a verifier and a hotel front desk, "
-        "all talking to the real bot. Nothing leaves this computer."
+PAGE_STRINGS = {
+    "title": N_("Linkage sandbox"),
+    "lead": N_(
+        "Every role at once: a resident, a tourist, the staff, a verifier and a hotel front "
+        "desk, all talking to the real bot. Nothing leaves this computer."
     ),
-    N_("Start again"),
-    N_("Start again with empty chats? Everything done in the sandbox is forgotten."),
-    N_("Starting again…"),
-    N_("Show Bot API calls"),
-    N_("Bot API calls"),
-    N_(
+    "reset": N_("Start again"),
+    "reset_confirm": N_(
+        "Start again with empty chats? Everything done in the sandbox is forgotten."
+    ),
+    "resetting": N_("Starting again…"),
+    "explain": N_("Show Bot API calls"),
+    "calls": N_("Bot API calls"),
+    "calls_hint": N_(
         "Each line is one request the bot sent to Telegram (here: the local Bot API server): "
         "the method, the chat, and a short payload. Long polls (getUpdates) are left out."
     ),
-    N_("No calls yet."),
-    N_("Live"),
-    N_("Reconnecting…"),
-    N_("Resident"),
-    N_(
-        "Lao Shen reports a problem in the neighbourhood. "
-        "Try: “The drain at the east gate is blocked”."
+    "no_calls": N_("No calls yet."),
+    "live": N_("Live"),
+    "reconnecting": N_("Reconnecting…"),
+    "role_resident": N_("Resident"),
+    "hint_resident": N_(
+        "Lao Shen reports a problem in the neighbourhood. Try: “The drain at the east gate is "
+        "blocked”."
     ),
-    N_("Tourist"),
-    N_(
-        "Dai Lingling forgot her ID card. "
-        "Press “Accommodation certificate” to apply for a certificate."
+    "role_tourist": N_("Tourist"),
+    "hint_tourist": N_(
+        "Dai Lingling forgot her ID card. Press “Accommodation certificate” to apply; the "
+        "sample ID number 11010519491231002X (born 1949-12-31) passes the checks."
     ),
-    N_("Staff"),
-    N_(
-        "Grid workers get a card for each report. Reply to a card to answer the resident, and use "
-        "its buttons to take and resolve it."
+    "role_staff": N_("Staff"),
+    "hint_staff": N_(
+        "Each report's card goes to the chat of its grid (Grid 3 is a forum: a topic per "
+        "report). Reply to the card, or write in its topic, to answer the resident; its buttons "
+        "take and resolve it."
     ),
-    N_("Verifier"),
-    N_("Officer Zhou approves or rejects the tourists' applications."),
-    N_("Front desk"),
-    N_(
-        "The front desk of the Xizha Waterside Inn checks a guest's certificate: upload a picture "
-        "of the card, or press “Scan a card”."
+    "role_verifier": N_("Verifier"),
+    "hint_verifier": N_("Officer Zhou approves or rejects the tourists' applications."),
+    "role_frontdesk": N_("Front desk"),
+    "hint_frontdesk": N_(
+        "The front desk of the Xizha Waterside Inn checks a guest's certificate: upload a "
+        "picture of the card, or press “Scan a card”."
     ),
-    N_("Acting as {name}"),
-    N_("Chat"),
-    N_("General"),
-    N_("{count} new"),
-    N_("Write a message…"),
-    N_("Send"),
-    N_("Send a photo"),
-    N_("Reply"),
-    N_("Replying to {name}"),
-    N_("Cancel"),
-    N_("Which place?"),
-    N_("Somewhere else (in no grid)"),
-    N_("Latitude"),
-    N_("Longitude"),
-    N_("Share this point"),
-    N_("Location"),
-    N_("Contact"),
-    N_("Topic created: {name}"),
-    N_("Topic renamed: {name}"),
-    N_("Topic closed"),
-    N_("Topic reopened"),
-    N_("Scan a card"),
-    N_("Which card? Pictures of certificate cards sent in the sandbox:"),
-    N_("No certificate card yet: let the tourist apply and the verifier approve first."),
-    N_("Card {number}"),
-    N_("Open the verification page"),
-    N_("Click the QR code to open the verification page, as a phone camera would."),
-    N_("Language of this person"),
-    N_("The sandbox is not answering. Is it still running?"),
-    N_("That button is no longer there."),
-    N_("The sandbox forgets everything when it stops or starts again."),
-)
+    "acting_as": N_("Acting as {name}"),
+    "chat": N_("Chat"),
+    "general": N_("General"),
+    "new_count": N_("{count} new"),
+    "placeholder": N_("Write a message…"),
+    "send": N_("Send"),
+    "send_photo": N_("Send a photo"),
+    "reply": N_("Reply"),
+    "replying_to": N_("Replying to {name}"),
+    "cancel": N_("Cancel"),
+    "which_place": N_("Which place?"),
+    "elsewhere": N_("Somewhere else (in no grid)"),
+    "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"),
+    "share_point": N_("Share this point"),
+    "location": N_("Location"),
+    "contact": N_("Contact"),
+    "topic_created": N_("Topic created: {name}"),
+    "topic_renamed": N_("Topic renamed: {name}"),
+    "topic_closed": N_("Topic closed"),
+    "topic_reopened": N_("Topic reopened"),
+    "scan": N_("Scan a card"),
+    "which_card": N_("Which card? Pictures of certificate cards sent in the sandbox:"),
+    "no_card": N_("No certificate card yet: let the tourist apply and the verifier approve first."),
+    "card_number": N_("Card {number}"),
+    "open_verification": N_("Open the verification page"),
+    "qr_hint": N_("Click the QR code to open the verification page, as a phone camera would."),
+    "person_language": N_("Language of this person"),
+    "not_answering": N_("The sandbox is not answering. Is it still running?"),
+    "button_gone": N_("That button is no longer there."),
+    "forgets": N_("The sandbox forgets everything when it stops or starts again."),
+}
 
 
 def page_strings(i18n: I18n, locale: str) -> dict[str, str]:
-    """Every page string (msgid → translation) in one locale."""
-    return {msgid: i18n.gettext(msgid, locale=locale) for msgid in PAGE_STRINGS}
+    """Every page string (key → translation) in one locale."""
+    return {key: i18n.gettext(msgid, locale=locale) for key, msgid in PAGE_STRINGS.items()}

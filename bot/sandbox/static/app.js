@@ -2,18 +2,8 @@
 // Plain JavaScript, no build step; state arrives by server-sent events from /sandbox/api/events.
 "use strict";
 
-const PANES = [
-  { key: "resident", role: "Resident",
-    hint: "Lao Shen reports a problem in the neighbourhood. Try: “The drain at the east gate is blocked”." },
-  { key: "tourist", role: "Tourist",
-    hint: "Dai Lingling forgot her ID card. Press “Accommodation certificate” to apply for a certificate." },
-  { key: "staff", role: "Staff",
-    hint: "Grid workers get a card for each report. Reply to a card to answer the resident, and use its buttons to take and resolve it." },
-  { key: "verifier", role: "Verifier",
-    hint: "Officer Zhou approves or rejects the tourists' applications." },
-  { key: "frontdesk", role: "Front desk",
-    hint: "The front desk of the Xizha Waterside Inn checks a guest's certificate: upload a picture of the card, or press “Scan a card”." },
-];
+const PANES = ["resident", "tourist", "staff", "verifier", "frontdesk"].map((key) => (
+  { key, role: `role_${key}`, hint: `hint_${key}` }));
 
 const strings = { en: {}, zh: {} };
 let pageLocale = localStorage.getItem("linkage-sandbox-locale") ||
@@ -165,7 +155,7 @@ function newestChat(chats) {
 function act(pane, path, extra) {
   const chat = currentChat(pane);
   const body = { pane: pane.spec.key, chat: chat.id, thread: pane.topic, ...extra };
-  return post(path, body).catch(() => showToast(pane, t("The sandbox is not answering. Is it still running?", paneLocale(pane))));
+  return post(path, body).catch(() => showToast(pane, t("not_answering", paneLocale(pane))));
 }
 
 function sendPhoto(pane, file) {
@@ -175,7 +165,7 @@ function sendPhoto(pane, file) {
   form.append("chat", String(chat.id));
   if (pane.topic) form.append("thread", String(pane.topic));
   form.append("photo", file);
-  post("/sandbox/api/photo", form).catch(() => showToast(pane, t("The sandbox is not answering. Is it still running?", paneLocale(pane))));
+  post("/sandbox/api/photo", form).catch(() => showToast(pane, t("not_answering", paneLocale(pane))));
 }
 
 function setReply(pane, message) {
@@ -184,7 +174,7 @@ function setReply(pane, message) {
   box.hidden = !message;
   if (message) {
     box.querySelector("span").textContent =
-      `${t("Replying to {name}", paneLocale(pane), { name: message.from_name })}: ${snippet(message)}`;
+      `${t("replying_to", paneLocale(pane), { name: message.from_name })}: ${snippet(message)}`;
     pane.el.querySelector(".text").focus();
   }
 }
@@ -210,7 +200,7 @@ async function press(pane, message, button) {
     });
     if (answer.text) showToast(pane, answer.text, answer.alert);
   } catch (error) {
-    showToast(pane, t("That button is no longer there.", paneLocale(pane)));
+    showToast(pane, t("button_gone", paneLocale(pane)));
   }
 }
 
@@ -236,14 +226,14 @@ function drawPane(pane) {
   node.querySelector(".role").textContent = t(pane.spec.role, locale);
   node.querySelector(".pane-hint").textContent = t(pane.spec.hint, locale);
   const actor = chat.actor || data.user;
-  node.querySelector(".acting").textContent = t("Acting as {name}", locale, { name: actor.first_name });
-  node.querySelector(".switch").title = t("Language of this person", locale);
+  node.querySelector(".acting").textContent = t("acting_as", locale, { name: actor.first_name });
+  node.querySelector(".switch").title = t("person_language", locale);
   node.querySelectorAll(".switch button").forEach((button) =>
     button.classList.toggle("on", button.dataset.locale === data.locale));
-  node.querySelector(".text").placeholder = t("Write a message…", locale);
-  node.querySelector(".send").textContent = t("Send", locale);
-  node.querySelector(".attach").title = t("Send a photo", locale);
-  node.querySelector(".scan").title = t("Scan a card", locale);
+  node.querySelector(".text").placeholder = t("placeholder", locale);
+  node.querySelector(".send").textContent = t("send", locale);
+  node.querySelector(".attach").title = t("send_photo", locale);
+  node.querySelector(".scan").title = t("scan", locale);
   drawChatPicker(pane, data.chats, chat, locale);
   drawTopics(pane, chat, locale);
   const shown = chat.messages.filter((m) => !chat.forum || (m.thread || null) === (pane.topic || null));
@@ -265,14 +255,14 @@ function drawChatPicker(pane, chats, current, locale) {
   const label = pane.el.querySelector(".chat-pick");
   if (chats.length < 2) { label.hidden = true; return; }
   label.hidden = false;
-  label.querySelector(".chat-label").textContent = t("Chat", locale);
+  label.querySelector(".chat-label").textContent = t("chat", locale);
   const select = label.querySelector("select");
   select.textContent = "";
   for (const chat of chats) {
     if (!(chat.id in pane.seen)) pane.seen[chat.id] = chat.messages.length;
     const fresh = chat.messages.length - pane.seen[chat.id];
     let name = chatTitle(chat, locale) + (chat.forum ? " 🗂" : "");
-    if (fresh > 0 && chat.id !== current.id) name += ` · ${t("{count} new", locale, { count: fresh })}`;
+    if (fresh > 0 && chat.id !== current.id) name += ` · ${t("new_count", locale, { count: fresh })}`;
     const option = el("option", null, name);
     option.value = String(chat.id);
     option.selected = chat.id === current.id;
@@ -286,7 +276,7 @@ function drawTopics(pane, chat, locale) {
   if (!chat.forum) { pane.topic = null; return; }
   if (pane.follow && chat.topics.length) pane.topic = chat.topics[chat.topics.length - 1].id;
   nav.textContent = "";
-  const entries = [{ id: null, name: t("General", locale) }, ...chat.topics];
+  const entries = [{ id: null, name: t("general", locale) }, ...chat.topics];
   for (const topic of entries) {
     const button = el("button", "topic" + ((pane.topic || null) === topic.id ? " on" : ""), "# " + topic.name);
     button.type = "button";
@@ -327,10 +317,10 @@ function messageNode(pane, message, me, group, locale) {
   if (message.photo) bubble.append(photoNode(message, locale));
   if (message.location) {
     const { latitude, longitude } = message.location;
-    bubble.append(el("div", "location", `📍 ${t("Location", locale)} ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
+    bubble.append(el("div", "location", `📍 ${t("location", locale)} ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`));
   }
   if (message.contact) {
-    bubble.append(el("div", "contact", `👤 ${t("Contact", locale)}: ${message.contact.first_name} ${message.contact.phone_number}`));
+    bubble.append(el("div", "contact", `👤 ${t("contact", locale)}: ${message.contact.first_name} ${message.contact.phone_number}`));
   }
   if (message.document) {
     const a = el("a", "document", `📄 ${message.document.name}`);
@@ -343,7 +333,7 @@ function messageNode(pane, message, me, group, locale) {
   const meta = el("div", "meta");
   const time = new Date(message.date * 1000);
   meta.textContent = time.toLocaleTimeString(locale === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
-  const reply = el("button", "link reply", t("Reply", locale));
+  const reply = el("button", "link reply", t("reply", locale));
   reply.type = "button";
   reply.addEventListener("click", () => setReply(pane, message));
   meta.prepend(reply);
@@ -354,10 +344,10 @@ function messageNode(pane, message, me, group, locale) {
 }
 
 const SERVICE_TEXTS = {
-  forum_topic_created: "Topic created: {name}",
-  forum_topic_edited: "Topic renamed: {name}",
-  forum_topic_closed: "Topic closed",
-  forum_topic_reopened: "Topic reopened",
+  forum_topic_created: "topic_created",
+  forum_topic_edited: "topic_renamed",
+  forum_topic_closed: "topic_closed",
+  forum_topic_reopened: "topic_reopened",
 };
 
 function serviceText(service, locale) {
@@ -376,13 +366,13 @@ function photoNode(message, locale) {
     link.href = verificationUrl(message.qr.text);
     link.target = "_blank";
     link.rel = "noopener";
-    link.title = t("Open the verification page", locale);
+    link.title = t("open_verification", locale);
     Object.assign(link.style, {
       left: `${x0 * 100}%`, top: `${y0 * 100}%`,
       width: `${(x1 - x0) * 100}%`, height: `${(y1 - y0) * 100}%`,
     });
     box.append(link);
-    box.append(el("div", "qr-hint", t("Click the QR code to open the verification page, as a phone camera would.", locale)));
+    box.append(el("div", "qr-hint", t("qr_hint", locale)));
   }
   return box;
 }
@@ -436,7 +426,7 @@ function togglePlaces(pane) {
   if (!box.hidden) { box.hidden = true; return; }
   const locale = paneLocale(pane);
   box.textContent = "";
-  box.append(el("div", "popover-title", t("Which place?", locale)));
+  box.append(el("div", "popover-title", t("which_place", locale)));
   const share = (latitude, longitude) => {
     box.hidden = true;
     act(pane, "/sandbox/api/send", { location: [latitude, longitude] });
@@ -449,17 +439,17 @@ function togglePlaces(pane) {
   }
   const free = state.places.find((p) => !p.label);
   const form = el("form", "free-point");
-  form.append(el("div", "popover-title", t("Somewhere else (in no grid)", locale)));
-  const lat = el("input"); lat.value = free.latitude; lat.setAttribute("aria-label", t("Latitude", locale));
-  const lon = el("input"); lon.value = free.longitude; lon.setAttribute("aria-label", t("Longitude", locale));
-  const go = el("button", null, t("Share this point", locale)); go.type = "submit";
+  form.append(el("div", "popover-title", t("elsewhere", locale)));
+  const lat = el("input"); lat.value = free.latitude; lat.setAttribute("aria-label", t("latitude", locale));
+  const lon = el("input"); lon.value = free.longitude; lon.setAttribute("aria-label", t("longitude", locale));
+  const go = el("button", null, t("share_point", locale)); go.type = "submit";
   form.append(lat, lon, go);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     share(Number(lat.value), Number(lon.value));
   });
   box.append(form);
-  const cancel = el("button", "link", t("Cancel", locale));
+  const cancel = el("button", "link", t("cancel", locale));
   cancel.type = "button";
   cancel.addEventListener("click", () => { box.hidden = true; });
   box.append(cancel);
@@ -485,20 +475,20 @@ function toggleCards(pane) {
   box.textContent = "";
   const cards = allCards();
   box.append(el("div", "popover-title", cards.length
-    ? t("Which card? Pictures of certificate cards sent in the sandbox:", locale)
-    : t("No certificate card yet: let the tourist apply and the verifier approve first.", locale)));
+    ? t("which_card", locale)
+    : t("no_card", locale)));
   cards.forEach((card, index) => {
     const button = el("button", "card-choice");
     button.type = "button";
     const img = el("img"); img.src = `/sandbox/api/file/${encodeURIComponent(card.photo)}`; img.alt = "";
-    button.append(img, el("span", null, t("Card {number}", locale, { number: index + 1 })));
+    button.append(img, el("span", null, t("card_number", locale, { number: index + 1 })));
     button.addEventListener("click", () => {
       box.hidden = true;
       act(pane, "/sandbox/api/scan", { file_id: card.photo });
     });
     box.append(button);
   });
-  const cancel = el("button", "link", t("Cancel", locale));
+  const cancel = el("button", "link", t("cancel", locale));
   cancel.type = "button";
   cancel.addEventListener("click", () => { box.hidden = true; });
   box.append(cancel);
@@ -523,7 +513,7 @@ function drawCalls() {
   const list = document.getElementById("calls-list");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.textContent = "";
-  if (!state.calls.length) list.append(el("p", "hint", t("No calls yet.", pageLocale)));
+  if (!state.calls.length) list.append(el("p", "hint", t("no_calls", pageLocale)));
   for (const call of state.calls) {
     const line = el("div", "call" + (call.error ? " failed" : ""));
     const time = new Date(call.at * 1000).toLocaleTimeString("en-GB");
@@ -540,7 +530,7 @@ function drawPage() {
   document.querySelectorAll("[data-t]").forEach((node) => {
     node.textContent = t(node.dataset.t, pageLocale);
   });
-  document.title = t("Linkage sandbox", pageLocale);
+  document.title = t("title", pageLocale);
   document.querySelectorAll("#page-language button").forEach((button) =>
     button.classList.toggle("on", button.dataset.locale === pageLocale));
 }
@@ -557,8 +547,8 @@ async function setPageLanguage(locale) {
 function listen() {
   const status = document.getElementById("status");
   const events = new EventSource("/sandbox/api/events");
-  events.onopen = () => { status.textContent = "● " + t("Live", pageLocale); status.className = "status live"; };
-  events.onerror = () => { status.textContent = t("Reconnecting…", pageLocale); status.className = "status down"; };
+  events.onopen = () => { status.textContent = "● " + t("live", pageLocale); status.className = "status live"; };
+  events.onerror = () => { status.textContent = t("reconnecting", pageLocale); status.className = "status down"; };
   events.onmessage = (event) => {
     const next = JSON.parse(event.data);
     if (state && next.generation !== state.generation) {
@@ -582,12 +572,12 @@ async function start() {
     button.addEventListener("click", () => setPageLanguage(button.dataset.locale)));
   document.getElementById("explain").addEventListener("change", drawCalls);
   document.getElementById("reset").addEventListener("click", async (event) => {
-    if (!confirm(t("Start again with empty chats? Everything done in the sandbox is forgotten.", pageLocale))) return;
+    if (!confirm(t("reset_confirm", pageLocale))) return;
     event.target.disabled = true;
-    event.target.textContent = t("Starting again…", pageLocale);
+    event.target.textContent = t("resetting", pageLocale);
     try { await post("/sandbox/api/reset", {}); } finally {
       event.target.disabled = false;
-      event.target.textContent = t("Start again", pageLocale);
+      event.target.textContent = t("reset", pageLocale);
     }
   });
   listen();
