@@ -62,14 +62,15 @@ class Sandbox:
     world: World = field(init=False)
     routing: Routing = field(init=False)
     people: PeopleService = field(init=False)
+    settings: Settings = field(init=False)
     _db: Database | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _menu_texts: set[str] = field(default_factory=set)
 
-    @property
-    def settings(self) -> Settings:
+    def _settings(self) -> Settings:
+        """The bot's settings: this sandbox's Telegram, data and ports, the sample routing."""
         config = self.config
         values = {
             "bot_token": SANDBOX_TOKEN,
@@ -94,7 +95,7 @@ class Sandbox:
         self.standin.on_change(self._on_change)
         self.routing = load_routing(None, None)
         self.world = build_world(self.standin, self.routing)
-        settings = self.settings
+        self.settings = settings = self._settings()
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(serve(settings, self._stop))
         await self._until_polling()
