@@ -20,7 +20,7 @@ from bot.sandbox.world import (
     World,
     build_world,
 )
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers.menu import LANGUAGE
 from services.people import PeopleService
 from services.roles import Role, RoleService
@@ -30,6 +30,7 @@ from services.storage import Database
 log = logging.getLogger(__name__)
 
 SANDBOX_TOKEN = "123456789:SandboxTokenForLinkageTryIt"
+MARKER = ".linkage-sandbox"
 GREETED = ("resident", "tourist", "frontdesk")  # private panes open with /start, as people do
 
 
@@ -88,8 +89,7 @@ class Sandbox:
 
     async def start(self) -> None:
         """A fresh world: empty data, the sample chats, the bot taking updates."""
-        shutil.rmtree(self.config.data_dir, ignore_errors=True)
-        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        wipe(self.config.data_dir)
         self.standin = BotAPIStandin()
         await self.standin.start(self.config.host, self.config.api_port)
         self.standin.on_change(self._on_change)
@@ -173,6 +173,19 @@ class Sandbox:
         if pane == "staff":
             return self.world.actors[chat_id]
         return self.world.panes[pane].user_id
+
+
+def wipe(data_dir: Path) -> None:
+    """Empty the sandbox's data directory; refuse one the sandbox did not make (a real bot's)."""
+    marker = data_dir / MARKER
+    if data_dir.exists() and any(data_dir.iterdir()) and not marker.exists():
+        raise SettingsError(
+            f"the sandbox's data directory {data_dir} holds other data; "
+            "the sandbox wipes it at every start, so choose an empty one (--data-dir)"
+        )
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by `python -m bot sandbox`, which wipes it at every start\n")
 
 
 async def run_sandbox(config: SandboxConfig, stop: asyncio.Event) -> None:
