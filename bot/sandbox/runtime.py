@@ -196,7 +196,7 @@ async def run_sandbox(config: SandboxConfig, stop: asyncio.Event) -> None:
 
     sandbox = Sandbox(config)
     await sandbox.start()
-    runner = web.AppRunner(sandbox_app(sandbox), access_log=None)
+    runner = web.AppRunner(sandbox_app(sandbox), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port).start()
