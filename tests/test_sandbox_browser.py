@@ -144,7 +144,10 @@ def test_a_newcomer_plays_both_stories_in_the_browser(page: Page) -> None:
     press(resident, "✅ Drains and sewers")
     press(resident, "📍 Share my location")
     resident.get_by_role("button", name="📍 Sanjiabang Community · Grid 1: east gate").click()
-    press(resident, "⏭ Skip")
+    resident.locator(".composer .attach").click()
+    resident.get_by_role("button", name="🖼 Send a sample photo (a drawing of a drain)").click()
+    sees(resident, "Photo added (1).")
+    press(resident, "✅ Done")
     sees(resident, "Goes to: Grid 1: east gate")
     press(resident, "📨 Submit")
     sees(resident, "Your request number is 2026-000001.")
@@ -184,7 +187,7 @@ def test_a_newcomer_plays_both_stories_in_the_browser(page: Page) -> None:
     sees(tourist, "How many nights")
     say(tourist, "2")
     sees(tourist, "Last step: a selfie")
-    tourist.locator(".attach input").set_input_files(
+    tourist.locator("input.file").set_input_files(
         {"name": "selfie.jpg", "mimeType": "image/jpeg", "buffer": selfie()}
     )
     sees(tourist, "Phone: +86 138 0013 8000")
@@ -211,7 +214,7 @@ def test_a_newcomer_plays_both_stories_in_the_browser(page: Page) -> None:
     card_src = tourist.locator(".photo img").last.get_attribute("src")
     assert card_src is not None
     image = page.request.get(page.url.split("/sandbox")[0] + card_src).body()
-    desk.locator(".attach input").set_input_files(
+    desk.locator("input.file").set_input_files(
         {"name": "card.png", "mimeType": "image/png", "buffer": image}
     )
     sees(desk, "✅ Valid\nThis certificate is genuine and valid today.")

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.i18n import build_i18n
 from bot.sandbox.runtime import Sandbox
+from bot.sandbox.samples import sample_photo
 from bot.sandbox.strings import page_strings
 from bot.sandbox.view import snapshot
 from bot.sandbox.world import SAMPLE_PHONE
@@ -130,6 +131,17 @@ async def photo(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(text="no photo")
     user, chat = _target(sandbox, dict(form))
     sandbox.standin.send_photo(user, upload.file.read(), chat=chat)
+    return web.json_response({"ok": True})
+
+
+@routes.post("/sandbox/api/sample-photo")
+async def sample(request: web.Request) -> web.Response:
+    """A drawn picture for people with no photo at hand: a selfie for the tourist, else a drain."""
+    sandbox = request.app[SANDBOX]
+    body = await request.json()
+    user, chat = _target(sandbox, body)
+    kind = "face" if body.get("pane") == "tourist" else "street"
+    sandbox.standin.send_photo(user, sample_photo(kind), chat=chat)
     return web.json_response({"ok": True})
 
 

@@ -111,7 +111,18 @@ function buildPanes() {
       act(pane, "/sandbox/api/send", { text, reply_to: pane.replyTo && pane.replyTo.id });
       setReply(pane, null);
     });
-    node.querySelector(".attach input").addEventListener("change", (event) => {
+    const photos = node.querySelector(".photos");
+    node.querySelector(".attach").addEventListener("click", () => { photos.hidden = !photos.hidden; });
+    node.querySelector(".cancel-photo").addEventListener("click", () => { photos.hidden = true; });
+    node.querySelector(".choose-file").addEventListener("click", () => {
+      photos.hidden = true;
+      node.querySelector("input.file").click();
+    });
+    node.querySelector(".sample-photo").addEventListener("click", () => {
+      photos.hidden = true;
+      act(pane, "/sandbox/api/sample-photo", {});
+    });
+    node.querySelector("input.file").addEventListener("change", (event) => {
       const file = event.target.files[0];
       event.target.value = "";
       if (file) sendPhoto(pane, file);
@@ -233,6 +244,10 @@ function drawPane(pane) {
   node.querySelector(".text").placeholder = t("placeholder", locale);
   node.querySelector(".send").textContent = t("send", locale);
   node.querySelector(".attach").title = t("send_photo", locale);
+  node.querySelector(".choose-file").textContent = "📁 " + t("choose_file", locale);
+  node.querySelector(".sample-photo").textContent = "🖼 " + t(
+    pane.spec.key === "tourist" ? "sample_selfie" : "sample_photo", locale);
+  node.querySelector(".cancel-photo").textContent = t("cancel", locale);
   node.querySelector(".scan").title = t("scan", locale);
   drawChatPicker(pane, data.chats, chat, locale);
   drawTopics(pane, chat, locale);
