@@ -260,6 +260,13 @@ def test_the_sandboxs_bot_api_keeps_telegrams_limits(sandbox: Running) -> None:
     keyboard = {"inline_keyboard": [[{"text": "Take", "callback_data": "x" * 65}]]}
     oversized = {"chat_id": RESIDENT_ID, "text": "hi", "reply_markup": keyboard}
     assert call(sandbox, "sendMessage", oversized) == (400, "Bad Request: BUTTON_DATA_INVALID")
+    silent = {"chat_id": RESIDENT_ID, "text": "hi", "disable_notification": "maybe"}
+    assert call(sandbox, "sendMessage", silent) == (
+        400,
+        'Bad Request: can\'t parse "disable_notification": expected Boolean',
+    )
+    misspelt = call(sandbox, "sendMesage", {"chat_id": RESIDENT_ID})
+    assert misspelt == (404, "Not Found: method not found")
 
 
 def call(sandbox: Running, method: str, params: dict[str, object]) -> tuple[int, str]:
