@@ -68,7 +68,14 @@ async def _sandbox(args: argparse.Namespace) -> int:
     )
     stop = asyncio.Event()
     stop_on_signals(stop)
-    await run_sandbox(config, stop)
+    try:
+        await run_sandbox(config, stop)
+    except OSError as error:
+        ports = f"{config.port}, {config.api_port} and {config.web_port}"
+        raise SettingsError(
+            f"the sandbox cannot listen on {config.host}, ports {ports} ({error.strerror}); "
+            "another program may use them: choose others with --port"
+        ) from None
     return 0
 
 

@@ -91,6 +91,13 @@ class Sandbox:
         """A fresh world: empty data, the sample chats, the bot taking updates."""
         wipe(self.config.data_dir)
         self.standin = BotAPIStandin()
+        try:
+            await self._start_world()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_world(self) -> None:
         await self.standin.start(self.config.host, self.config.api_port)
         self.standin.on_change(self._on_change)
         self.routing = load_routing(None, None)
