@@ -58,6 +58,7 @@ class Sandbox:
     changed: Signal = field(default_factory=Signal)
     version: int = 0  # counts changes, so a page that was busy drawing knows it missed one
     generation: int = 0  # counts starts: a reset begins a new one
+    ready: bool = False  # False while starting: the page waits
     locales: dict[str, str] = field(default_factory=dict)  # pane → the person's language
     standin: BotAPIStandin = field(init=False)
     world: World = field(init=False)
@@ -89,6 +90,7 @@ class Sandbox:
 
     async def start(self) -> None:
         """A fresh world: empty data, the sample chats, the bot taking updates."""
+        self.ready = False
         wipe(self.config.data_dir)
         self.standin = BotAPIStandin()
         try:
@@ -116,6 +118,7 @@ class Sandbox:
         for key in GREETED:
             self.standin.send_command(self.world.panes[key].user_id, "/start")
         self.generation += 1
+        self.ready = True
         self._on_change()
 
     def _on_change(self) -> None:

@@ -52,6 +52,8 @@ async def strings(request: web.Request) -> web.Response:
 
 @routes.get("/sandbox/api/state")
 async def state(request: web.Request) -> web.Response:
+    if not request.app[SANDBOX].ready:
+        raise web.HTTPServiceUnavailable(text="starting")
     return web.json_response(snapshot(request.app[SANDBOX]))
 
 
@@ -66,8 +68,9 @@ async def events(request: web.Request) -> web.StreamResponse:
     try:
         while True:
             seen = sandbox.version
-            data = json.dumps(snapshot(sandbox), ensure_ascii=False)
-            await response.write(f"data: {data}\n\n".encode())
+            if sandbox.ready:  # else the world is being rebuilt: wait for its first change
+                data = json.dumps(snapshot(sandbox), ensure_ascii=False)
+                await response.write(f"data: {data}\n\n".encode())
             while sandbox.version == seen:
                 if not await sandbox.changed.wait(15):
                     await response.write(b": still here\n\n")
@@ -88,6 +91,8 @@ async def file(request: web.Request) -> web.Response:
 
 def _target(sandbox: Sandbox, body: dict[str, Any]) -> tuple[int, int]:
     """(user, chat) for an action; 400 when the pane does not see the chat."""
+    if not sandbox.ready:
+        raise web.HTTPServiceUnavailable(text="starting again")
     try:
         pane, chat_id = str(body["pane"]), int(body["chat"])
         return sandbox.actor(pane, chat_id), chat_id

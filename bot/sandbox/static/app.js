@@ -122,6 +122,14 @@ function buildPanes() {
       photos.hidden = true;
       act(pane, "/sandbox/api/sample-photo", {});
     });
+    node.addEventListener("dragover", (event) => { event.preventDefault(); node.classList.add("dropping"); });
+    node.addEventListener("dragleave", () => node.classList.remove("dropping"));
+    node.addEventListener("drop", (event) => {  // a picture dropped on a pane is sent from it
+      event.preventDefault();
+      node.classList.remove("dropping");
+      const file = [...event.dataTransfer.files].find((f) => f.type.startsWith("image/"));
+      if (file) sendPhoto(pane, file);
+    });
     node.querySelector("input.file").addEventListener("change", (event) => {
       const file = event.target.files[0];
       event.target.value = "";
