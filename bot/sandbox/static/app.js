@@ -100,6 +100,7 @@ function buildPanes() {
     list.addEventListener("scroll", () => {
       pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     });
+    new ResizeObserver(() => { if (pane.stick) stickToBottom(pane); }).observe(list);
     node.querySelectorAll(".switch button").forEach((button) =>
       button.addEventListener("click", () => chooseLanguage(spec.key, button.dataset.locale)));
     node.querySelector(".composer").addEventListener("submit", (event) => {
