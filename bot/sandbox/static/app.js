@@ -96,57 +96,76 @@ function buildPanes() {
     main.append(node);
     const pane = { spec, el: node, chat: null, topic: null, follow: true, replyTo: null, seen: {}, drawn: "", stick: true };
     panes[spec.key] = pane;
-    const list = node.querySelector(".messages");
-    list.addEventListener("scroll", () => {
-      pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    });
-    new ResizeObserver(() => { if (pane.stick) stickToBottom(pane); }).observe(list);
-    node.querySelectorAll(".switch button").forEach((button) =>
-      button.addEventListener("click", () => chooseLanguage(spec.key, button.dataset.locale)));
-    node.querySelector(".composer").addEventListener("submit", (event) => {
-      event.preventDefault();
-      const input = node.querySelector(".text");
-      const text = input.value.trim();
-      if (!text) return;
-      input.value = "";
-      act(pane, "/sandbox/api/send", { text, reply_to: pane.replyTo && pane.replyTo.id });
-      setReply(pane, null);
-    });
-    const photos = node.querySelector(".photos");
-    node.querySelector(".attach").addEventListener("click", () => { photos.hidden = !photos.hidden; });
-    node.querySelector(".cancel-photo").addEventListener("click", () => { photos.hidden = true; });
-    node.querySelector(".choose-file").addEventListener("click", () => {
-      photos.hidden = true;
-      node.querySelector("input.file").click();
-    });
-    node.querySelector(".sample-photo").addEventListener("click", () => {
-      photos.hidden = true;
-      act(pane, "/sandbox/api/sample-photo", {});
-    });
-    node.addEventListener("dragover", (event) => { event.preventDefault(); node.classList.add("dropping"); });
-    node.addEventListener("dragleave", () => node.classList.remove("dropping"));
-    node.addEventListener("drop", (event) => {  // a picture dropped on a pane is sent from it
-      event.preventDefault();
-      node.classList.remove("dropping");
-      const file = [...event.dataTransfer.files].find((f) => f.type.startsWith("image/"));
-      if (file) sendPhoto(pane, file);
-    });
-    node.querySelector("input.file").addEventListener("change", (event) => {
-      const file = event.target.files[0];
-      event.target.value = "";
-      if (file) sendPhoto(pane, file);
-    });
-    node.querySelector(".cancel-reply").addEventListener("click", () => setReply(pane, null));
-    node.querySelector(".chat-pick select").addEventListener("change", (event) => {
-      pane.chat = Number(event.target.value); pane.topic = null; pane.follow = false;
-      draw();
-    });
-    if (spec.key === "frontdesk") {
-      const scan = node.querySelector(".scan");
-      scan.hidden = false;
-      scan.addEventListener("click", () => toggleCards(pane));
-    }
+    wireHead(pane);
+    wireMessages(pane);
+    wireComposer(pane);
+    wirePhotos(pane);
   }
+}
+
+function wireHead(pane) {
+  const node = pane.el;
+  node.querySelectorAll(".switch button").forEach((button) =>
+    button.addEventListener("click", () => chooseLanguage(pane.spec.key, button.dataset.locale)));
+  node.querySelector(".chat-pick select").addEventListener("change", (event) => {
+    pane.chat = Number(event.target.value); pane.topic = null; pane.follow = false;
+    draw();
+  });
+}
+
+// A chat shows its newest message unless the person scrolled up to read older ones.
+function wireMessages(pane) {
+  const list = pane.el.querySelector(".messages");
+  list.addEventListener("scroll", () => {
+    pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  });
+  new ResizeObserver(() => { if (pane.stick) stickToBottom(pane); }).observe(list);
+}
+
+function wireComposer(pane) {
+  const node = pane.el;
+  node.querySelector(".composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = node.querySelector(".text");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    act(pane, "/sandbox/api/send", { text, reply_to: pane.replyTo && pane.replyTo.id });
+    setReply(pane, null);
+  });
+  node.querySelector(".cancel-reply").addEventListener("click", () => setReply(pane, null));
+  if (pane.spec.key === "frontdesk") {
+    const scan = node.querySelector(".scan");
+    scan.hidden = false;
+    scan.addEventListener("click", () => toggleCards(pane));
+  }
+}
+
+// 📎 offers a picture from this computer or a drawn sample; a picture dropped on a pane is sent too.
+function wirePhotos(pane) {
+  const node = pane.el;
+  const photos = node.querySelector(".photos");
+  const file = node.querySelector("input.file");
+  node.querySelector(".attach").addEventListener("click", () => { photos.hidden = !photos.hidden; });
+  node.querySelector(".cancel-photo").addEventListener("click", () => { photos.hidden = true; });
+  node.querySelector(".choose-file").addEventListener("click", () => { photos.hidden = true; file.click(); });
+  node.querySelector(".sample-photo").addEventListener("click", () => {
+    photos.hidden = true;
+    act(pane, "/sandbox/api/sample-photo", {});
+  });
+  file.addEventListener("change", () => {
+    const chosen = file.files[0];
+    file.value = "";
+    if (chosen) sendPhoto(pane, chosen);
+  });
+  node.addEventListener("dragover", (event) => { event.preventDefault(); node.classList.add("dropping"); });
+  node.addEventListener("dragleave", () => node.classList.remove("dropping"));
+  node.addEventListener("drop", (event) => {
+    event.preventDefault();
+    node.classList.remove("dropping");
+    const dropped = [...event.dataTransfer.files].find((f) => f.type.startsWith("image/"));
+    if (dropped) sendPhoto(pane, dropped);
+  });
 }
 
 function paneLocale(pane) {
@@ -319,7 +338,6 @@ function drawMessages(pane, chat, messages, locale) {
     img.addEventListener("load", () => { if (pane.stick) stickToBottom(pane); }));
 }
 
-// A chat shows its newest message unless the person scrolled up to read older ones.
 function stickToBottom(pane) {
   const list = pane.el.querySelector(".messages");
   list.scrollTop = list.scrollHeight;
