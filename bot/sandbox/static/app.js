@@ -1,6 +1,6 @@
 // The Linkage sandbox page: draws what the local Bot API server holds, acts as the people.
 // Plain JavaScript, no build step; state arrives by server-sent events from /sandbox/api/events.
-"use strict";
+import { el, formatted } from "./format.js";
 
 const PANES = ["resident", "tourist", "staff", "verifier", "frontdesk"].map((key) => (
   { key, role: `role_${key}`, hint: `hint_${key}` }));
@@ -17,12 +17,6 @@ function t(msgid, locale, params) {
   return text;
 }
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined && text !== null) node.textContent = text;
-  return node;
-}
 
 async function post(path, body) {
   const options = body instanceof FormData
@@ -31,58 +25,6 @@ async function post(path, body) {
   const response = await fetch(path, options);
   if (!response.ok) throw new Error(await response.text());
   return response.json();
-}
-
-// ---------------------------------------------------------------- text with entities
-
-const ENTITY_TAGS = {
-  bold: "strong", italic: "em", underline: "u", strikethrough: "s", code: "code",
-  pre: "pre", spoiler: "span", blockquote: "blockquote", expandable_blockquote: "blockquote",
-};
-
-function linkify(parent, text) {
-  const parts = text.split(/(https?:\/\/[^\s]+)/g);
-  parts.forEach((part, index) => {
-    if (index % 2 === 1) {
-      const a = el("a", null, part);
-      a.href = part; a.target = "_blank"; a.rel = "noopener";
-      parent.append(a);
-    } else if (part) {
-      parent.append(document.createTextNode(part));
-    }
-  });
-}
-
-// Offsets are in UTF-16 code units, like JavaScript strings: slices line up as Telegram means.
-function formatted(text, entities) {
-  const root = el("div", "body");
-  const sorted = (entities || []).slice().sort((a, b) => a.offset - b.offset || b.length - a.length);
-  function fill(parent, start, end, list) {
-    let at = start;
-    while (list.length && list[0].offset < end) {
-      const entity = list.shift();
-      if (entity.offset < at) continue;
-      linkify(parent, text.slice(at, entity.offset));
-      const inner = [];
-      while (list.length && list[0].offset < entity.offset + entity.length) inner.push(list.shift());
-      const node = entityNode(entity, text.slice(entity.offset, entity.offset + entity.length));
-      fill(node, entity.offset, entity.offset + entity.length, inner);
-      parent.append(node);
-      at = entity.offset + entity.length;
-    }
-    linkify(parent, text.slice(at, end));
-  }
-  function entityNode(entity, slice) {
-    if (entity.type === "text_link" || entity.type === "url") {
-      const a = el("a");
-      a.href = entity.url || slice; a.target = "_blank"; a.rel = "noopener";
-      return a;
-    }
-    const node = el(ENTITY_TAGS[entity.type] || "span", `entity-${entity.type}`);
-    return node;
-  }
-  fill(root, 0, text.length, sorted);
-  return root;
 }
 
 // ---------------------------------------------------------------- panes
