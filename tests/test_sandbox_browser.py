@@ -239,6 +239,13 @@ def test_the_page_and_a_person_switch_to_chinese(page: Page) -> None:
     sees(resident, "请用自己的话描述问题")
     shot(page, "07-chinese")
     assert re.search(r"[\u4e00-\u9fff]", page.locator("#panes").inner_text())
+
+    say(resident, "/cancel")  # and back to English the way a Telegram user does it: /language
+    sees(resident, "已取消")
+    press(resident, "🌐 语言")
+    press(resident, "English")
+    sees(resident, "I will speak English with you from now on.")
+    expect(resident.locator(".role")).to_have_text("Resident", timeout=WAIT_MS)
     page.locator("#page-language").get_by_role("button", name="English").click()
 
 

@@ -16,6 +16,7 @@ from bot.sandbox.samples import sample_photo
 from bot.sandbox.strings import page_strings
 from bot.sandbox.view import snapshot
 from bot.sandbox.world import SAMPLE_PHONE
+from handlers.common import LanguageChoice
 from services.people import LOCALES
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
@@ -173,13 +174,25 @@ async def press(request: web.Request) -> web.Response:
     message = standin.state.get_message(chat, int(body["message"]))
     if message is None:
         raise web.HTTPConflict(text="message gone")
-    query_id = standin.press_button(user, message, str(body["data"]))
+    data = str(body["data"])
+    query_id = standin.press_button(user, message, data)
+    chosen = _chosen_language(data)
+    if chosen is not None:  # the bot's own /language: the pane's words follow the person
+        sandbox.locales[str(body["pane"])] = chosen
     loop = asyncio.get_running_loop()
     deadline = loop.time() + CALLBACK_ANSWER_WAIT
     while not (answers := standin.callback_answers(query_id)) and loop.time() < deadline:
         await standin.state.calls_signal.wait(deadline - loop.time())
     answer = answers[0] if answers else {}
     return web.json_response({"text": answer.get("text"), "alert": answer.get("show_alert")})
+
+
+def _chosen_language(data: str) -> str | None:
+    try:
+        choice = LanguageChoice.unpack(data)
+    except (TypeError, ValueError):
+        return None
+    return choice.locale if choice.locale in LOCALES else None
 
 
 @routes.post("/sandbox/api/language")
