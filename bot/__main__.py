@@ -1,5 +1,7 @@
 """`python -m bot` runs the bot; `migrate` only brings the database up to date; `rotate-keys`
-starts signing certificates with a new key (the old ones keep verifying until they expire)."""
+starts signing certificates with a new key (the old ones keep verifying until they expire);
+`sandbox` runs the bot against a local Telegram with every role on one web page, no token
+needed."""
 
 from __future__ import annotations
 
@@ -17,9 +19,17 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "rotate-keys"],
-        help="run the bot (default) or apply database migrations and exit",
+        choices=["run", "migrate", "rotate-keys", "sandbox"],
+        help="run the bot (default), apply database migrations and exit, rotate the signing "
+        "key, or try it all in a browser (sandbox)",
     )
+    sandbox = parser.add_argument_group("sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address of the sandbox page")
+    sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
+    sandbox.add_argument("--api-port", type=int, help="port of its Bot API server (port + 1)")
+    sandbox.add_argument("--web-port", type=int, help="port of the bot's web server (port + 2)")
+    sandbox.add_argument("--data-dir", default="./data/sandbox", help="wiped at every start")
+    sandbox.add_argument("--locale", choices=["en", "zh"], default="en", help="first language")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -30,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate())
         if args.command == "rotate-keys":
             return _rotate_keys()
+        if args.command == "sandbox":
+            return asyncio.run(_sandbox(args))
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.runner import serve
 
@@ -37,6 +49,33 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"linkage: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.runner import stop_on_signals
+    from bot.sandbox.runtime import SandboxConfig, run_sandbox
+
+    config = SandboxConfig(
+        host=args.host,
+        port=args.port,
+        api_port=args.api_port or args.port + 1,
+        web_port=args.web_port or args.port + 2,
+        data_dir=Path(args.data_dir),
+        default_locale=args.locale,
+    )
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    try:
+        await run_sandbox(config, stop)
+    except OSError as error:
+        ports = f"{config.port}, {config.api_port} and {config.web_port}"
+        raise SettingsError(
+            f"the sandbox cannot listen on {config.host}, ports {ports} ({error.strerror}); "
+            "another program may use them: choose others with --port"
+        ) from None
     return 0
 
 

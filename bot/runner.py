@@ -30,7 +30,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set, or until SIGTERM/SIGINT when no event is given."""
     if stop is None:
         stop = asyncio.Event()
-        _stop_on_signals(stop)
+        stop_on_signals(stop)
     linkage = build(settings)
     runner = web.AppRunner(linkage.web_app, handle_signals=False)
     try:
@@ -189,7 +189,7 @@ async def _shut_down(linkage: Linkage, runner: web.AppRunner) -> None:
     log.info("stopped")
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -30,10 +30,14 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 # $1: the extras to install ("" or "test")
+# (an install with the test tools also serves a plain one)
 linkage_install() {
   local extras="$1" stamp=".venv/.linkage-installed${1:+-$1}"
   local want
   want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ -z "$extras" ] && [ "$(cat .venv/.linkage-installed-test 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "setup: installing Linkage${extras:+ with $extras tools} into .venv" >&2
     .venv/bin/python -m pip install -q --upgrade pip >&2
@@ -55,4 +59,12 @@ need_postgresql() {
 # Certificate cards print Chinese names: a font with CJK glyphs.
 need_cjk_font() {
   [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_install fonts-wqy-microhei
+}
+
+# The browser tests drive Debian's Chromium headless (Playwright's own download is never used).
+need_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  # emoji in the bot's buttons, as a desktop shows them
+  [ -d /usr/share/fonts/truetype/noto ] && compgen -G "/usr/share/fonts/truetype/noto/NotoColorEmoji*" \
+    >/dev/null || apt_install fonts-noto-color-emoji
 }

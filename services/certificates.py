@@ -50,6 +50,7 @@ __all__ = [
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 _TOKEN_IN_TEXT = re.compile(r"(?:^|/v/)([A-Za-z2-7]{40,})/?$")
+_SPLIT_PIECE_CHARS = 16  # a code wrapped over lines comes in long pieces; words are shorter
 
 
 def china_today(now: datetime | None = None) -> date:
@@ -64,8 +65,10 @@ def token_from_text(text: str) -> str | None:
         return None
     if "://" in text:
         text = unquote(urlparse(text).path)
-    text = "".join(text.split())
-    match = _TOKEN_IN_TEXT.search(text)
+    pieces = text.split()
+    if any(len(piece) < _SPLIT_PIECE_CHARS for piece in pieces[:-1]):
+        return None  # words of a sentence ("loud music every night…"), not a code broken in lines
+    match = _TOKEN_IN_TEXT.search("".join(pieces))
     return match.group(1).upper() if match else None
 
 

@@ -138,6 +138,8 @@ async def test_lower_case_and_whole_links_are_read(world: World) -> None:
     assert token_from_text(f"  {issued.url.lower()}/ ") == issued.token
     assert token_from_text(issued.token.lower()) == issued.token
     assert token_from_text("hello") is None
+    assert token_from_text(f"{issued.token[:30]}\n{issued.token[30:]}") == issued.token
+    assert token_from_text("Loud karaoke every night near the kindergarten") is None  # 40 letters
     assert token_from_text("https://example.org/") is None
 
 

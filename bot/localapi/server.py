@@ -646,16 +646,26 @@ class BotAPIStandin:
 
     def reply_keyboard(self, chat_id: ChatRef) -> list[list[str]] | None:
         """Texts of the reply keyboard currently shown in a chat, or None."""
+        rows = self.reply_keyboard_buttons(chat_id)
+        return None if rows is None else [[button["text"] for button in row] for row in rows]
+
+    def reply_keyboard_buttons(self, chat_id: ChatRef) -> list[list[dict[str, Any]]] | None:
+        """The reply keyboard currently shown in a chat, buttons as dicts
+        (``request_location``, ``request_contact``...), or None."""
         cid = _chat_id(chat_id)
         for message in reversed(self.state.bot_log.get(cid, [])):
             markup = self.state.markups.get((cid, message["message_id"]))
             if not markup:
                 continue
             if "keyboard" in markup:
-                return [[_button(b)["text"] for b in row] for row in markup["keyboard"]]
+                return [[_button(b) for b in row] for row in markup["keyboard"]]
             if markup.get("remove_keyboard"):
                 return None
         return None
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever a message, topic or recorded call changes."""
+        self.state.observers.append(callback)
 
     def file(self, file_id: str) -> StoredFile | None:
         """A stored file by file_id (bytes in ``.data``)."""

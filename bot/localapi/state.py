@@ -6,6 +6,7 @@ import asyncio
 import copy
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,13 +54,16 @@ def bot_user(token: str) -> dict[str, Any]:
 class Signal:
     """Wakes every waiter when something changes (an edge-triggered broadcast)."""
 
-    def __init__(self) -> None:
+    def __init__(self, then: Callable[[], None] | None = None) -> None:
         self._event = asyncio.Event()
+        self._then = then
 
     def notify(self) -> None:
-        """Wake all current waiters."""
+        """Wake all current waiters (and call ``then``, if given)."""
         self._event.set()
         self._event = asyncio.Event()
+        if self._then is not None:
+            self._then()
 
     async def wait(self, seconds: float | None) -> bool:
         """Wait for the next notify (at most ``seconds``); False on timeout."""
@@ -118,12 +122,18 @@ class StandinState:
         self.calls: list[Call] = []
         self.blocked: set[int] = set()
         self.closing = False
+        self.observers: list[Callable[[], None]] = []
         self.updates_signal = Signal()
-        self.messages_signal = Signal()
-        self.calls_signal = Signal()
+        self.messages_signal = Signal(self.changed)
+        self.calls_signal = Signal(self.changed)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(1)
+
+    def changed(self) -> None:
+        """Tell every observer that messages, topics or calls changed (a web page redraws)."""
+        for observer in list(self.observers):
+            observer()
 
     # ------------------------------------------------------------------ chats
 
@@ -217,6 +227,8 @@ class StandinState:
         if from_bot and not service:
             self.bot_log.setdefault(chat_id, []).append(message)
             self.messages_signal.notify()
+        else:
+            self.changed()
         return message
 
     def get_message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:

@@ -1,0 +1,218 @@
+"""The sandbox in one process: a local Bot API server, the real bot on it, the sample world."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.i18n import build_i18n
+from bot.localapi import BotAPIStandin
+from bot.localapi.state import Signal
+from bot.runner import serve
+from bot.sandbox.world import (
+    FRONTDESK_HOTEL,
+    OFFICER_ID,
+    VERIFIER_CHAT_ID,
+    World,
+    build_world,
+)
+from bot.settings import Settings, SettingsError
+from handlers.menu import LANGUAGE
+from services.people import PeopleService
+from services.roles import Role, RoleService
+from services.routing import Routing, load_routing
+from services.storage import Database
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TOKEN = "123456789:SandboxTokenForLinkageTryIt"
+MARKER = ".linkage-sandbox"
+GREETED = ("resident", "tourist", "frontdesk")  # private panes open with /start, as people do
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Where the sandbox listens and keeps its data (wiped at every start and reset)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080  # the page
+    api_port: int = 8081  # the local Bot API server
+    web_port: int = 8082  # the bot's own web server: verification page, /healthz
+    data_dir: Path = Path("./data/sandbox")
+    default_locale: str = "en"
+
+    @property
+    def page_url(self) -> str:
+        return f"http://{self.host}:{self.port}/sandbox"
+
+
+@dataclass
+class Sandbox:
+    """Starts, stops and resets the bot and its Telegram; the page reads `standin` and `world`."""
+
+    config: SandboxConfig
+    changed: Signal = field(default_factory=Signal)
+    version: int = 0  # counts changes, so a page that was busy drawing knows it missed one
+    generation: int = 0  # counts starts: a reset begins a new one
+    ready: bool = False  # False while starting: the page waits
+    locales: dict[str, str] = field(default_factory=dict)  # pane → the person's language
+    standin: BotAPIStandin = field(init=False)
+    world: World = field(init=False)
+    routing: Routing = field(init=False)
+    people: PeopleService = field(init=False)
+    settings: Settings = field(init=False)
+    _db: Database | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _menu_texts: set[str] = field(default_factory=set)
+
+    def _settings(self) -> Settings:
+        """The bot's settings: this sandbox's Telegram, data and ports, the sample routing."""
+        config = self.config
+        values = {
+            "bot_token": SANDBOX_TOKEN,
+            "telegram_api_url": self.standin.base_url,
+            "data_dir": config.data_dir,
+            "web_host": config.host,
+            "web_port": config.web_port,
+            "polling_timeout": 5,
+            "staff_chat_id": self.routing.street_office_chat_id,
+            "verifier_chat_id": VERIFIER_CHAT_ID,
+            "admin_ids": str(OFFICER_ID),
+            "default_locale": config.default_locale,
+        }
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+    async def start(self) -> None:
+        """A fresh world: empty data, the sample chats, the bot taking updates."""
+        self.ready = False
+        wipe(self.config.data_dir)
+        self.standin = BotAPIStandin()
+        try:
+            await self._start_world()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_world(self) -> None:
+        await self.standin.start(self.config.host, self.config.api_port)
+        self.standin.on_change(self._on_change)
+        self.routing = load_routing(None, None)
+        self.world = build_world(self.standin, self.routing)
+        self.settings = settings = self._settings()
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(serve(settings, self._stop))
+        await self._until_polling()
+        self._db = Database(settings.effective_database_url)
+        self.people = PeopleService(self._db, self.config.default_locale)
+        await RoleService(self._db).grant(
+            self.world.panes["frontdesk"].user_id, Role.FRONTDESK, hotel_code=FRONTDESK_HOTEL
+        )
+        self.locales = {key: self.config.default_locale for key in self.world.panes}
+        self._menu_texts = LANGUAGE.texts_in_every_locale(build_i18n(self.config.default_locale))
+        for key in GREETED:
+            self.standin.send_command(self.world.panes[key].user_id, "/start")
+        self.generation += 1
+        self.ready = True
+        self._on_change()
+
+    def _on_change(self) -> None:
+        self.version += 1
+        self.changed.notify()
+
+    async def _until_polling(self) -> None:
+        """Wait until the bot asks for updates (it migrated its database and registered)."""
+        assert self._task is not None
+        while not self.standin.calls("getUpdates"):
+            if self._task.done():
+                self._task.result()  # raises what stopped it
+                raise RuntimeError("the bot stopped while starting")
+            await self.standin.state.calls_signal.wait(0.5)
+
+    async def stop(self) -> None:
+        """Stop the bot, then its Telegram."""
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 30)
+            self._task = None
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+        await self.standin.stop()
+
+    async def reset(self) -> None:
+        """Forget everything: stop, wipe the data, start again."""
+        async with self._lock:
+            await self.stop()
+            await self.start()
+
+    async def choose_locale(self, pane: str, locale: str) -> None:
+        """The person behind a pane speaks `locale` from now on (as if they used /language)."""
+        async with self._lock:  # one writer at a time: SQLite
+            for user_id in self._pane_people(pane):
+                await self.people.choose_locale(user_id, locale)
+                person = self.standin.state.users.get(user_id)
+                if person is not None:
+                    person.language_code = locale
+            changed, self.locales[pane] = self.locales.get(pane) != locale, locale
+        chat_id = self.world.panes[pane].chats[0]
+        if changed and chat_id > 0 and self._at_main_menu(chat_id):
+            self.standin.send_command(chat_id, "/start")  # the greeting and menu, in the new words
+        self._on_change()
+
+    def _at_main_menu(self, chat_id: int) -> bool:
+        """Whether the person is between tasks: the main menu is under their input field."""
+        rows = self.standin.reply_keyboard_buttons(chat_id) or []
+        return any(button["text"] in self._menu_texts for row in rows for button in row)
+
+    def _pane_people(self, pane: str) -> list[int]:
+        if pane == "staff":
+            return list(self.world.actors.values())
+        return [self.world.panes[pane].user_id]
+
+    def actor(self, pane: str, chat_id: int) -> int:
+        """Who acts in `chat_id` for `pane`; KeyError when the pane does not see that chat."""
+        if chat_id not in self.world.panes[pane].chats:
+            raise KeyError(f"{pane} does not see chat {chat_id}")
+        if pane == "staff":
+            return self.world.actors[chat_id]
+        return self.world.panes[pane].user_id
+
+
+def wipe(data_dir: Path) -> None:
+    """Empty the sandbox's data directory; refuse one the sandbox did not make (a real bot's)."""
+    marker = data_dir / MARKER
+    if data_dir.exists() and any(data_dir.iterdir()) and not marker.exists():
+        raise SettingsError(
+            f"the sandbox's data directory {data_dir} holds other data; "
+            "the sandbox wipes it at every start, so choose an empty one (--data-dir)"
+        )
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by `python -m bot sandbox`, which wipes it at every start\n")
+
+
+async def run_sandbox(config: SandboxConfig, stop: asyncio.Event) -> None:
+    """Serve the sandbox and its page until `stop` is set."""
+    from aiohttp import web
+
+    from bot.sandbox.web import sandbox_app
+
+    sandbox = Sandbox(config)
+    await sandbox.start()
+    runner = web.AppRunner(sandbox_app(sandbox), access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        log.info("sandbox ready: open %s", config.page_url)
+        print(f"Linkage sandbox: open {config.page_url} in a browser (Ctrl-C stops it)", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await sandbox.stop()
