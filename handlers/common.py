@@ -18,7 +18,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import CANCEL, HELP, LANGUAGE, N_, MenuButton, drop_buttons, main_menu
+from handlers.roles import hotel_name
 from services.people import LOCALES, PeopleService
+from services.roles import RoleService
+from services.routing import Routing
 
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
 COMMANDS = [
@@ -49,18 +52,23 @@ def command_menu(i18n: I18n, locale: str, staff: bool = False) -> list[BotComman
     ]
 
 
-async def start(message: Message, state: FSMContext) -> None:
+async def start(
+    message: Message, state: FSMContext, roles: RoleService, routing: Routing, i18n: I18n
+) -> None:
     await state.clear()
-    name = message.from_user.first_name if message.from_user else ""
-    await message.answer(
-        _(
-            "Hello, {name}! I am Linkage, your community's service desk in Telegram.\n\n"
-            "Here you can report a problem in your neighbourhood and follow it until it is "
-            "fixed, or apply for an accommodation certificate if you travel without your ID "
-            "card.\n\nChoose an option below."
-        ).format(name=name),
-        reply_markup=main_menu(),
-    )
+    assert message.from_user is not None
+    greeting = _(
+        "Hello, {name}! I am Linkage, your community's service desk in Telegram.\n\n"
+        "Here you can report a problem in your neighbourhood and follow it until it is "
+        "fixed, or apply for an accommodation certificate if you travel without your ID "
+        "card.\n\nChoose an option below."
+    ).format(name=message.from_user.first_name)
+    if hotel := await roles.frontdesk_hotel(message.from_user.id):
+        greeting += "\n\n🏨 " + _(
+            "You are at the front desk of {hotel}: send me a photo of a certificate's QR code, "
+            "or type its code, to check a guest's certificate."
+        ).format(hotel=hotel_name(routing, hotel, i18n.current_locale))
+    await message.answer(greeting, reply_markup=main_menu())
 
 
 async def show_help(message: Message) -> None:

@@ -90,6 +90,11 @@ async def test_a_front_desk_scans_the_card_and_checks_the_guest_in(
 ) -> None:
     lin = standin.user(6001, "Lin", language_code="en")
     await desk.roles.grant(lin.id, Role.FRONTDESK, hotel_code="wuzhen-xizha")
+    standin.send_command(lin, "/start")
+    assert (await next_message(standin, lin.id))["text"].endswith(
+        "🏨 You are at the front desk of Xizha Waterside Inn: send me a photo of a certificate's "
+        "QR code, or type its code, to check a guest's certificate."
+    )
     issued = await desk.issue()
     serial = issued.certificate.serial
     photo = card_png(issued)
