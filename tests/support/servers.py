@@ -235,10 +235,10 @@ class PostgresServer:
         finally:
             await connection.close()
 
-    async def create_database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    async def create_database(self, template: str = "template1") -> str:
+        """A new database, a copy of `template` (empty by default); returns its URL."""
         name = f"test_{next(self._databases)}"
-        await self._execute(f'CREATE DATABASE "{name}"')
+        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
 
     def stop(self) -> None:
