@@ -6,15 +6,20 @@ its second run: then every test's database is a fresh one on a real PostgreSQL s
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.localapi import BotAPIStandin, Limits
+from services.migrate import upgrade_to_head
+from services.storage import Database
 from tests.support.processes import EAST_GATE_CHAT, FAST_TELEGRAM, VERIFIERS
 from tests.support.running import RunningBot, bot_settings, start_bot
 from tests.support.servers import PostgresServer, RedisServer
@@ -55,23 +60,51 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.remove()
 
 
-async def _empty_database(request: pytest.FixtureRequest, kind: str, directory: Path) -> str:
-    if kind == "postgresql":
+async def _migrated(url: str) -> str:
+    db = Database(url)
+    try:
+        await upgrade_to_head(db)
+    finally:
+        await db.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A database brought to the newest schema once per run, for the tests' copies.
+
+    Migrating from empty is tests/test_migrations.py's work; here it would only cost time.
+    """
+    if ON_POSTGRES:
         server: PostgresServer = request.getfixturevalue("postgres_server")
-        return await server.create_database()
-    return f"sqlite+aiosqlite:///{directory / 'linkage.sqlite3'}"
+        return asyncio.run(_migrated(asyncio.run(server.create_database())))
+    path = tmp_path_factory.mktemp("migrated") / "linkage.sqlite3"
+    return asyncio.run(_migrated(f"sqlite+aiosqlite:///{path}"))
 
 
 @pytest.fixture
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database for this test: SQLite in tmp_path, or a new PostgreSQL database."""
-    return await _empty_database(request, "postgresql" if ON_POSTGRES else "sqlite", tmp_path)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_database: str
+) -> str:
+    """This test's own database at the newest schema: SQLite in tmp_path, or on PostgreSQL."""
+    migrated = make_url(migrated_database).database
+    assert migrated is not None
+    if ON_POSTGRES:
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return await server.create_database(template=migrated)
+    shutil.copyfile(migrated, tmp_path / "linkage.sqlite3")
+    return f"sqlite+aiosqlite:///{tmp_path / 'linkage.sqlite3'}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def each_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty database of each kind, whichever the run: for what must hold on both."""
-    return await _empty_database(request, request.param, tmp_path)
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return await server.create_database()
+    return f"sqlite+aiosqlite:///{tmp_path / 'linkage.sqlite3'}"
 
 
 @pytest.fixture

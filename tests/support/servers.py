@@ -143,8 +143,9 @@ class PostgresServer:
     """A throwaway PostgreSQL cluster: initdb in a temporary directory, a free port, removed after.
 
     PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` user that
-    Debian's package creates. The server gets a parent-death signal: if the test process is
-    killed outright, PostgreSQL shuts down instead of living on.
+    Debian's package creates. setpriv switches user and then becomes the server itself (runuser
+    would stay in between and ignore the SIGINT that stops it), and it arms a parent-death
+    signal: if the test process is killed outright, PostgreSQL shuts down instead of living on.
     """
 
     def __init__(self) -> None:
@@ -236,10 +237,10 @@ class PostgresServer:
         finally:
             await connection.close()
 
-    async def create_database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    async def create_database(self, template: str = "template1") -> str:
+        """A new database, a copy of `template` (empty by default); returns its URL."""
         name = f"test_{next(self._databases)}"
-        await self._execute(f'CREATE DATABASE "{name}"')
+        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
 
     def stop(self) -> None:
