@@ -137,6 +137,7 @@ class RoundRobinProxy:
         self.path = path
         self.port = free_port()
         self.routes: list[tuple[int, int, int]] = []  # (update id, person, backend) answered
+        self.cut_off = 0  # updates whose process died while handling them
         self._turn = itertools.cycle(range(len(backends)))
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -180,6 +181,7 @@ class RoundRobinProxy:
             except aiohttp.ClientConnectorError:
                 continue  # not listening (down or starting): try the next one
             except (aiohttp.ClientError, TimeoutError):
+                self.cut_off += 1
                 return web.Response(status=502, text="backend broke off")
         return web.Response(status=502, text="no backend is up")
 
