@@ -10,6 +10,7 @@ that fails is not kept either, which is what the error answer tells the person.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -17,7 +18,9 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
 
+DONE_KEPT_SECONDS = 2 * 24 * 3600  # as long as update ids are kept in the database
 Changes = dict[StorageKey, dict[str, Any]]  # key → {"state": …, "data": …} as last set
 _staged: ContextVar[Changes | None] = ContextVar("linkage_staged_forms", default=None)
 
@@ -29,19 +32,41 @@ class StagedStorage(BaseStorage):
         self.inner = inner
 
     @asynccontextmanager
-    async def staged(self) -> AsyncIterator[None]:
-        """Stage the writes of the block; write them if it ends normally, drop them if not."""
+    async def staged(self, update_id: int) -> AsyncIterator[None]:
+        """Stage the writes of the block; write them if it ends normally, drop them if not.
+
+        In Redis the writes and a mark that this update is done go in one transaction, so an
+        update delivered again after a crash is either done with its form moved, or not.
+        """
         changes: Changes = {}
         token = _staged.set(changes)
         try:
             yield
         finally:
             _staged.reset(token)
+        if not isinstance(self.inner, RedisStorage):
+            await self._write(self.inner, changes)
+            return
+        async with self.inner.redis.pipeline(transaction=True) as pipe:
+            queued = copy.copy(self.inner)  # the same storage, writing into the transaction
+            queued.redis = pipe
+            await self._write(queued, changes)
+            pipe.set(_done_key(update_id), 1, ex=DONE_KEPT_SECONDS)
+            await pipe.execute()
+
+    async def done(self, update_id: int) -> bool:
+        """Whether this update's step was written (Redis only: memory dies with the process)."""
+        if not isinstance(self.inner, RedisStorage):
+            return False
+        return bool(await self.inner.redis.exists(_done_key(update_id)))
+
+    @staticmethod
+    async def _write(storage: BaseStorage, changes: Changes) -> None:
         for key, change in changes.items():
             if "state" in change:
-                await self.inner.set_state(key, change["state"])
+                await storage.set_state(key, change["state"])
             if "data" in change:
-                await self.inner.set_data(key, change["data"])
+                await storage.set_data(key, change["data"])
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         changes = _staged.get()
@@ -71,3 +96,7 @@ class StagedStorage(BaseStorage):
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+def _done_key(update_id: int) -> str:
+    return f"linkage:update-done:{update_id}"

@@ -40,11 +40,14 @@ class OnceOnly(BaseMiddleware):
         while claim is Claim.BUSY:
             await asyncio.sleep(self.poll_seconds)
             claim = await self.updates.claim(update_id)
+        if claim is Claim.TAKEN_OVER and await self.forms.done(update_id):
+            await self.updates.finish(update_id)  # it died after the step, before saying so
+            claim = Claim.DONE
         if claim is Claim.DONE:
             log.info("update %s delivered again; already handled", update_id)
             return None
         try:
-            async with self.forms.staged():  # the form moves on only if the step completes
+            async with self.forms.staged(update_id):  # the form moves on if the step completes
                 result = await handler(event, data)
         except asyncio.CancelledError:
             raise  # stopped mid-way: the claim goes stale and a redelivery takes it over

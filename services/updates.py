@@ -24,6 +24,7 @@ PRUNE_EVERY = 1000
 
 class Claim(enum.Enum):
     TAKEN = "taken"  # handle it now
+    TAKEN_OVER = "taken over"  # its process died while handling it: handle it, if not done
     DONE = "done"  # handled already: a redelivery
     BUSY = "busy"  # another process is handling it right now
 
@@ -63,7 +64,7 @@ class UpdateLog:
             )
             await session.commit()
             if result.rowcount:
-                return Claim.TAKEN
+                return Claim.TAKEN_OVER
             done = await session.exec(
                 select(ProcessedUpdate.done).where(ProcessedUpdate.update_id == update_id)
             )

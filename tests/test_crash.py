@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -34,9 +35,14 @@ pytestmark = [
 RESIDENTS, TOURISTS = 100, 20
 
 
-async def kill_at_random(bots: list[BotProcess], rng: random.Random, done: asyncio.Event) -> int:
-    """Until `done`: wait a random while, kill -9 a random process, start it again."""
-    kills = 0
+async def kill_at_random(
+    bots: list[BotProcess], rng: random.Random, done: asyncio.Event
+) -> list[float]:
+    """Until `done`: wait a random while, kill -9 a random process, start it again.
+
+    Returns the moments of the kills (time.time()).
+    """
+    kills: list[float] = []
     while not done.is_set():
         try:
             await asyncio.wait_for(done.wait(), rng.uniform(0.5, 4.0))
@@ -45,11 +51,33 @@ async def kill_at_random(bots: list[BotProcess], rng: random.Random, done: async
             pass
         victim = rng.choice(bots)
         victim.kill()
-        kills += 1
+        kills.append(time.time())
         await victim.stop()  # reaps it
         await victim.start()
         await victim.healthy()  # the other one carries on meanwhile
     return kills
+
+
+def sent_twice_unexplained(
+    standin: BotAPIStandin, counts: Counter[str], prefix: str, kills: list[float]
+) -> list[str]:
+    """Cards delivered more than once, except those a kill caught in the one open window.
+
+    Telegram has no way to send a message only once: a process killed after Telegram took a
+    message and before it recorded that sends it again when restarted (README, Notifications).
+    Such a copy is explained when a kill came within two seconds after the first was sent.
+    """
+    first_sent: dict[str, float] = {}
+    for call in standin.calls():
+        text = str(call.params.get("text") or call.params.get("caption") or "")
+        for label in counts:
+            if text.startswith(f"{prefix}{label} "):
+                first_sent.setdefault(label, call.at)
+    return [
+        label
+        for label, count in counts.items()
+        if count > 1 and not any(0 <= kill - first_sent[label] <= 2 for kill in kills)
+    ]
 
 
 async def test_killed_processes_lose_nothing_and_do_nothing_twice(
@@ -88,8 +116,9 @@ async def test_killed_processes_lose_nothing_and_do_nothing_twice(
         finally:
             done.set()
             kills = await killer
-        print(f"{kills} processes killed")
-        assert kills >= 3
+        print(f"{len(kills)} processes killed, {running.proxy.cut_off} updates cut off")
+        assert len(kills) >= 2
+        assert running.proxy.cut_off > 0, "no kill caught an update halfway"
 
         await eventually(lambda: len(staff_cards(standin)) >= RESIDENTS, within=90)
         await eventually(lambda: len(verifier_cards(standin)) >= TOURISTS, within=60)
@@ -107,16 +136,29 @@ async def test_killed_processes_lose_nothing_and_do_nothing_twice(
     )
     # No half-written rows: number, 'created' event and staff card went in together.
     assert rows.half_written_tickets() == []
-    # Every card delivered, once.
-    assert staff_cards(standin) == Counter({number: 1 for number in numbers})
-    assert verifier_cards(standin) == Counter({f"A{a.id}": 1 for a in rows.applications})
+    # Every card delivered, once (but for a send a kill cut off, see sent_twice_unexplained).
+    cards, reviews = staff_cards(standin), verifier_cards(standin)
+    assert set(cards) == set(numbers)
+    assert set(reviews) == {f"A{a.id}" for a in rows.applications}
+    print(f"sent twice as a kill cut them off: {+cards - Counter(set(cards))}")
+    assert sent_twice_unexplained(standin, cards, "🆕 Request ", kills) == []
+    assert sent_twice_unexplained(standin, reviews, "🪪 Application ", kills) == []
     assert {n.state for n in rows.notifications} == {"delivered"}
-    # Interrupted forms went on where they stopped: nobody was asked to start over, and
-    # everybody who was thanked was thanked for the same request.
+    # Interrupted forms went on where they stopped: every step a process died in was done
+    # again or taken over, never lost or skipped, so what was filed holds every answer.
     for walker in (*residents, *tourists):
         assert not [m for m in walker.seen if starts("Sorry")(m)], walker.person.first_name
+    for ticket in rows.tickets:
+        n = ticket.resident_id - 10_000
+        assert (ticket.text, ticket.grid) == (f"The drain by house {n} is blocked", "SJB-01")
+        assert (ticket.latitude, ticket.longitude) == pytest.approx(INSIDE_EAST_GATE)
+    for application in rows.applications:
+        assert (application.full_name, application.hotel_code, application.nights) == (
+            "Dai Lingling",
+            "wuzhen-xizha",
+            2,
+        )
+        assert application.phone_encrypted and application.selfie_file_id
     for walker in residents:
-        questions = [m for m in walker.seen if starts("This sounds like")(m)]
-        assert len(questions) == 1, f"{walker.person.first_name} was asked twice"
         thanks = {m["text"] for m in walker.seen if starts("Thank you.")(m)}
-        assert len(thanks) == 1
+        assert len(thanks) == 1, "thanked for two different requests"

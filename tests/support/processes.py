@@ -8,7 +8,6 @@ import json
 import signal
 import sys
 import time
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -58,7 +57,6 @@ class BotProcess:
         self.env = process_environment(**settings)
         self.log_path = directory / f"{name}.log"
         self.process: asyncio.subprocess.Process | None = None
-        self.kills = 0
 
     @property
     def url(self) -> str:
@@ -100,7 +98,6 @@ class BotProcess:
         """kill -9: no shutdown, no flushing, whatever it was doing stops mid-way."""
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
-        self.kills += 1
 
     async def stop(self) -> int:
         """SIGTERM, as a deployment stops it; returns the exit code."""
@@ -123,15 +120,15 @@ class RoundRobinProxy:
 
     Like nginx's default, a process that refuses the connection is skipped; one that breaks
     off mid-request (killed) gets the caller a 502, and Telegram delivers the update again.
-    Records which process handled each update id.
+    Records which process answered each update.
     """
 
     def __init__(self, backends: list[str], path: str = "/telegram/webhook") -> None:
         self.backends = backends
         self.path = path
         self.port = free_port()
-        self.handled_by: dict[int, list[int]] = defaultdict(list)  # update id → backend indexes
         self.routes: list[tuple[int, int, int]] = []  # (update id, person, backend) answered
+        self.cut_off = 0  # updates whose process died while handling them
         self._turn = itertools.cycle(range(len(backends)))
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -158,7 +155,6 @@ class RoundRobinProxy:
         assert self._http is not None
         body = await request.read()
         update = json.loads(body)
-        update_id = update["update_id"]
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-telegram")}
         headers["Content-Type"] = "application/json"
         for _ in self.backends:
@@ -169,14 +165,14 @@ class RoundRobinProxy:
                 ) as response:
                     answer = await response.read()
                     if response.status == 200:
-                        self.handled_by[update_id].append(index)
-                        self.routes.append((update_id, _sender(update), index))
+                        self.routes.append((update["update_id"], _sender(update), index))
                     return web.Response(
                         status=response.status, body=answer, content_type=response.content_type
                     )
             except aiohttp.ClientConnectorError:
                 continue  # not listening (down or starting): try the next one
             except (aiohttp.ClientError, TimeoutError):
+                self.cut_off += 1
                 return web.Response(status=502, text="backend broke off")
         return web.Response(status=502, text="no backend is up")
 

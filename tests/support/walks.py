@@ -16,13 +16,10 @@ from typing import Any
 
 from bot.localapi import BotAPIStandin, FakeUser
 from tests.support.people import inline_buttons
+from tests.test_resident_requests import PNG
 
 Message = dict[str, Any]
 TRY_AGAIN = "Sorry, I cannot take this just now"
-ONE_PIXEL_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
 
 
 def starts(prefix: str) -> Callable[[Message], bool]:
@@ -111,7 +108,5 @@ async def apply_for_certificate(walker: Walker) -> None:
     await walker.step(walker.press(hotels, "Xizha Waterside Inn"), starts("Check-in date"))
     await walker.step(walker.say("📅 Today"), starts("How many nights"))
     await walker.step(walker.say("2"), starts("Last step: a selfie"))
-    summary = await walker.step(
-        lambda: standin.send_photo(me, ONE_PIXEL_PNG), has_button("📨 Submit")
-    )
+    summary = await walker.step(lambda: standin.send_photo(me, PNG), has_button("📨 Submit"))
     await walker.step(walker.press(summary, "📨 Submit"), starts("Thank you. Your application"))
