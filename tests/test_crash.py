@@ -21,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from bot.localapi import BotAPIStandin
-from tests.conftest import ON_POSTGRES
 from tests.support.outcomes import staff_cards, stored, verifier_cards
 from tests.support.processes import BotProcess, fleet
 from tests.support.running import eventually
@@ -30,7 +29,7 @@ from tests.test_resident_requests import INSIDE_EAST_GATE
 
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.skipif(not ON_POSTGRES, reason="several processes: the PostgreSQL run"),
+    pytest.mark.processes,  # the test command runs these in its PostgreSQL run only
 ]
 RESIDENTS, TOURISTS = 100, 20
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from bot.localapi import BotAPIStandin
-from tests.conftest import ON_POSTGRES
 from tests.support.outcomes import staff_cards, stored
 from tests.support.processes import fleet
 from tests.support.running import eventually
@@ -26,7 +25,7 @@ from tests.test_resident_requests import INSIDE_EAST_GATE
 
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.skipif(not ON_POSTGRES, reason="Redis with PostgreSQL: the PostgreSQL run"),
+    pytest.mark.processes,  # the test command runs these in its PostgreSQL run only
 ]
 RESIDENTS = 24
 OUTAGE_SECONDS = 30
