@@ -52,6 +52,7 @@ import json
 import logging
 import re
 import struct
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -90,6 +91,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 KEYRING_FILE = "signing-keys.json"
+REFRESH_SECONDS = 1.0  # how stale KeyRing.verify may be about keys another process removed
 TOKEN_VERSION = 1
 KID_BYTES = 5
 SIGNATURE_BYTES = 64
@@ -387,6 +389,8 @@ class KeyRing:
         self._stamp: tuple[int, int, int] | None = None
         self._keys: dict[str, KeyInfo] = {}
         self._active: tuple[str, Ed25519PrivateKey] | None = None
+        self._public: dict[str, Ed25519PublicKey] = {}
+        self._next_refresh = 0.0
         with self._locked():
             if not self.path.exists():
                 self._save([self._new_key()])
@@ -426,8 +430,16 @@ class KeyRing:
         return encode_token(claims, self._active[1])
 
     def verify(self, token: str, *, today: date) -> Verification:
-        self._refresh()  # another process may have rotated a moment ago
-        return verify_token(token, self.public_keys(), today=today)
+        """The file is looked at again at most once every REFRESH_SECONDS, as a stat() per
+        verification cost a tenth of the verification API's time; a token signed by a key not
+        known here (another process rotated a moment ago) makes it look at once. So a key
+        another process removes may verify here for up to that long."""
+        if time.monotonic() >= self._next_refresh:
+            self._refresh()
+        result = verify_token(token, self._public, today=today)
+        if result.status is Status.INVALID and self._refresh():
+            result = verify_token(token, self._public, today=today)
+        return result
 
     # changing
 
@@ -491,9 +503,13 @@ class KeyRing:
         status = self.path.stat()
         return (status.st_ino, status.st_mtime_ns, status.st_size)
 
-    def _refresh(self) -> None:
+    def _refresh(self) -> bool:
+        """Reload if the file changed; True if it did."""
+        self._next_refresh = time.monotonic() + REFRESH_SECONDS
         if self._stamp != self._file_stamp():
             self._load()
+            return True
+        return False
 
     def _load(self) -> None:
         stamp = self._file_stamp()
@@ -519,3 +535,4 @@ class KeyRing:
         if active is None:
             raise ValueError(f"{self.path}: no active signing key")
         self._keys, self._active, self._stamp = keys, active, stamp
+        self._public = {kid: info.public_key for kid, info in keys.items()}
