@@ -44,7 +44,6 @@ rotating takes a file lock.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import fcntl
 import hashlib
@@ -165,20 +164,25 @@ def _kid_bytes(public_key: Ed25519PublicKey) -> bytes:
     return hashlib.sha256(raw).digest()[:KID_BYTES]
 
 
+_TO_BASE32HEX = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+)
+
+
 def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=")
 
 
 def _unb32(text: str) -> bytes:
-    if not _BASE32.match(text):
+    """Unpadded RFC 4648 base32, canonical only: as one integer, which is several times
+    faster than base64.b32decode and encoding back to compare."""
+    if not _BASE32.fullmatch(text):
         raise TokenError("not base32")
-    try:
-        data = base64.b32decode(text + "=" * (-len(text) % 8))
-    except (binascii.Error, ValueError) as error:
-        raise TokenError("not base32") from error
-    if _b32(data) != text:  # unused trailing bits set, or an impossible length
+    size, spare = divmod(5 * len(text), 8)
+    value = int(text.translate(_TO_BASE32HEX), 32)
+    if spare >= 5 or value & ((1 << spare) - 1):  # an impossible length, or unused bits set
         raise TokenError("not canonical base32")
-    return data
+    return (value >> spare).to_bytes(size, "big")
 
 
 def _pack_str(value: str, encoding: str = "ascii") -> bytes:
