@@ -26,6 +26,7 @@ from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
+from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.notices import TelegramTicketNotices
@@ -81,6 +82,7 @@ def build_bot(settings: Settings) -> Bot:
     # The first registered is outermost: limits split a long text, then each piece is retried.
     session.middleware(TelegramLimits())
     session.middleware(RetryOnTelegramHiccups())
+    session.middleware(KeepResponseModels())
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
@@ -167,6 +169,7 @@ def build_dispatcher(
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     dispatcher.include_routers(*handlers.telegram_routers())
+    run_filters_inline(dispatcher)
     return dispatcher
 
 
