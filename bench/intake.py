@@ -5,7 +5,9 @@ this process against the same Bot API stand-in (flood control off), in webhook m
 stand-in POSTs each update to the bot, one at a time, as Telegram does per bot) and in polling
 mode, alternating. Each gets a burst of N messages from N different people: residents starting
 a report ("The drain at our gate is blocked": the real bot proposes a category and opens the
-form) or /start. An update counts once its first answer reached the stand-in.
+form) or /start. An update counts once its first answer reached the stand-in. CPU per update
+is this process's CPU time over the burst (bot and stand-in together; the stand-in's share is
+the same for both bots), less sensitive than the rate to other work on a shared machine.
 
     .venv/bin/python -m bench.intake [N] [rounds] [report|start] [webhook,polling]
 """
@@ -41,6 +43,7 @@ class Run:
     mode: str
     updates: int
     seconds: float
+    cpu_seconds: float  # this process (bot and stand-in) during the burst
     waits: list[float]
 
     @property
@@ -94,7 +97,7 @@ async def measure(bot: str, mode: str, people: int, text: str) -> Run:
                 standin.user(next(_people), f"P{n}", language_code="en") for n in range(people)
             ]
             sent_at: dict[int, float] = {}
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for user in users:
                 sent_at[user.id] = time.perf_counter()
                 standin.send_message(user, text)
@@ -102,10 +105,10 @@ async def measure(bot: str, mode: str, people: int, text: str) -> Run:
             for user in users:
                 await standin.wait_for_messages(user.id, timeout=300)
                 waits.append(time.perf_counter() - sent_at[user.id])
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await standin.stop()
-    return Run(bot, mode, people, elapsed, waits)
+    return Run(bot, mode, people, elapsed, cpu, waits)
 
 
 def main() -> None:
@@ -137,10 +140,11 @@ def main() -> None:
                 f"{statistics.median(r.per_second for r in mine):.0f}",
                 f"{percentile(waits, 0.5):.0f}",
                 f"{percentile(waits, 0.99):.0f}",
+                f"{statistics.median(r.cpu_seconds / r.updates for r in mine) * 1000:.1f}",
             ]
         )
     headers = ["mode", "bot", "updates/s per round", "median updates/s", "p50 wait ms"]
-    print(table([*headers, "p99 wait ms"], rows, left=2))
+    print(table([*headers, "p99 wait ms", "CPU ms per update"], rows, left=2))
     print()
     for mode in modes:
         ratio = float(rows[modes.index(mode) * 2][3]) / float(rows[modes.index(mode) * 2 + 1][3])
