@@ -3,9 +3,11 @@
 Writes N notifications over many chats (private chats and a few groups) to the outbox at once,
 relays them to the queue, then runs one real Sender against the Bot API stand-in with flood
 control on until all are delivered. Runs twice: embedded (in-process queue and limiter) and
-Redis (Streams and the shared limiter against a redis-server started here). Prints a table.
+Redis (Streams and the shared limiter against a redis-server started here), each with the
+outbox's group commits and with one query and one transaction per message (as before them),
+alternating. Prints a table.
 
-    .venv/bin/python -m bench.delivery [N] [chats]
+    .venv/bin/python -m bench.delivery [N] [chats] [rounds]
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from bot.localapi import BotAPIStandin, Limits
 from bot.sender import Sender
 from bot.settings import Settings
 from services.migrate import upgrade_to_head
-from services.models import Notification
+from services.models import Notification, utcnow
 from services.outbox import Outbox, Outgoing
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
 from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -57,9 +59,23 @@ def configured_limits() -> FloodLimits:
     return flood_limits(Settings(_env_file=None, **values))  # type: ignore[arg-type]
 
 
+class OnePerMessageOutbox(Outbox):
+    """The outbox without its group commits: one query and one transaction per message."""
+
+    async def undelivered_for_chat(self, chat_id: int, up_to: int) -> list[Notification]:
+        return (await self._undelivered_for_chats([(chat_id, up_to)]))[0]
+
+    async def mark_delivered(self, notification_id: int, message_id: int | None) -> bool:
+        return (await self._mark_all_delivered([(notification_id, message_id, utcnow())]))[0]
+
+
+OUTBOXES: dict[str, type[Outbox]] = {"group commit": Outbox, "per message": OnePerMessageOutbox}
+
+
 @dataclass
 class Result:
     mode: str
+    records: str
     notifications: int
     chats: int
     concurrency: int
@@ -141,7 +157,7 @@ async def memory_parts(
     yield MemoryQueue(), MemoryRateLimiter(limits)
 
 
-async def measure(mode: str, total: int, chats: int) -> Result:
+async def measure(mode: str, records: str, total: int, chats: int) -> Result:
     parts = redis_parts if mode == "Redis" else memory_parts
     limits = configured_limits()
     standin = BotAPIStandin(limits=standin_limits(limits))
@@ -155,7 +171,7 @@ async def measure(mode: str, total: int, chats: int) -> Result:
         bot = build_bot(settings)
         try:
             await upgrade_to_head(db)
-            outbox = Outbox(db)
+            outbox = OUTBOXES[records](db)
             async with parts(directory, limits) as (queue, limiter):
                 items = workload(standin, total, chats, limits.group.limit)
                 for start in range(0, len(items), WRITE_CHUNK):
@@ -173,6 +189,7 @@ async def measure(mode: str, total: int, chats: int) -> Result:
     sent_at = sorted(call.at for call in standin.calls("sendMessage") if call.response_ok)
     return Result(
         mode=mode,
+        records=records,
         notifications=total,
         chats=chats,
         concurrency=sender.concurrency,
@@ -217,16 +234,16 @@ async def enqueue_to_delivered(db: Database) -> list[float]:
 
 def table(results: list[Result]) -> list[str]:
     lines = [
-        "| mode | notifications | chats | seconds | ideal s (N/R) | achieved msg/s "
-        "| configured msg/s | share of limit (%) | 429s from stand-in "
+        "| mode | delivery records | notifications | chats | seconds | ideal s (N/R) "
+        "| achieved msg/s | configured msg/s | share of limit (%) | 429s from stand-in "
         "| p50 latency ms | p99 latency ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         rate = "n/a" if r.steady is None else f"{r.steady:.1f}"
         share = "n/a" if r.steady is None else f"{r.steady / r.configured * 100:.1f}"
         lines.append(
-            f"| {r.mode} | {r.notifications} | {r.chats} | {r.seconds:.2f} "
+            f"| {r.mode} | {r.records} | {r.notifications} | {r.chats} | {r.seconds:.2f} "
             f"| {r.notifications / r.configured:.2f} | {rate} | {r.configured:.0f} | {share} "
             f"| {r.too_many_requests} | {r.p50_ms:.0f} | {r.p99_ms:.0f} |"
         )
@@ -237,14 +254,24 @@ def main() -> None:
     logging.disable(logging.WARNING)  # 429s and retries are counted in the table instead
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     chats = int(sys.argv[2]) if len(sys.argv) > 2 else 204
-    if chats < 2 or total < 1:
-        raise SystemExit("usage: python -m bench.delivery [notifications ≥ 1] [chats ≥ 2]")
-    results = [asyncio.run(measure(mode, total, chats)) for mode in ("embedded", "Redis")]
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    if chats < 2 or total < 1 or rounds < 1:
+        raise SystemExit(
+            "usage: python -m bench.delivery [notifications ≥ 1] [chats ≥ 2] [rounds ≥ 1]"
+        )
+    load = os.getloadavg()
+    results = [
+        asyncio.run(measure(mode, records, total, chats))
+        for _round in range(rounds)
+        for mode in ("embedded", "Redis")
+        for records in OUTBOXES
+    ]
     limits = configured_limits()
     overall, group, private = limits.overall, limits.group, limits.private
     print(
         f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
-        f"one Sender (concurrency {results[0].concurrency}), SQLite outbox"
+        f"one Sender (concurrency {results[0].concurrency}), SQLite outbox; load average "
+        f"{load[0]:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     print()
     print("\n".join(table(results)))

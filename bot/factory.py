@@ -28,6 +28,7 @@ from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
+from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.notices import TelegramTicketNotices
@@ -84,6 +85,7 @@ def build_bot(settings: Settings) -> Bot:
     session.middleware(NoteAnsweredPresses())
     session.middleware(TelegramLimits())
     session.middleware(RetryOnTelegramHiccups())
+    session.middleware(KeepResponseModels())
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
@@ -179,6 +181,7 @@ def build_dispatcher(
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.callback_query.middleware(AnswerEveryPress())
     dispatcher.include_routers(*handlers.telegram_routers())
+    run_filters_inline(dispatcher)
     return dispatcher
 
 

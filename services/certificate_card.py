@@ -62,6 +62,9 @@ WIDTH = 1080
 MARGIN = 72
 QR_TARGET = 600  # pixels the QR code (with its quiet zone) aims at
 QR_MIN_MODULE = 8
+# zlib's fastest level: half the encoding time of the default (6) for a file about a fifth
+# larger (130 KB rather than 110 KB); Telegram turns a photo into a JPEG anyway.
+PNG_COMPRESS_LEVEL = 1
 INK = (28, 33, 40)
 MUTED = (99, 108, 118)
 BAND = (22, 62, 116)
@@ -193,7 +196,12 @@ class _Fonts:
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
-    """Lines no wider than `width`: broken at spaces in Latin text, anywhere in Chinese."""
+    """Lines no wider than `width`: broken at spaces in Latin text, anywhere in Chinese.
+
+    Most values fit on one line, and measuring it once is enough; measuring every prefix, as
+    breaking does, took a third of a card's time."""
+    if draw.textlength(text, font=font) <= width:
+        return [text.strip()]
     lines: list[str] = []
     line = ""
     for character in text:
@@ -270,5 +278,5 @@ def render_card(card: CertificateCard, *, font_path: Path | None = None) -> byte
     draw.rectangle((0, 0, WIDTH - 1, height - 1), outline=BAND, width=6)
 
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()

@@ -21,10 +21,11 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.batching import GroupCommit
 from services.identity import DocumentType, mask_document_number, mask_name, validate_document
 from services.models import Certificate, VerificationLog, as_utc, utcnow
 from services.signing import (
@@ -123,6 +124,10 @@ class CertificateService:
         self.public_base_url = public_base_url.rstrip("/")
         self.max_nights = max_nights
         self.clock = clock
+        # Verifications arriving together share one transaction for revocations and the log
+        # (services.batching): one writer at a time from here, rather than two sessions each
+        # queueing for SQLite's write lock in its busy handler.
+        self._settle = GroupCommit(self._settle_all)
 
     def url_for(self, token: str) -> str:
         return f"{self.public_base_url}/v/{token}"
@@ -214,29 +219,41 @@ class CertificateService:
         Never raises for bad input: anything that is not a genuine token is `invalid`.
         """
         result = self.keys.verify(token, today=today or self.today())
-        if result.claims is not None:
-            async with self.db.session() as session:
-                certificate = await self._by_serial(session, result.claims.serial)
-            same = certificate is not None and certificate.token == token.strip().upper()
-            if same and certificate is not None and certificate.revoked_at is not None:
-                result = Verification(
-                    Status.REVOKED, result.claims, result.kid, as_utc(certificate.revoked_at)
-                )
-        await self._log(Channel(channel), result)
-        return result
+        return await self._settle((token.strip().upper(), result, Channel(channel)))
 
-    async def _log(self, channel: Channel, result: Verification) -> None:
-        serial = result.claims.serial if result.claims is not None else None
-        async with self.db.session() as session:
-            session.add(
-                VerificationLog(
-                    at=self.clock(),
-                    channel=channel.value,
-                    result=result.status.value,
-                    serial=serial,
-                )
-            )
-            await session.commit()
+    async def _settle_all(
+        self, checks: list[tuple[str, Verification, Channel]]
+    ) -> list[Verification]:
+        """Revocations and the log for several verifications in one transaction: a SELECT of
+        the serials whose signature held, then one INSERT of a log row each."""
+        serials = {result.claims.serial for _t, result, _c in checks if result.claims is not None}
+        async with self.db.engine.begin() as connection:  # Core: no ORM session needed
+            stored: dict[str, tuple[str, datetime | None]] = {}
+            if serials:
+                query = select(Certificate.serial, Certificate.token, Certificate.revoked_at)
+                rows = await connection.execute(query.where(col(Certificate.serial).in_(serials)))
+                stored = {serial: (token, revoked) for serial, token, revoked in rows}
+            settled = []
+            for token, result, _channel in checks:
+                claims = result.claims
+                token_and_revoked = stored.get(claims.serial) if claims is not None else None
+                if token_and_revoked is not None and token_and_revoked[0] == token:
+                    revoked = token_and_revoked[1]
+                    if revoked is not None:
+                        result = Verification(Status.REVOKED, claims, result.kid, as_utc(revoked))
+                settled.append(result)
+            now = self.clock()
+            log = [
+                {
+                    "at": now,
+                    "channel": channel.value,
+                    "result": result.status.value,
+                    "serial": result.claims.serial if result.claims is not None else None,
+                }
+                for (_token, _result, channel), result in zip(checks, settled, strict=True)
+            ]
+            await connection.execute(insert(VerificationLog), log)
+        return settled
 
     async def verification_counts(self, since: datetime | None = None) -> dict[str, int]:
         """How many verifications ended in each result (since a moment, or ever)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlmodel import col, select
+
+from services.batching import GroupCommit
 from services.models import Person, utcnow
 from services.storage import Database
 
@@ -22,11 +25,19 @@ class PeopleService:
             raise ValueError(f"unknown locale {default_locale!r}")
         self.db = db
         self.default_locale = default_locale
+        self._locales = GroupCommit(self._chosen_locales)  # one SELECT for concurrent updates
 
     async def chosen_locale(self, telegram_id: int) -> str | None:
-        async with self.db.session() as session:
-            person = await session.get(Person, telegram_id)
-            return person.locale if person else None
+        return await self._locales(telegram_id)
+
+    async def _chosen_locales(self, telegram_ids: list[int]) -> list[str | None]:
+        query = select(Person.telegram_id, Person.locale).where(
+            col(Person.telegram_id).in_(set(telegram_ids))
+        )
+        async with self.db.engine.connect() as connection:
+            result = await connection.execute(query)
+            chosen: dict[int, str | None] = {person: locale for person, locale in result}
+        return [chosen.get(telegram_id) for telegram_id in telegram_ids]
 
     async def locale_for(self, telegram_id: int | None, language_code: str | None) -> str:
         """The person's own choice, else their Telegram language, else the default."""

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from services.batching import GroupCommit
 from services.outbox import Priority
 
 GROUP = "senders"
@@ -95,6 +96,7 @@ class RedisStreamQueue:
         self.lock_seconds = lock_seconds
         self.streams = [f"{prefix}:{int(priority)}" for priority in Priority]
         self._groups_ready = False
+        self._acks = GroupCommit(self._ack_all)  # concurrent chat tasks share one round trip
 
     def _stream(self, priority: int) -> str:
         return f"{self.prefix}:{priority}"
@@ -135,7 +137,18 @@ class RedisStreamQueue:
         return [entry for stream, items in answer or [] for entry in self._entries(stream, items)]
 
     async def ack(self, entry: Entry) -> None:
-        await self.redis.xack(self._stream(entry.priority), GROUP, entry.entry_id)
+        await self._acks(entry)
+
+    async def _ack_all(self, entries: list[Entry]) -> list[None]:
+        """One XACK per stream for entries acknowledged together."""
+        by_stream: dict[str, list[str]] = {}
+        for entry in entries:
+            by_stream.setdefault(self._stream(entry.priority), []).append(entry.entry_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for stream, entry_ids in by_stream.items():
+                pipe.xack(stream, GROUP, *entry_ids)
+            await pipe.execute()
+        return [None] * len(entries)
 
     async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]:
         await self._ensure_groups()

@@ -12,9 +12,10 @@ import enum
 from datetime import timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
+from services.batching import GroupCommit
 from services.models import ProcessedUpdate, utcnow
 from services.storage import Database
 
@@ -30,21 +31,21 @@ class Claim(enum.Enum):
 
 
 class UpdateLog:
-    """Claims update ids in the database, so the claim holds across restarts and processes."""
+    """Claims update ids in the database, so the claim holds across restarts and processes.
+
+    Updates that arrive together are claimed in one INSERT … ON CONFLICT DO NOTHING RETURNING
+    (services.batching), rather than a transaction each.
+    """
 
     def __init__(self, db: Database, lease: timedelta = timedelta(seconds=60)) -> None:
         self.db = db
         self.lease = lease
         self._claims_since_prune = 0
+        self._claims = GroupCommit(self._claim_all)
 
     async def claim(self, update_id: int) -> Claim:
-        async with self.db.session() as session:
-            session.add(ProcessedUpdate(update_id=update_id))
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return await self._take_over(update_id)
+        if not await self._claims(update_id):
+            return await self._take_over(update_id)
         self._claims_since_prune += 1
         if self._claims_since_prune >= PRUNE_EVERY:
             self._claims_since_prune = 0
@@ -78,6 +79,29 @@ class UpdateLog:
                 .values(done=True)
             )
             await session.commit()
+
+    async def _claim_all(self, update_ids: list[int]) -> list[bool]:
+        """Claim several ids at once; an id twice in the batch is claimed by its first."""
+        insert = sqlite.insert if self.db.is_sqlite else postgresql.insert
+        now = utcnow()
+        statement = (
+            insert(ProcessedUpdate)
+            .values(
+                [
+                    {"update_id": n, "received_at": now, "done": False}
+                    for n in dict.fromkeys(update_ids)
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(col(ProcessedUpdate.update_id))
+        )
+        async with self.db.engine.begin() as connection:
+            claimed = set((await connection.execute(statement)).scalars())
+        answers = []
+        for update_id in update_ids:
+            answers.append(update_id in claimed)
+            claimed.discard(update_id)
+        return answers
 
     async def prune(self) -> int:
         """Forget ids older than Telegram would ever redeliver."""

@@ -21,6 +21,7 @@ from bot.factory import build_bot
 from bot.limits import TelegramLimits
 from bot.localapi import BotAPIStandin
 from bot.retry import RetryOnTelegramHiccups
+from bot.tuning import KeepResponseModels
 from tests.support.running import TOKEN, bot_settings
 from tests.support.servers import free_port
 
@@ -66,6 +67,7 @@ def test_retries_sit_inside_the_limits_so_each_piece_is_retried_alone(standin, t
         NoteAnsweredPresses,
         TelegramLimits,
         RetryOnTelegramHiccups,
+        KeepResponseModels,
     ]
 
 
