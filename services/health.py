@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -30,7 +32,7 @@ async def check_health(db: Database, redis: Redis | None, version: str) -> Healt
         redis_state = "absent"
     else:
         try:
-            await redis.ping()
+            await cast(Awaitable[bool], redis.ping())  # redis 7 types it sync-or-async
             redis_state = "ok"
         except Exception as error:
             redis_state = f"error: {type(error).__name__}"
