@@ -31,23 +31,27 @@ class GroupCommit(Generic[Item, Answer]):
         self._waiting.append((item, answer))
         async with self._turn:
             if not answer.done():
-                await self._run()
+                await self._run(answer)
         return answer.result()
 
-    async def _run(self) -> None:
+    async def _run(self, own: asyncio.Future[Answer]) -> None:
         batch, self._waiting = self._waiting, []
         try:
             answers = await self._work([item for item, _future in batch])
-        except BaseException as error:
-            # Cancelled (this caller alone): the others' items go back for the next turn.
-            # Failed: every caller in the batch gets the error, as each would have alone.
-            if isinstance(error, asyncio.CancelledError):
-                self._waiting[:0] = [entry for entry in batch if not entry[1].done()]
-            else:
-                for _item, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+        except asyncio.CancelledError:
+            # This caller was cancelled: its own item is dropped, as its own round trip would
+            # have been; the others' items go back for the next turn.
+            self._waiting[:0] = [entry for entry in batch if entry[1] is not own]
+            own.cancel()
             raise
+        except BaseException as error:
+            # Failed: every caller in the batch gets the error, as each would have alone.
+            for _item, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
         for (_item, future), value in zip(batch, answers, strict=True):
             if not future.done():
                 future.set_result(value)
