@@ -5,6 +5,12 @@ second answer to the same press (400: "query is too old … or query ID is inval
 may answer a press itself, with an alert or a toast; otherwise the press is answered after the
 handler. aiogram's CallbackAnswerMiddleware answers again after a handler that answered, which
 Telegram refuses: this pair of middlewares replaces it.
+
+A press whose answer Telegram refuses in that way is not an error of the step: when a process
+dies while handling a press, Telegram delivers it again and another process takes it over once
+the claim's lease runs out (services/updates.py). By then the dead process may have answered
+it, and the press is too old to answer anyway. The step must still be done (its question sent,
+the form moved on), so such a refusal is logged and the handler goes on.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import (
@@ -55,14 +61,15 @@ class AnswerEveryPress(BaseMiddleware):
         finally:
             _current_press.reset(token)
             if not press.answered:
-                try:
-                    await event.answer()
-                except TelegramBadRequest as refused:  # e.g. the handler outlived the press
-                    log.info("press %s not answered: %s", event.id, refused.message)
+                await event.answer()
 
 
 class NoteAnsweredPresses(BaseRequestMiddleware):
-    """Session middleware: notes that the press being handled was answered by its handler."""
+    """Session middleware: notes that the press being handled was answered by its handler.
+
+    An answer Telegram refuses because the press was answered already or is too old is
+    logged and taken as done, so the handler goes on with the step.
+    """
 
     async def __call__(
         self,
@@ -70,11 +77,22 @@ class NoteAnsweredPresses(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        if not isinstance(method, AnswerCallbackQuery):
+            return await make_request(bot, method)
+        query_id = method.callback_query_id
         press = _current_press.get()
-        if (
-            press is not None
-            and isinstance(method, AnswerCallbackQuery)
-            and method.callback_query_id == press.query_id
-        ):
+        if press is not None and query_id == press.query_id:
             press.answered = True
-        return await make_request(bot, method)
+        try:
+            return await make_request(bot, cast(TelegramMethod[TelegramType], method))
+        except TelegramBadRequest as refused:
+            if not _too_late(refused):
+                raise
+            # answered before a crash, or the handler outlived the press: the step goes on
+            log.info("press %s not answered: %s", query_id, refused.message)
+            return cast(Response[TelegramType], True)  # the chain carries the method's result
+
+
+def _too_late(refused: TelegramBadRequest) -> bool:
+    """Telegram's refusal of an answer to a press already answered, expired or unknown."""
+    return "query is too old" in refused.message or "query ID is invalid" in refused.message

@@ -15,6 +15,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import GetUpdates, SendMessage
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.button_presses import NoteAnsweredPresses
 from bot.factory import build_bot
@@ -69,6 +70,28 @@ def test_retries_sit_inside_the_limits_so_each_piece_is_retried_alone(standin, t
         RetryOnTelegramHiccups,
         KeepResponseModels,
     ]
+
+
+async def test_a_press_answered_before_a_crash_does_not_stop_the_step(
+    standin: BotAPIStandin, bot: Bot, caplog
+) -> None:
+    """A press taken over after a crash was answered by the dead process (or is too old).
+
+    Telegram refuses the second answer; the handler must still go on and ask its question.
+    """
+    ann = standin.user(1001, "Ann", language_code="en")
+    pick = InlineKeyboardButton(text="Drains", callback_data="pick:drains")
+    await bot.send_message(
+        ann.id, "Which kind?", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[pick]])
+    )
+    [question] = standin.messages(ann.id)
+    query_id = standin.press_button(ann, question, "pick:drains")
+    assert await bot.answer_callback_query(query_id, text="Drains")  # the process that died
+    with caplog.at_level(logging.INFO, logger="bot.button_presses"):
+        assert await bot.answer_callback_query(query_id, text="Drains") is True  # its successor
+    assert standin.callback_answers(query_id) == [{"text": "Drains"}]
+    assert f"press {query_id} not answered: " in caplog.text
+    assert waits(bot) == []  # a refusal, not a hiccup: not retried
 
 
 async def test_a_502_then_success_delivers_one_message(
