@@ -5,12 +5,16 @@ process killed between the two leaves the form a step ahead of what the person w
 the update, delivered again, meets the next step and the person never sees the question
 they are now expected to answer. Staged until the handler returns, a crash before that
 leaves the form where it was, and the redelivered update does the whole step again. A step
-that fails is not kept either, which is what the error answer tells the person.
+that fails is not kept either, which is what the error answer tells the person. A step
+that finished while Redis went away waits for it (a minute at most) before it is written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -19,8 +23,13 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
 
 DONE_KEPT_SECONDS = 2 * 24 * 3600  # as long as update ids are kept in the database
+COMMIT_PATIENCE_SECONDS = 60.0  # how long a finished step waits for Redis to come back
 Changes = dict[StorageKey, dict[str, Any]]  # key → {"state": …, "data": …} as last set
 _staged: ContextVar[Changes | None] = ContextVar("linkage_staged_forms", default=None)
 
@@ -47,8 +56,24 @@ class StagedStorage(BaseStorage):
         if not isinstance(self.inner, RedisStorage):
             await self._write(self.inner, changes)
             return
-        async with self.inner.redis.pipeline(transaction=True) as pipe:
-            queued = copy.copy(self.inner)  # the same storage, writing into the transaction
+        # The person has seen this step's answer: keep trying while Redis is briefly away,
+        # so the form does not stay a step behind what they were shown.
+        deadline = time.monotonic() + COMMIT_PATIENCE_SECONDS
+        pause = 0.5
+        while True:
+            try:
+                await self._commit(self.inner, changes, update_id)
+                return
+            except (RedisConnectionError, RedisTimeoutError):
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("forms of update %s not written yet: Redis is away", update_id)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    async def _commit(self, storage: RedisStorage, changes: Changes, update_id: int) -> None:
+        async with storage.redis.pipeline(transaction=True) as pipe:
+            queued = copy.copy(storage)  # the same storage, writing into the transaction
             queued.redis = pipe
             await self._write(queued, changes)
             pipe.set(_done_key(update_id), 1, ex=DONE_KEPT_SECONDS)

@@ -798,7 +798,9 @@ def router() -> Router:
     form.message.register(take_description, Report.describing, ~F.text)
     form.message.register(use_the_buttons, Report.choosing_category)
     form.message.register(use_the_buttons, Report.confirming)
-    router.callback_query.register(choose_category, CategoryChoice.filter())
+    router.callback_query.register(
+        choose_category, Report.choosing_category, CategoryChoice.filter()
+    )
     form.message.register(list_areas, Report.placing, MenuButton(CHOOSE_AREA))
     form.message.register(take_location, Report.placing, F.location)
     form.message.register(take_address, Report.placing, F.text, ~F.text.startswith("/"))
