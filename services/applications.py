@@ -15,11 +15,11 @@ from statistics import median, quantiles
 from typing import Protocol
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.certificate_card import CertificateCard, render_card
 from services.certificates import CertificateService, Issued
+from services.intake import file_once
 from services.models import Application, utcnow
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
@@ -107,14 +107,7 @@ class ApplicationService:
         self.card_font = card_font
 
     async def submit(self, draft: ApplicationDraft) -> Application:
-        if draft.intake_key and (sent := await self._by_intake(draft.intake_key)):
-            return sent  # the same Submit again, after a crash or a lost answer
-        try:
-            return await self._submit(draft)
-        except IntegrityError:
-            if draft.intake_key and (sent := await self._by_intake(draft.intake_key)):
-                return sent
-            raise
+        return await file_once(draft.intake_key, self._by_intake, lambda: self._submit(draft))
 
     async def _by_intake(self, intake_key: str) -> Application | None:
         async with self.db.session() as session:

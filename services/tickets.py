@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import file_once
 from services.models import (
     Notification,
     Ticket,
@@ -177,15 +177,7 @@ class TicketService:
         text = draft.text.strip()
         if not text or len(text) > TEXT_LIMIT:
             raise ValueError(f"a ticket's text must be 1 to {TEXT_LIMIT} characters")
-        if draft.intake_key and (filed := await self._by_intake(draft.intake_key)):
-            return filed  # the same Submit again, after a crash or a lost answer
-        try:
-            return await self._create(draft, text)
-        except IntegrityError:
-            # another process filed this form a moment ago
-            if draft.intake_key and (filed := await self._by_intake(draft.intake_key)):
-                return filed
-            raise
+        return await file_once(draft.intake_key, self._by_intake, lambda: self._create(draft, text))
 
     async def _by_intake(self, intake_key: str) -> Ticket | None:
         async with self.db.session() as session:
