@@ -24,6 +24,7 @@ from bot.dispatcher import TrackedDispatcher
 from bot.forms import StagedStorage
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
+from bot.membership import TelegramMembership
 from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
@@ -34,6 +35,7 @@ from handlers import web as web_routes
 from handlers.notices import TelegramTicketNotices
 from handlers.tourists import ApplicationTelegramNotices
 from services.applications import ApplicationService
+from services.authorization import Authorization
 from services.certificates import CertificateService
 from services.checkins import CheckInService
 from services.outbox import Outbox
@@ -157,6 +159,7 @@ def build_dispatcher(
     outbox: Outbox,
     routing: Routing,
     tickets: TicketService,
+    authorization: Authorization,
 ) -> TrackedDispatcher:
     storage, isolation = build_fsm(settings, redis)
     people = PeopleService(db, settings.default_locale)
@@ -171,7 +174,8 @@ def build_dispatcher(
         routing=routing,
         notices=tickets.notices,
         tickets=tickets,
-        roles=RoleService(db, settings.admin_ids),
+        roles=authorization.roles,
+        authorization=authorization,
     )
     lease = timedelta(seconds=settings.update_lease_seconds)
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease), storage))
@@ -243,12 +247,21 @@ def build(settings: Settings) -> Linkage:
     cipher = FieldCipher.from_setting(data_key, settings.data_dir)
     notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
     tickets = TicketService(db, outbox, notices)
-    dispatcher = build_dispatcher(settings, db, redis, i18n, outbox, routing, tickets)
+    verifier_chat_id = settings.effective_verifier_chat_id
+    authorization = Authorization(
+        RoleService(db, settings.admin_ids),
+        TelegramMembership(bot),
+        routing,
+        verifier_chat_id,
+        cache_seconds=settings.membership_cache_seconds,
+    )
+    dispatcher = build_dispatcher(
+        settings, db, redis, i18n, outbox, routing, tickets, authorization
+    )
     web_app = build_web_app(
         settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates
     )
     relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
-    verifier_chat_id = settings.effective_verifier_chat_id
     application_notices = ApplicationTelegramNotices(
         i18n, routing, settings.default_locale, verifier_chat_id
     )

@@ -16,11 +16,11 @@ from aiohttp import web
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
+from services.authorization import escalation_chains
 from services.certificates import china_today
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
-from services.routing import Routing
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (1, 2, 5, 10, 30)
@@ -68,14 +68,6 @@ async def _delivering(linkage: Linkage) -> AsyncIterator[None]:
             await linkage.relay.run_once()
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def escalation_chains(routing: Routing) -> dict[int, list[int]]:
-    """Each staff chat → the chats above it: its community, then the street office."""
-    chains = {grid.chat_id: routing.escalation_chain(grid)[1:] for grid in routing.grids}
-    if routing.fallback_chat_id is not None:
-        chains.setdefault(routing.fallback_chat_id, routing.escalation_chain(None)[1:])
-    return chains
 
 
 async def escalate(linkage: Linkage, now: datetime) -> int:

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     escalate_take_minutes: float = Field(default=60, gt=0)  # untaken: remind, then go up
     escalate_resolve_hours: float = Field(default=72, gt=0)  # taken, unresolved: likewise
     auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close
+    # how long Telegram's answer "is this person in that staff chat?" is trusted
+    membership_cache_seconds: float = Field(default=30, ge=0)
 
     # Accommodation certificates and the personal data behind them.
     certificate_max_nights: int = Field(default=30, ge=1, le=365)

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import I18n
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from services.authorization import MembershipUnknown
 from services.people import PeopleService
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,13 @@ def storage_outage(error: BaseException) -> bool:
 
 async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18n) -> None:
     update = event.update
+    unsure = isinstance(event.exception, MembershipUnknown)
     if storage_outage(event.exception):
         log.warning("update %s: Redis unavailable (%s)", update.update_id, event.exception)
+    elif unsure:
+        log.warning(
+            "update %s: Telegram could not say who is who (%s)", update.update_id, event.exception
+        )
     else:
         log.exception("update %s failed", update.update_id, exc_info=event.exception)
     user: User | None = None
@@ -41,6 +47,12 @@ async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18
         text = i18n.gettext(
             "Sorry, I cannot take this just now: part of my storage is briefly unavailable. "
             "Please send it again in a minute; what you entered before is kept.",
+            locale=locale,
+        )
+    elif unsure:  # refused for now: nothing was changed
+        text = i18n.gettext(
+            "I could not check with Telegram who may do this just now, so nothing was changed. "
+            "Please try again in a moment.",
             locale=locale,
         )
     else:

@@ -19,12 +19,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import drop_buttons
-from handlers.roles import china_time, hotel_name, is_verifier
+from handlers.roles import china_time, hotel_name
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS
+from services.authorization import Actor, Authorization
 from services.certificates import CertificateNotFound, CertificateService, Channel, token_from_text
 from services.checkins import CheckInRefused, CheckInService, WrongHotel, qr_texts
 from services.outbox import Outbox, Outgoing, Priority
-from services.roles import RoleService
 from services.routing import Routing
 from services.signing import Status, Verification
 
@@ -75,7 +75,7 @@ async def answer_verification(
     raw: str,
     certificates: CertificateService,
     checkins: CheckInService,
-    roles: RoleService,
+    authorization: Authorization,
     routing: Routing,
     i18n: I18n,
 ) -> None:
@@ -83,7 +83,7 @@ async def answer_verification(
     locale = i18n.current_locale
     answer = describe(result, routing, locale)
     markup = None
-    desk = await roles.frontdesk_hotel(message.from_user.id) if message.from_user else None
+    desk = await authorization.frontdesk_hotel(message.from_user.id) if message.from_user else None
     claims = result.claims
     if desk is not None and claims is not None:
         if claims.hotel != desk:
@@ -113,7 +113,7 @@ async def take_photo(
     bot: Bot,
     certificates: CertificateService,
     checkins: CheckInService,
-    roles: RoleService,
+    authorization: Authorization,
     routing: Routing,
     i18n: I18n,
 ) -> None:
@@ -130,42 +130,50 @@ async def take_photo(
         )
         return
     raw = next((found for found in texts if token_from_text(found)), texts[0])
-    await answer_verification(message, raw, certificates, checkins, roles, routing, i18n)
+    await answer_verification(message, raw, certificates, checkins, authorization, routing, i18n)
 
 
 async def take_code(
     message: Message,
     certificates: CertificateService,
     checkins: CheckInService,
-    roles: RoleService,
+    authorization: Authorization,
     routing: Routing,
     i18n: I18n,
 ) -> None:
     assert message.text is not None
-    await answer_verification(message, message.text, certificates, checkins, roles, routing, i18n)
+    await answer_verification(
+        message, message.text, certificates, checkins, authorization, routing, i18n
+    )
 
 
-async def looks_like_a_certificate(message: Message, roles: RoleService) -> bool:
+async def looks_like_a_certificate(message: Message, authorization: Authorization) -> bool:
     """A link or code of a certificate; from a front desk, anything code-like is checked too."""
     raw = (message.text or "").strip()
     if token_from_text(raw):
         return True
     if message.from_user is None or not CODE_LIKE.match(raw):
         return False
-    return await roles.frontdesk_hotel(message.from_user.id) is not None
+    return await authorization.frontdesk_hotel(message.from_user.id) is not None
 
 
 async def check_in(
     query: CallbackQuery,
     callback_data: CheckInButton,
     checkins: CheckInService,
-    roles: RoleService,
+    authorization: Authorization,
     routing: Routing,
     i18n: I18n,
 ) -> None:
     locale = i18n.current_locale
-    desk = await roles.frontdesk_hotel(query.from_user.id)
+    desk = await authorization.frontdesk_hotel(query.from_user.id)
     if desk is None:
+        authorization.refused(
+            Actor(query.from_user.id, query.from_user.full_name),
+            "check in",
+            f"certificate {callback_data.serial}",
+            "not a front desk",
+        )
         await query.answer(_("This button is for the hotel's front desk only."), show_alert=True)
         return
     try:
@@ -211,15 +219,15 @@ async def revoke(
     bot: Bot,
     certificates: CertificateService,
     checkins: CheckInService,
-    roles: RoleService,
+    authorization: Authorization,
     outbox: Outbox,
     i18n: I18n,
-    verifier_chat_id: int | None = None,
 ) -> None:
     user = message.from_user
     if user is None:
         return
-    if not roles.is_admin(user.id) and not await is_verifier(bot, user.id, roles, verifier_chat_id):
+    if not authorization.is_admin(user.id) and not await authorization.is_verifier(user.id):
+        authorization.refused(Actor(user.id, user.full_name), "/revoke", "certificates", "no role")
         await message.answer(_("Only verifiers and administrators can revoke certificates."))
         return
     parts = (command.args or "").split(maxsplit=1)

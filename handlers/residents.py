@@ -491,7 +491,10 @@ async def offer_duplicates(
     if data.get("latitude") is not None:
         point = (data["latitude"], data["longitude"])
     similar = await tickets.open_nearby(data["category"], data.get("grid"), point)
-    await state.update_data(duplicates_offered=True)
+    # only these may be joined from this form: a forged press cannot subscribe to a stranger's
+    await state.update_data(
+        duplicates_offered=True, offered_tickets=[ticket.id for ticket in similar]
+    )
     if not similar:
         return False
     buttons = [
@@ -536,6 +539,14 @@ async def choose_duplicate(
     data = await state.get_data()
     if callback_data.ticket_id == 0:
         await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
+        return
+    if callback_data.ticket_id not in data.get("offered_tickets", []):
+        log.warning(
+            "refused joining ticket %s for user %s: not offered in this form",
+            callback_data.ticket_id,
+            query.from_user.id,
+        )
+        await message.answer(_("You can join only one of the requests offered to you above."))
         return
     try:
         ticket = await tickets.subscribe(

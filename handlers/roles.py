@@ -1,7 +1,6 @@
 """Roles: admins invite verifiers and front desks with single-use links; /whoami, /revoke_role.
 
-`is_verifier` is the one place that answers "may this person review applications?": a verifier
-grant in the database, or membership of VERIFIER_CHAT_ID.
+Who holds which role is asked of services.authorization, the one model every action asks.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatMemberStatus
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -19,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import N_, drop_buttons
+from services.authorization import Authorization
 from services.certificates import CHINA_TIME
 from services.roles import (
     INVITATION_CODE,
@@ -46,22 +45,6 @@ ROLE_NAMES = {
 
 class InviteHotel(CallbackData, prefix="invh"):
     hotel: str
-
-
-async def is_verifier(
-    bot: Bot, user_id: int, roles: RoleService, verifier_chat_id: int | None
-) -> bool:
-    """A verifier by grant, or as a member of VERIFIER_CHAT_ID (asked of Telegram)."""
-    if await roles.is_verifier(user_id):
-        return True
-    if verifier_chat_id is None:
-        return False
-    try:
-        member = await bot.get_chat_member(verifier_chat_id, user_id)
-    except TelegramAPIError as error:
-        log.warning("could not ask chat %s about user %s: %s", verifier_chat_id, user_id, error)
-        return False
-    return member.status in VERIFIER_CHAT_STATUSES
 
 
 def hotel_name(routing: Routing, code: str | None, locale: str | None) -> str:
@@ -201,18 +184,17 @@ async def accept_invitation(
 
 async def whoami(
     message: Message,
-    bot: Bot,
     roles: RoleService,
+    authorization: Authorization,
     routing: Routing,
     i18n: I18n,
-    verifier_chat_id: int | None = None,
 ) -> None:
     if message.from_user is None:
         return
     user_id = message.from_user.id
     grants = await roles.roles_of(user_id)
-    if not any(grant.role is Role.VERIFIER for grant in grants) and await is_verifier(
-        bot, user_id, roles, verifier_chat_id
+    if not any(grant.role is Role.VERIFIER for grant in grants) and await authorization.is_verifier(
+        user_id
     ):
         grants.append(Grant(Role.VERIFIER))
     lines = [describe_grant(grant, routing, i18n.current_locale) for grant in grants]

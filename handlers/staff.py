@@ -7,11 +7,18 @@ from datetime import timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.notices import Reassign, TelegramTicketNotices, TicketAction, open_topic
+from services.authorization import Actor, Authorization, StaffScope
 from services.models import Ticket, as_utc, utcnow
 from services.routing import Routing, text
 from services.ticket_stats import TicketStats, summarize
@@ -32,28 +39,46 @@ def staff_of(query: CallbackQuery) -> Staff:
     return Staff(query.from_user.id, query.from_user.full_name)
 
 
-async def staff_press(
-    query: CallbackQuery, ticket_id: int, tickets: TicketService
-) -> tuple[Ticket, Message] | None:
-    """The ticket behind a staff button, if it exists and was pressed in its own staff chat.
+def actor_of(message: Message) -> Actor:
+    """Who wrote: a person, or an anonymous administrator speaking as the group itself."""
+    assert message.from_user is not None
+    if message.sender_chat is not None:
+        name = message.sender_chat.title or message.chat.title or ""
+        return Actor(message.from_user.id, name, as_chat=message.sender_chat.id)
+    return Actor(message.from_user.id, message.from_user.full_name)
 
-    Only that chat's members see its buttons, so a press from anywhere else is forged.
+
+async def staff_press(
+    query: CallbackQuery,
+    ticket_id: int,
+    action: str,
+    tickets: TicketService,
+    authorization: Authorization,
+) -> tuple[Ticket, Message] | None:
+    """The ticket behind a staff button, if the person who pressed is on its team now.
+
+    Asked of who pressed, not of where: anyone can press a button in a public group, or on a
+    card in a group they have left.
     """
     try:
         ticket = await tickets.get(ticket_id)
     except TicketNotFound:
         await query.answer(_("This request no longer exists."), show_alert=True)
         return None
-    message = query.message
-    if not isinstance(message, Message) or message.chat.id != ticket.staff_chat_id:
-        log.warning(
-            "refused a staff button for ticket %s from user %s outside its staff chat",
-            ticket.id,
-            query.from_user.id,
-        )
+    actor = Actor(query.from_user.id, query.from_user.full_name)
+    where = query.message.chat.id if query.message is not None else None
+    if not await authorization.may_work_on(ticket, actor, action, via_chat=where):
         await query.answer(_("Only the staff of this request's team can do that."), show_alert=True)
         return None
-    return ticket, message
+    if not isinstance(query.message, Message):  # too old for Telegram to show us
+        await query.answer(
+            _("This card is too old to change; send /ticket {number} in the team's chat.").format(
+                number=ticket.number
+            ),
+            show_alert=True,
+        )
+        return None
+    return ticket, query.message
 
 
 async def ticket_action(
@@ -62,8 +87,11 @@ async def ticket_action(
     tickets: TicketService,
     routing: Routing,
     i18n: I18n,
+    authorization: Authorization,
 ) -> None:
-    pressed = await staff_press(query, callback_data.ticket_id, tickets)
+    pressed = await staff_press(
+        query, callback_data.ticket_id, callback_data.action, tickets, authorization
+    )
     if pressed is None:
         return
     ticket, message = pressed
@@ -112,7 +140,9 @@ def media_of(message: Message) -> Media | None:
     return None
 
 
-async def relay_to_resident(message: Message, tickets: TicketService) -> None:
+async def relay_to_resident(
+    message: Message, tickets: TicketService, authorization: Authorization
+) -> None:
     """Staff write in the ticket's topic or reply to it: the resident gets it, signed by the team.
 
     A message starting with "!" is an internal note: kept in the history, never sent.
@@ -120,7 +150,15 @@ async def relay_to_resident(message: Message, tickets: TicketService) -> None:
     ticket = await find_ticket(message, tickets)
     if ticket is None or message.from_user is None:
         return
-    staff = Staff(message.from_user.id, message.from_user.full_name)
+    actor = actor_of(message)
+    if not await authorization.may_work_on(ticket, actor, "reply", via_chat=message.chat.id):
+        await message.reply(
+            _(
+                "Only the team of request {number} can write to its resident; this was not sent."
+            ).format(number=ticket.number)
+        )
+        return
+    staff = Staff(actor.user_id, actor.name)
     words = (message.text or message.caption or "").strip()
     if words.startswith("!"):
         await tickets.note_from_staff(_id(ticket), staff, words[1:].strip())
@@ -188,8 +226,9 @@ async def reassign(
     notices: TelegramTicketNotices,
     i18n: I18n,
     bot: Bot,
+    authorization: Authorization,
 ) -> None:
-    pressed = await staff_press(query, callback_data.ticket_id, tickets)
+    pressed = await staff_press(query, callback_data.ticket_id, "reassign", tickets, authorization)
     if pressed is None:
         return
     ticket, message = pressed
@@ -222,9 +261,37 @@ async def reassign(
     )
 
 
-async def list_open(message: Message, tickets: TicketService, routing: Routing, i18n: I18n) -> None:
-    scope = None if message.chat.id == routing.street_office_chat_id else message.chat.id
-    waiting = await tickets.open_in_chat(scope)
+async def scope_of_chat(message: Message, authorization: Authorization) -> StaffScope | None:
+    """The tickets this chat's staff see; None (the person told why) for anyone else."""
+    actor = actor_of(message)
+    command = (message.text or "").split(maxsplit=1)[0]
+    if not authorization.is_staff_chat(message.chat.id):
+        authorization.refused(actor, command, f"chat {message.chat.id}", "not a staff chat")
+        await message.answer(
+            _(
+                "This is not a staff chat: /open, /ticket and /stats work only in the chats "
+                "the routing file names."
+            )
+        )
+        return None
+    scope = await authorization.staff_scope(message.chat.id, actor)
+    if scope is None:
+        authorization.refused(actor, command, f"chat {message.chat.id}", "not on its team")
+        await message.answer(_("Only this team's staff can see its requests."))
+    return scope
+
+
+async def list_open(
+    message: Message,
+    tickets: TicketService,
+    routing: Routing,
+    i18n: I18n,
+    authorization: Authorization,
+) -> None:
+    scope = await scope_of_chat(message, authorization)
+    if scope is None:
+        return
+    waiting = await tickets.open_in_scope(scope)
     if not waiting:
         await message.answer(_("No open requests here."))
         return
@@ -242,11 +309,24 @@ async def list_open(message: Message, tickets: TicketService, routing: Routing, 
 
 
 async def show_ticket(
-    message: Message, command: CommandObject, tickets: TicketService, notices: TelegramTicketNotices
+    message: Message,
+    command: CommandObject,
+    tickets: TicketService,
+    notices: TelegramTicketNotices,
+    authorization: Authorization,
 ) -> None:
+    scope = await scope_of_chat(message, authorization)
+    if scope is None:
+        return
     ticket = await tickets.by_number(command.args or "")
     if ticket is None or ticket.id is None:
         await message.answer(_("Send /ticket with a request number, e.g. /ticket 2026-000123."))
+        return
+    if not scope.covers(ticket):
+        authorization.refused(actor_of(message), "/ticket", f"ticket {ticket.id}", "other team")
+        await message.answer(
+            _("Request {number} is not handled by this chat's team.").format(number=ticket.number)
+        )
         return
     history = [
         f"{event.at:%m-%d %H:%M} · {event.kind} · {event.actor_name} {event.detail}".rstrip()
@@ -262,9 +342,15 @@ async def show_ticket(
 
 
 async def show_stats(
-    message: Message, tickets: TicketService, routing: Routing, i18n: I18n
+    message: Message,
+    tickets: TicketService,
+    routing: Routing,
+    i18n: I18n,
+    authorization: Authorization,
 ) -> None:
-    scope = None if message.chat.id == routing.street_office_chat_id else message.chat.id
+    scope = await scope_of_chat(message, authorization)
+    if scope is None:
+        return
     now = utcnow()
     week = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -273,6 +359,11 @@ async def show_stats(
         stats = summarize(await tickets.since(since, scope))
         parts.append(render_stats(title, stats, routing, i18n.current_locale))
     await message.answer("\n\n".join(parts))
+
+
+async def membership_changed(event: ChatMemberUpdated, authorization: Authorization) -> None:
+    """Someone joined or left a chat: ask Telegram afresh at their next action there."""
+    authorization.forget(event.chat.id, event.new_chat_member.user.id)
 
 
 def render_stats(title: str, stats: TicketStats, routing: Routing, locale: str) -> str:
@@ -317,4 +408,5 @@ def router() -> Router:
     router.message.register(show_ticket, GROUPS, Command("ticket"))
     router.message.register(show_stats, GROUPS, Command("stats"))
     router.message.register(relay_to_resident, GROUPS, ~F.text.startswith("/"))
+    router.chat_member.register(membership_changed)
     return router

@@ -46,6 +46,7 @@ from services.applications import (
     ApplicationService,
     Verifier,
 )
+from services.authorization import Actor, Authorization
 from services.certificates import Issued, china_today
 from services.identity import DocumentType, InvalidDocument, Reason, validate_document
 from services.models import Application
@@ -723,14 +724,20 @@ async def review(
     applications: ApplicationService,
     application_notices: ApplicationTelegramNotices,
     i18n: I18n,
-    verifier_chat_id: int | None,
+    authorization: Authorization,
 ) -> None:
-    message = query.message
-    if not isinstance(message, Message) or message.chat.id != verifier_chat_id:
-        log.warning(
-            "refused a review button from user %s outside the verifier chat", query.from_user.id
+    if not await authorization.is_verifier(query.from_user.id):
+        authorization.refused(
+            Actor(query.from_user.id, query.from_user.full_name),
+            f"review:{callback_data.action}",
+            f"application {callback_data.application_id}",
+            "not a verifier",
         )
         await query.answer(_("Only verifiers can decide applications."), show_alert=True)
+        return
+    message = query.message
+    if not isinstance(message, Message):  # too old for Telegram to show us
+        await query.answer(_("This card is too old to use."), show_alert=True)
         return
     application_id = callback_data.application_id
     locale = i18n.current_locale
@@ -834,7 +841,19 @@ async def reject_with_words(
     )
 
 
-async def review_stats(message: Message, applications: ApplicationService) -> None:
+async def review_stats(
+    message: Message, applications: ApplicationService, authorization: Authorization
+) -> None:
+    assert message.from_user is not None
+    if not await authorization.is_verifier(message.from_user.id):
+        authorization.refused(
+            Actor(message.from_user.id, message.from_user.full_name),
+            "/stats",
+            "applications",
+            "not a verifier",
+        )
+        await message.answer(_("Only verifiers can see the figures of applications."))
+        return
     now = datetime.now().astimezone()
     stats = await applications.review_stats(since=now - timedelta(days=30))
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.authorization import StaffScope
 from services.intake import file_once
 from services.models import (
     Notification,
@@ -480,12 +481,10 @@ class TicketService:
             self._notify(session, self.notices.resident_unreachable(ticket))
             await session.commit()
 
-    async def open_in_chat(self, chat_id: int | None, limit: int = 30) -> list[Ticket]:
-        """Open tickets, oldest first: of one staff chat, or all (chat_id None)."""
+    async def open_in_scope(self, scope: StaffScope, limit: int = 30) -> list[Ticket]:
+        """Open tickets a staff chat sees, oldest first."""
         async with self.db.session() as session:
-            query = select(Ticket).where(col(Ticket.status).in_(OPEN))
-            if chat_id is not None:
-                query = query.where(Ticket.staff_chat_id == chat_id)
+            query = select(Ticket).where(col(Ticket.status).in_(OPEN)).where(_within(scope))
             rows = await session.exec(query.order_by(col(Ticket.id)).limit(limit))
             return list(rows)
 
@@ -497,11 +496,10 @@ class TicketService:
         async with self.db.session() as session:
             return await session.get(Ticket, int(digits))
 
-    async def since(self, moment: datetime, chat_id: int | None) -> list[Ticket]:
+    async def since(self, moment: datetime, scope: StaffScope) -> list[Ticket]:
+        """Tickets received since the moment that a staff chat sees."""
         async with self.db.session() as session:
-            query = select(Ticket).where(col(Ticket.created_at) >= moment)
-            if chat_id is not None:
-                query = query.where(Ticket.staff_chat_id == chat_id)
+            query = select(Ticket).where(col(Ticket.created_at) >= moment).where(_within(scope))
             return list(await session.exec(query))
 
     async def by_topic(self, chat_id: int, topic_id: int) -> Ticket | None:
@@ -589,6 +587,19 @@ class TicketService:
         session.add(ticket)
         await session.commit()
         return ticket
+
+
+def _within(scope: StaffScope) -> ColumnElement[bool]:
+    """The tickets of a staff scope, as a condition (see StaffScope.covers)."""
+    if scope.everything:
+        return true()
+    return or_(
+        col(Ticket.staff_chat_id) == scope.chat_id,
+        *(
+            and_(col(Ticket.staff_chat_id) == chat, col(Ticket.escalation_level) >= level)
+            for chat, level in scope.escalated_from
+        ),
+    )
 
 
 def _detail(text: str, media: Media | None) -> str:

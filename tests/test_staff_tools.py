@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
-from bot.runner import escalation_chains
 from handlers.notices import TelegramTicketNotices
+from services.authorization import escalation_chains
 from services.models import utcnow
 from services.outbox import Outbox
 from services.routing import load_routing

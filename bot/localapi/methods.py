@@ -863,6 +863,10 @@ class BotMethods:
         info.update({"accent_color_id": 0, "max_reaction_count": 11})
         return self.spec.fill_required("ChatFullInfo", info)
 
+    def member_view(self, chat: FakeChat, user_id: int) -> dict[str, Any]:
+        """The ``ChatMember`` object getChatMember answers for this person now."""
+        return self._member(chat, user_id)
+
     def _member(self, chat: FakeChat, user_id: int) -> dict[str, Any]:
         status = self.state.member_status(chat.id, user_id)
         type_name = _STATUS_TYPES.get(status, "ChatMemberMember")

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
 DEFAULT_TOKEN = "123456789:AAStandinTestTokenForLinkage"
+# the user Telegram puts in "from" when an anonymous group administrator writes
+ANONYMOUS_ADMIN_ID = 1087968824
 """A syntactically valid token tests can use (bot id 123456789)."""
 
 ChatRef = FakeChat | FakeUser | int
@@ -241,6 +243,26 @@ class BotAPIStandin:
             raise ValueError(f"unknown member status {status!r}")
         self.state.members[(_chat_id(group_id), _user_id(user_id))] = status
 
+    def change_member(
+        self, group_id: int | FakeChat, user_id: UserRef, status: str
+    ) -> dict[str, Any]:
+        """A person joins, leaves or is removed; returns the ``chat_member`` update Telegram
+        sends a bot that administers the chat (delivered when allowed_updates asks for it)."""
+        chat = self._chat(group_id)
+        uid = _user_id(user_id)
+        before = self._methods.member_view(chat, uid)
+        self.add_member(chat, uid, status)
+        return self.state.push_update(
+            "chat_member",
+            {
+                "chat": chat.to_dict(),
+                "from": self.state.user_dict(uid),
+                "date": int(time.time()),
+                "old_chat_member": before,
+                "new_chat_member": self._methods.member_view(chat, uid),
+            },
+        )
+
     def set_bot_status(self, group_id: int | FakeChat, status: str) -> None:
         """The bot's own membership in a group (default ``administrator``)."""
         self.state.bot_status[_chat_id(group_id)] = status
@@ -316,6 +338,24 @@ class BotAPIStandin:
         if entities:
             content["entities"] = entities
         return self._user_message(user, content, chat, reply_to, message_thread_id)
+
+    def send_as_group(
+        self,
+        chat: ChatRef,
+        text: str,
+        reply_to: dict[str, Any] | int | None = None,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """An anonymous administrator writes as the group itself: ``sender_chat`` is the
+        group and ``from`` is Telegram's GroupAnonymousBot."""
+        group = self._chat(chat)
+        return self._user_message(
+            FakeUser(ANONYMOUS_ADMIN_ID, "Group", username="GroupAnonymousBot", is_bot=True),
+            {"text": text, "sender_chat": group.to_dict()},
+            group,
+            reply_to,
+            message_thread_id,
+        )
 
     def send_command(
         self,
