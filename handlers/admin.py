@@ -10,6 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from services.authorization import Authorization
 from services.models import Notification
 from services.outbox import UNREACHABLE, Outbox
 
@@ -34,8 +35,10 @@ def describe(notification: Notification) -> str:
     )
 
 
-async def list_dead_letters(message: Message, outbox: Outbox, admin_ids: frozenset[int]) -> None:
-    if message.from_user is None or message.from_user.id not in admin_ids:
+async def list_dead_letters(
+    message: Message, outbox: Outbox, authorization: Authorization
+) -> None:
+    if message.from_user is None or not authorization.is_admin(message.from_user.id):
         await message.answer(_("This command is for administrators only."))
         return
     letters = await outbox.dead_letters(limit=10)
@@ -65,9 +68,9 @@ async def retry_dead_letter(
     query: CallbackQuery,
     callback_data: RetryDeadLetter,
     outbox: Outbox,
-    admin_ids: frozenset[int],
+    authorization: Authorization,
 ) -> None:
-    if query.from_user.id not in admin_ids:
+    if not authorization.is_admin(query.from_user.id):
         log.warning("user %s pressed an admin button without the role", query.from_user.id)
         await query.answer(_("This button is for administrators only."), show_alert=True)
         return
