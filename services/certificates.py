@@ -248,7 +248,9 @@ class CertificateService:
                 rows = await connection.execute(query.where(col(Certificate.serial).in_(serials)))
                 stored = {serial: (token, revoked) for serial, token, revoked in rows}
             kids = self.keys.current_kids() if serials else frozenset()
-            settled = [_against_records(result, token, stored, kids) for token, result, _c in checks]
+            settled = [
+                _against_records(result, token, stored, kids) for token, result, _c in checks
+            ]
             now = self.clock()
             log = [
                 {
