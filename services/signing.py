@@ -2,7 +2,8 @@
 
 The model is the EU Digital COVID Certificate: the QR carries the signed claims themselves, so
 anyone with the published public keys (`/.well-known/linkage-keys.json`, a JWK set) checks a
-certificate without asking the server; only revocation needs the server.
+certificate without asking the server. Only the server knows of a revocation, and of a token
+signed with a stolen key for a certificate it never issued (services/certificates.py).
 
 The token
 ---------
