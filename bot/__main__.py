@@ -1,7 +1,8 @@
 """`python -m bot` runs the bot; `migrate` only brings the database up to date; `rotate-keys`
 starts signing certificates with a new key (the old ones keep verifying until they expire);
-`sandbox` runs the bot against a local Telegram with every role on one web page, no token
-needed."""
+`retire-key KID` forgets a key at once, as after a leak (what it signed is invalid from the next
+check; the key signing now is first replaced); `sandbox` runs the bot against a local Telegram
+with every role on one web page, no token needed."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "rotate-keys", "sandbox"],
+        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox"],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
-        "key, or try it all in a browser (sandbox)",
+        "key, retire a key, or try it all in a browser (sandbox)",
     )
+    parser.add_argument("kid", nargs="?", help="retire-key: the id of the key to retire")
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--host", default="127.0.0.1", help="address of the sandbox page")
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_migrate())
         if args.command == "rotate-keys":
             return _rotate_keys()
+        if args.command == "retire-key":
+            return asyncio.run(_retire_key(args.kid))
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args))
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
@@ -86,6 +90,49 @@ def _rotate_keys() -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     kid = KeyRing.open(settings.data_dir).rotate()
     print(f"certificates are now signed with key {kid}; older keys still verify")
+    return 0
+
+
+async def _retire_key(kid: str | None) -> int:
+    from services.certificates import CertificateService
+    from services.signing import KEYRING_FILE, KeyRing, UnknownKey
+    from services.storage import Database
+
+    settings = load_settings()
+    if not kid:
+        raise SettingsError(
+            "say which key to retire: python -m bot retire-key KID (the kids are in "
+            "/.well-known/linkage-keys.json)"
+        )
+    if not (settings.data_dir / KEYRING_FILE).is_file():
+        raise SettingsError(f"there are no signing keys in DATA_DIR ({settings.data_dir})")
+    keys = KeyRing.open(settings.data_dir)
+    db = Database(settings.effective_database_url)
+    certificates = CertificateService(db, keys, settings.effective_public_base_url)
+    try:
+        retired = await certificates.retire_key(kid)
+    except UnknownKey:
+        kids = [f"{key.kid} (signing)" if key.active else key.kid for key in keys.list_keys()]
+        raise SettingsError(
+            f"there is no signing key {kid}; the keys are: {', '.join(kids)}"
+        ) from None
+    finally:
+        await db.close()
+    if retired.replaced_by:
+        print(f"certificates are now signed with a new key {retired.replaced_by}")
+    serials = retired.still_in_use
+    if not serials:
+        print(f"key {retired.kid} is retired: no certificate it signed is still in use")
+    elif len(serials) == 1:
+        print(
+            f"key {retired.kid} is retired: the 1 certificate it signed that is still in use is "
+            f"invalid from now on; issue it again: {serials[0]}"
+        )
+    else:
+        print(
+            f"key {retired.kid} is retired: the {len(serials)} certificates it signed that are "
+            f"still in use are invalid from now on; issue them again: {', '.join(serials)}"
+        )
     return 0
 
 

@@ -34,6 +34,7 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.notices import TelegramTicketNotices
 from handlers.tourists import ApplicationTelegramNotices
+from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.applications import ApplicationService
 from services.authorization import Authorization
 from services.certificates import CertificateService
@@ -42,7 +43,16 @@ from services.outbox import Outbox
 from services.people import PeopleService
 from services.privacy import FieldCipher
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
-from services.ratelimit import FloodLimits, MemoryRateLimiter, RateLimiter, RedisRateLimiter, Window
+from services.ratelimit import (
+    FloodLimits,
+    MemoryRateLimiter,
+    MemoryRequestLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    RedisRequestLimiter,
+    RequestLimiter,
+    Window,
+)
 from services.relay import Relay
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
@@ -200,7 +210,8 @@ def build_web_app(
     routing: Routing,
     certificates: CertificateService,
 ) -> web.Application:
-    app = web.Application()
+    policy = content_security_policy(style_sources=[verification_routes.STYLE_SOURCE])
+    app = web.Application(middlewares=[security_headers(policy)])
     app[web_routes.DATABASE] = db
     app[web_routes.REDIS] = redis
     app[web_routes.VERSION] = __version__
@@ -209,6 +220,9 @@ def build_web_app(
     app[verification_routes.CERTIFICATES] = certificates
     app[verification_routes.I18N] = i18n
     app[verification_routes.ROUTING] = routing
+    app[verification_routes.VERIFY_LIMIT] = AddressLimit(
+        build_verify_limiter(settings, redis), settings.trusted_proxies
+    )
     app.add_routes(verification_routes.routes)
     if settings.webhook_url:
         # answered once handled, not before: a process killed mid-update gets no 200 from
@@ -220,6 +234,14 @@ def build_web_app(
             handle_in_background=False,
         ).register(app, path=webhook_path(settings.webhook_url))
     return app
+
+
+def build_verify_limiter(settings: Settings, redis: Redis | None) -> RequestLimiter:
+    """Checks per address per second: counted together by every process when Redis is there."""
+    window = Window(settings.verify_rate_per_second, 1.0)
+    if redis is None:
+        return MemoryRequestLimiter(window)
+    return RedisRequestLimiter(redis, window, prefix="linkage:verify")
 
 
 def webhook_path(webhook_url: str) -> str:

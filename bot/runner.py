@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
+from handlers.web_security import RedactingAccessLogger
 from services.authorization import escalation_chains
 from services.certificates import china_today
 from services.migrate import upgrade_to_head
@@ -32,7 +33,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         stop = asyncio.Event()
         stop_on_signals(stop)
     linkage = build(settings)
-    runner = web.AppRunner(linkage.web_app, handle_signals=False)
+    # the access log names no token and no address (handlers/web_security.py)
+    runner = web.AppRunner(
+        linkage.web_app, handle_signals=False, access_log_class=RedactingAccessLogger
+    )
     try:
         revision = await upgrade_to_head(linkage.db)
         log.info("database schema at revision %s", revision)
@@ -89,8 +93,22 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("purged the personal data of %s applications", purged)
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
+        try:
+            await tidy_certificates(linkage)
+        except Exception:
+            log.exception("pruning keys or the verification log failed; trying again in a minute")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 60)
+
+
+async def tidy_certificates(linkage: Linkage) -> None:
+    """Forget signing keys whose certificates have all expired, and verification log rows older
+    than VERIFICATION_LOG_RETENTION_DAYS."""
+    for kid in await linkage.certificates.prune_keys():
+        log.info("signing key %s pruned: every certificate it signed has expired", kid)
+    days = linkage.settings.verification_log_retention_days
+    if purged := await linkage.certificates.purge_verification_log(utcnow() - timedelta(days)):
+        log.info("deleted %s verification log rows older than %s days", purged, days)
 
 
 async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:

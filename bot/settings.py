@@ -6,7 +6,9 @@ The names are a public interface: deployments and outside tools rely on them.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -71,6 +73,10 @@ class Settings(BaseSettings):
     personal_data_retention_days: int = Field(default=30, ge=0)  # after expiry or rejection
     data_key: SecretStr | None = None  # Fernet keys, comma-separated; unset: DATA_DIR/data.key
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
+    verification_log_retention_days: int = Field(default=90, ge=1)
+    verify_rate_per_second: int = Field(default=100, ge=1)  # per address: /v/ and the API
+    # proxies whose X-Forwarded-For is believed (deploy/nginx.conf); empty: the peer is the client
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -126,6 +132,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parse_keys(value)  # ValueError names what is wrong
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network") from None
+        return tuple(networks)
 
     @field_validator("card_font", mode="before")
     @classmethod

@@ -35,9 +35,7 @@ def describe(notification: Notification) -> str:
     )
 
 
-async def list_dead_letters(
-    message: Message, outbox: Outbox, authorization: Authorization
-) -> None:
+async def list_dead_letters(message: Message, outbox: Outbox, authorization: Authorization) -> None:
     if message.from_user is None or not authorization.is_admin(message.from_user.id):
         await message.answer(_("This command is for administrators only."))
         return

@@ -8,7 +8,9 @@
   error. `token` may also be the whole link from the QR code.
 - `GET /.well-known/linkage-keys.json`: the public keys as a JWK set, for verifying offline.
 
-Only masked data appears, and answers are not cached (a revocation shows at once).
+Only masked data appears, and answers are not cached (a revocation shows at once). More than
+VERIFY_RATE_PER_SECOND checks in a second from one address are refused with 429 and Retry-After
+(`AddressLimit`), before any work is done for them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from handlers.web_security import AddressLimit, style_source
 from services.certificates import CHINA_TIME, CertificateService, Channel, token_from_text
 from services.identity import DocumentType
 from services.routing import Routing, text
@@ -31,6 +34,7 @@ from services.signing import MAX_TOKEN_CHARS, Status, Verification
 CERTIFICATES = web.AppKey("certificates", CertificateService)
 I18N = web.AppKey("i18n", I18n)
 ROUTING = web.AppKey("routing", Routing)
+VERIFY_LIMIT = web.AppKey("verify_limit", AddressLimit)
 
 LOCALES = ("en", "zh")
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -139,6 +143,15 @@ async def _verify(request: web.Request, raw: str, channel: Channel) -> Verificat
 async def verification_page(request: web.Request) -> web.Response:
     i18n, routing = request.app[I18N], request.app[ROUTING]
     locale = choose_locale(request, i18n.default_locale)
+    if wait := await request.app[VERIFY_LIMIT].retry_after(request):
+        page = render_busy_page(wait, partial(_translate, i18n, locale), locale)
+        return web.Response(
+            status=429,
+            text=page,
+            content_type="text/html",
+            charset="utf-8",
+            headers=_busy_headers(wait, {"Content-Language": locale, "Vary": "Accept-Language"}),
+        )
     result = await _verify(request, request.match_info["token"], Channel.WEB)
     page = render_page(result, routing, partial(_translate, i18n, locale), locale)
     headers = {**NO_STORE, "Content-Language": locale, "Vary": "Accept-Language"}
@@ -151,12 +164,20 @@ def _translate(i18n: I18n, locale: str, message: str) -> str:
 
 @routes.get("/api/v1/certificates/verify")
 async def verify_api(request: web.Request) -> web.Response:
+    cors = {"Access-Control-Allow-Origin": "*"}
+    if wait := await request.app[VERIFY_LIMIT].retry_after(request):
+        body = {"status": "rate_limited", "retry_after": wait}
+        return web.json_response(body, status=429, headers=_busy_headers(wait, cors))
     result = await _verify(request, request.query.get("token", ""), Channel.API)
     return web.json_response(
         public_view(result, request.app[ROUTING]),
-        headers={**NO_STORE, "Access-Control-Allow-Origin": "*"},
+        headers={**NO_STORE, **cors},
         dumps=partial(json.dumps, ensure_ascii=False),
     )
+
+
+def _busy_headers(wait: int, extra: dict[str, str]) -> dict[str, str]:
+    return {**NO_STORE, "Retry-After": str(wait), **extra}
 
 
 @routes.get("/.well-known/linkage-keys.json")
@@ -183,6 +204,37 @@ dd{margin:0 0 .5rem;font-size:1.35rem;word-break:break-all}
 footer{color:#57606a;font-size:.85rem;margin:1rem 0;text-align:center}
 footer a{color:#0969da;margin:0 .5rem}
 """
+BUSY_COLOUR = "#9a6700"
+_STYLE += "".join(
+    f".{status.value}{{background:{colour}}}" for status, colour in STATUS_COLOURS.items()
+)
+_STYLE += f".busy{{background:{BUSY_COLOUR}}}"
+# the only inline style the pages have; the Content-Security-Policy allows it by this hash
+STYLE_SOURCE = style_source(_STYLE)
+
+
+def _head(title: str, locale: str) -> str:
+    return (
+        f'<!doctype html><html lang="{"zh-CN" if locale == "zh" else "en"}"><head>'
+        '<meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><main>"
+    )
+
+
+def render_busy_page(wait: int, _: Callable[[str], str], locale: str) -> str:
+    """The page for an address that checked too often: what happened and when to try again."""
+    e = html.escape
+    title = _("Too many checks")
+    return (
+        _head(f"{title} · {_('Temporary accommodation certificate')}", locale)
+        + f'<section class="status busy"><h1 id="status" data-status="rate_limited">{e(title)}'
+        + "</h1><p>"
+        + e(_("Too many checks from this address; try again in {seconds} s.").format(seconds=wait))
+        + "</p></section></main></body></html>"
+    )
 
 
 def render_page(
@@ -212,13 +264,8 @@ def render_page(
     other_name = "中文" if other == "zh" else "English"
     title = _("Temporary accommodation certificate")
     return (
-        f'<!doctype html><html lang="{"zh-CN" if locale == "zh" else "en"}"><head>'
-        '<meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        '<meta name="robots" content="noindex">'
-        f"<title>{e(_(STATUS_WORDS[status]))} · {e(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><main>"
-        f'<section class="status" style="background:{STATUS_COLOURS[status]}">'
+        _head(f"{_(STATUS_WORDS[status])} · {title}", locale)
+        + f'<section class="status {status.value}">'
         f'<h1 id="status" data-status="{status.value}">{e(_(STATUS_WORDS[status]))}</h1>'
         f"<p>{e(_(STATUS_MEANINGS[status]))}</p></section>"
         f"<h2>{e(title)}</h2>"

@@ -6,8 +6,11 @@ its token. The QR code and the link carry `{PUBLIC_BASE_URL}/v/{token}`.
 
 Validity is by calendar day in China time (UTC+8, no daylight saving): from the check-in day to
 the check-out day, both included. Verification checks the signature and the dates, then the
-database for a revocation, and logs the result (time, channel, result, serial) but never who
-asked.
+database: a token is genuine only if it is the token of a certificate issued here (a signature
+on a serial never issued, or on changed claims, means the signing key was stolen: `invalid`),
+and signed by a key not retired since (read from the file at that moment, whichever process
+retired it); then the revocation. It logs the result (time, channel, result, serial) but never
+who asked, and the log is kept for a set number of days.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy import func, insert
+from sqlalchemy import delete, func, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,12 +47,16 @@ __all__ = [
     "CertificateService",
     "Channel",
     "Issued",
+    "KeyRetirement",
     "Revocation",
     "china_today",
     "token_from_text",
 ]
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
+# A key is pruned only this long after it was retired: a certificate signed as it was rotated is
+# in the database by then, so it is counted.
+KEY_PRUNE_GRACE = timedelta(hours=1)
 _TOKEN_IN_TEXT = re.compile(r"(?:^|/v/)([A-Za-z2-7]{40,})/?$")
 _SPLIT_PIECE_CHARS = 16  # a code wrapped over lines comes in long pieces; words are shorter
 
@@ -91,6 +98,13 @@ class Issued:
     claims: Claims
     token: str
     url: str  # {PUBLIC_BASE_URL}/v/{token}: what the QR code holds
+
+
+@dataclass(frozen=True)
+class KeyRetirement:
+    kid: str
+    replaced_by: str | None  # the new signing key, when the retired one was signing
+    still_in_use: list[str]  # serials it signed, unrevoked, whose stay has not ended: now invalid
 
 
 @dataclass(frozen=True)
@@ -233,15 +247,10 @@ class CertificateService:
                 query = select(Certificate.serial, Certificate.token, Certificate.revoked_at)
                 rows = await connection.execute(query.where(col(Certificate.serial).in_(serials)))
                 stored = {serial: (token, revoked) for serial, token, revoked in rows}
-            settled = []
-            for token, result, _channel in checks:
-                claims = result.claims
-                token_and_revoked = stored.get(claims.serial) if claims is not None else None
-                if token_and_revoked is not None and token_and_revoked[0] == token:
-                    revoked = token_and_revoked[1]
-                    if revoked is not None:
-                        result = Verification(Status.REVOKED, claims, result.kid, as_utc(revoked))
-                settled.append(result)
+            kids = self.keys.current_kids() if serials else frozenset()
+            settled = [
+                _against_records(result, token, stored, kids) for token, result, _c in checks
+            ]
             now = self.clock()
             log = [
                 {
@@ -254,6 +263,14 @@ class CertificateService:
             ]
             await connection.execute(insert(VerificationLog), log)
         return settled
+
+    async def purge_verification_log(self, before: datetime) -> int:
+        """Delete the log rows of verifications before a moment; returns how many."""
+        async with self.db.engine.begin() as connection:
+            result = await connection.execute(
+                delete(VerificationLog).where(col(VerificationLog.at) < before)
+            )
+        return int(result.rowcount or 0)
 
     async def verification_counts(self, since: datetime | None = None) -> dict[str, int]:
         """How many verifications ended in each result (since a moment, or ever)."""
@@ -310,11 +327,13 @@ class CertificateService:
         return self.keys.rotate(self.clock())
 
     async def prune_keys(self, today: date | None = None) -> list[str]:
-        """Forget retired keys whose certificates have all expired; returns their kids."""
+        """Forget retired keys whose certificates have all expired (none is valid today or
+        later), retired at least KEY_PRUNE_GRACE ago; returns their kids."""
         today = today or self.today()
+        retired_before = self.clock() - KEY_PRUNE_GRACE
         removed: list[str] = []
         for info in self.keys.list_keys():
-            if info.active:
+            if info.retired_at is None or info.retired_at > retired_before:
                 continue
             async with self.db.session() as session:
                 query = select(func.max(Certificate.valid_until)).where(Certificate.kid == info.kid)
@@ -323,3 +342,40 @@ class CertificateService:
                 self.keys.remove(info.kid)
                 removed.append(info.kid)
         return removed
+
+    async def retire_key(self, kid: str) -> KeyRetirement:
+        """Forget a key at once (a leak): what it signed is invalid from the next check on,
+        in every process. The key signing now is first replaced by a new one. UnknownKey if
+        there is no such key."""
+        kid = kid.strip().upper()
+        replaced_by = self.keys.retire(kid, self.clock())
+        async with self.db.session() as session:
+            query = (
+                select(Certificate.serial)
+                .where(Certificate.kid == kid)
+                .where(col(Certificate.valid_until) >= self.today())
+                .where(col(Certificate.revoked_at).is_(None))
+                .order_by(col(Certificate.id))
+            )
+            serials = list((await session.exec(query)).all())
+        return KeyRetirement(kid, replaced_by, serials)
+
+
+def _against_records(
+    result: Verification,
+    token: str,
+    stored: dict[str, tuple[str, datetime | None]],
+    kids: frozenset[str],
+) -> Verification:
+    """A well-signed token is genuine only as the stored token of its serial, under a key not
+    retired since; then a revocation of the certificate shows."""
+    claims = result.claims
+    if claims is None:
+        return result
+    token_and_revoked = stored.get(claims.serial)
+    if token_and_revoked is None or token_and_revoked[0] != token or result.kid not in kids:
+        return Verification(Status.INVALID)
+    revoked = token_and_revoked[1]
+    if revoked is not None:
+        return Verification(Status.REVOKED, claims, result.kid, as_utc(revoked))
+    return result

@@ -1,12 +1,15 @@
-"""Telegram's flood limits, held on our side so Telegram never has to answer 429.
+"""Sliding-window limits, in one process or shared through Redis by several.
 
-Sliding windows: about 30 messages a second overall, 20 a minute per group, and for a private
-chat a short burst then about one a second. Shared through Redis when several processes send.
+Telegram's flood limits are held on our side so Telegram never has to answer 429: about 30
+messages a second overall, 20 a minute per group, and for a private chat a short burst then about
+one a second; a sender waits its turn (`RateLimiter`). Requests to the web server are limited per
+client address (`RequestLimiter`): one over the limit is refused, not made to wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import deque
@@ -15,6 +18,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,20 +66,23 @@ class MemoryRateLimiter:
             waited += delay
 
     def _try(self, chat_id: int) -> float:
-        now = self.clock()
-        windows = self.limits.windows_for(chat_id)
-        delay = 0.0
-        for key, window in windows:
-            sent = self._sent.setdefault(key, deque())
-            while sent and now - sent[0] >= window.seconds:
-                sent.popleft()
-            if len(sent) >= window.limit:
-                delay = max(delay, sent[0] + window.seconds - now)
-        if delay > 0:
-            return delay
-        for key, _window in windows:
-            self._sent[key].append(now)
-        return 0.0
+        return _admit(self._sent, self.limits.windows_for(chat_id), self.clock())
+
+
+def _admit(sent: dict[str, deque[float]], windows: list[tuple[str, Window]], now: float) -> float:
+    """Count one event at `now` in every window or in none; the seconds to wait (0 = counted)."""
+    delay = 0.0
+    for key, window in windows:
+        times = sent.setdefault(key, deque())
+        while times and now - times[0] >= window.seconds:
+            times.popleft()
+        if len(times) >= window.limit:
+            delay = max(delay, times[0] + window.seconds - now)
+    if delay > 0:
+        return delay
+    for key, _window in windows:
+        sent[key].append(now)
+    return 0.0
 
 
 # KEYS: one sorted set per window. ARGV: a unique member, then limit and span (ms) for each
@@ -128,3 +137,58 @@ class RedisRateLimiter:
                 return waited
             await asyncio.sleep(wait_ms / 1000)
             waited += wait_ms / 1000
+
+
+class RequestLimiter(Protocol):
+    async def admit(self, key: str) -> float:
+        """Count a request from `key` if the window has room: 0.0; else the seconds until it
+        will have (the request is not counted)."""
+        ...
+
+
+class MemoryRequestLimiter:
+    """One process. Keys idle for a whole window are dropped, so many addresses cost little."""
+
+    def __init__(self, window: Window, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.clock = clock
+        self._seen: dict[str, deque[float]] = {}
+        self._next_sweep = 0.0
+
+    async def admit(self, key: str) -> float:
+        now = self.clock()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.window.seconds
+            idle = [k for k, times in self._seen.items() if now - times[-1] >= self.window.seconds]
+            for k in idle:
+                del self._seen[k]
+        return _admit(self._seen, [(key, self.window)], now)
+
+
+class RedisRequestLimiter:
+    """Several processes: one window per key in Redis (the flood limits' script), so together
+    they admit no more than one would. If Redis does not answer, requests are admitted: the
+    limit guards the service, and refusing everyone would be the outage it guards against."""
+
+    def __init__(self, redis: Redis, window: Window, prefix: str = "linkage:requests") -> None:
+        self.window = window
+        self.prefix = prefix
+        self._script = redis.register_script(_ACQUIRE)
+        self._args = [window.limit, max(1, int(window.seconds * 1000))]
+        self._instance = uuid.uuid4().hex
+        self._counter = 0
+        self._failing = False
+
+    async def admit(self, key: str) -> float:
+        self._counter += 1
+        member = f"{self._instance}:{self._counter}"
+        try:
+            keys = [f"{self.prefix}:{key}"]
+            wait_ms = int(await self._script(keys=keys, args=[member, *self._args]))
+        except (RedisError, OSError) as error:
+            if not self._failing:
+                log.warning("request limit not applied while Redis does not answer: %s", error)
+            self._failing = True
+            return 0.0
+        self._failing = False
+        return max(0.0, wait_ms / 1000)

@@ -2,7 +2,8 @@
 
 The model is the EU Digital COVID Certificate: the QR carries the signed claims themselves, so
 anyone with the published public keys (`/.well-known/linkage-keys.json`, a JWK set) checks a
-certificate without asking the server; only revocation needs the server.
+certificate without asking the server. Only the server knows of a revocation, and of a token
+signed with a stolen key for a certificate it never issued (services/certificates.py).
 
 The token
 ---------
@@ -36,9 +37,9 @@ Keys
 
 `KeyRing` keeps the keys in `DATA_DIR/signing-keys.json` (mode 0600), created with one key on
 first use. `rotate()` makes a new active key and drops the old private key, keeping its public
-key, so certificates it signed verify until they expire; `remove()` forgets a retired key.
-Several processes may share the file: each re-reads it when it changes, and creating or
-rotating takes a file lock.
+key, so certificates it signed verify until they expire; `remove()` forgets a retired key and
+`retire()` any key, the one signing too (a leaked key: it rotates first). Several processes may
+share the file: each re-reads it when it changes, and creating or changing it takes a file lock.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ __all__ = [
     "KeyRing",
     "Status",
     "TokenError",
+    "UnknownKey",
     "Verification",
     "Verifier",
     "decode_token",
@@ -149,6 +151,12 @@ INVALID = Verification(Status.INVALID)
 
 class TokenError(ValueError):
     """Not a well-formed token (says nothing about the signature)."""
+
+
+class UnknownKey(LookupError):
+    def __init__(self, kid: str) -> None:
+        super().__init__(f"no signing key {kid}")
+        self.kid = kid
 
 
 # --- the token ------------------------------------------------------------------------------------
@@ -422,6 +430,12 @@ class KeyRing:
         self._refresh()
         return {kid: info.public_key for kid, info in self._keys.items()}
 
+    def current_kids(self) -> frozenset[str]:
+        """The kids that verify as the file says this moment (one stat): what a verification
+        checks last, so a key retired in another process is refused at once."""
+        self._refresh()
+        return frozenset(self._public)
+
     def jwks(self) -> dict[str, Any]:
         """The JWK set published at /.well-known/linkage-keys.json."""
         return {"keys": [info.jwk() for info in self.list_keys()]}
@@ -472,6 +486,28 @@ class KeyRing:
             entries = [entry for entry in self._entries() if entry["kid"] != kid]
             self._save(entries)
         self._load()
+
+    def retire(self, kid: str, now: datetime | None = None) -> str | None:
+        """Forget a key at once, as after a leak: certificates it signed become invalid.
+
+        The key signing now is replaced by a new one in the same write, so there is never a
+        moment without a signing key; returns the new kid then, else None. UnknownKey if no
+        such key.
+        """
+        with self._locked():
+            self._load()
+            entries = self._entries()
+            if kid not in {entry["kid"] for entry in entries}:
+                raise UnknownKey(kid)
+            kept = [entry for entry in entries if entry["kid"] != kid]
+            new = None
+            if self._active is not None and self._active[0] == kid:
+                new = self._new_key(now)
+                kept.insert(0, new)
+            self._save(kept)
+        self._load()
+        log.warning("signing key %s retired", kid)
+        return str(new["kid"]) if new is not None else None
 
     # the file
 
