@@ -129,7 +129,11 @@ class ExpiringMemoryStorage(BaseStorage):
         self._data.clear()
 
     def _keep(
-        self, records: dict[StorageKey, tuple[float, T]], key: StorageKey, value: T | None, ttl: float
+        self,
+        records: dict[StorageKey, tuple[float, T]],
+        key: StorageKey,
+        value: T | None,
+        ttl: float,
     ) -> None:
         self._sweep_now_and_then()
         if value is None:
@@ -154,7 +158,7 @@ class ExpiringMemoryStorage(BaseStorage):
             return
         self._next_sweep = now + self._sweep_every
         for records in (self._states, self._data):
-            for key in [key for key, (deadline, _) in records.items() if now >= deadline]:
+            for key in [key for key, (deadline, _value) in records.items() if now >= deadline]:
                 del records[key]
 
 

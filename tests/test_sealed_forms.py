@@ -142,7 +142,9 @@ async def test_a_form_left_in_redis_before_sealing_is_read_once_then_sealed(
     """A form in plain JSON, as the bot wrote them before, goes on; what stays is sealed."""
     dai = standin.user(4102, "Dai", language_code="en")
     async with Redis.from_url(redis_url) as redis:
-        plain = RedisStorage(redis, key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True))
+        plain = RedisStorage(
+            redis, key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True)
+        )
         key = StorageKey(bot_id=int(TOKEN.split(":")[0]), chat_id=dai.id, user_id=dai.id)
         await plain.set_state(key, "Apply:phone")
         answers = {"name": NAME, "doc_type": "prc_id", "doc_number": ID_NUMBER}
