@@ -190,6 +190,7 @@ def build_dispatcher(
         tickets=tickets,
         roles=RoleService(db, settings.admin_ids),
     )
+    dispatcher.startup.register(storage.seal_plain_forms)
     lease = timedelta(seconds=settings.update_lease_seconds)
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease), storage))
     PersonLocale(i18n, people).setup(dispatcher)

@@ -31,13 +31,14 @@ from typing import Any, TypeVar
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 from handlers.menu import CERTIFICATE, HELP, LANGUAGE, REPORT, REQUESTS, main_menu
 from services.privacy import DecryptionError, FieldCipher
@@ -219,6 +220,38 @@ class StagedStorage(BaseStorage):
         if not isinstance(self.inner, RedisStorage):
             return False
         return bool(await self.inner.redis.exists(_done_key(update_id)))
+
+    async def seal_plain_forms(self) -> int:
+        """Seal the forms still in plain JSON, written before forms were sealed; run at start.
+
+        A person coming back has theirs sealed when it is read (`get_state`); this does it for
+        those who do not, instead of leaving theirs plain until it expires. Each keeps its TTL;
+        one written again meanwhile (WATCH) is left as its writer wrote it.
+        """
+        storage = self.inner
+        if not isinstance(storage, RedisStorage):
+            return 0
+        if not isinstance(builder := storage.key_builder, DefaultKeyBuilder):
+            raise TypeError("forms in Redis are expected under a DefaultKeyBuilder")
+        sealed = 0
+        match = builder.separator.join((builder.prefix, "*", "data"))
+        async for key in storage.redis.scan_iter(match=match, count=500):
+            async with storage.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(key)
+                    value = await pipe.get(key)
+                    if not value or not value.startswith(b"{"):
+                        continue
+                    data = {**json.loads(value), FORM_MARK: 1}
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(key, storage.json_dumps(data), keepttl=True)
+                    await pipe.execute()
+                    sealed += 1
+                except WatchError:
+                    continue
+        if sealed:
+            log.info("sealed %s forms left in plain JSON by an earlier version", sealed)
+        return sealed
 
     def take_lost(self, key: StorageKey) -> LostForm | None:
         """Why this person's form was dropped when last read, once; None if it was not."""

@@ -135,28 +135,43 @@ async def test_half_filled_forms_in_redis_reveal_no_personal_data(
     assert (await next_message(standin, dai.id))["text"].startswith("Thank you. Your application")
 
 
-@pytest.mark.redis
-async def test_a_form_left_in_redis_before_sealing_is_read_once_then_sealed(
-    standin: BotAPIStandin, run_bot, redis_url: str
-) -> None:
-    """A form in plain JSON, as the bot wrote them before, goes on; what stays is sealed."""
-    dai = standin.user(4102, "Dai", language_code="en")
+async def write_a_plain_form(redis_url: str, person: Any) -> None:
+    """A form as the bot wrote them before forms were sealed: JSON, readable by anyone."""
     async with Redis.from_url(redis_url) as redis:
-        plain = RedisStorage(
-            redis, key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True)
-        )
-        key = StorageKey(bot_id=int(TOKEN.split(":")[0]), chat_id=dai.id, user_id=dai.id)
+        builder = DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True)
+        plain = RedisStorage(redis, key_builder=builder, state_ttl=3600, data_ttl=3600)
+        key = StorageKey(bot_id=int(TOKEN.split(":")[0]), chat_id=person.id, user_id=person.id)
         await plain.set_state(key, "Apply:phone")
         answers = {"name": NAME, "doc_type": "prc_id", "doc_number": ID_NUMBER}
         await plain.set_data(key, {**answers, "birth_date": BIRTH_DATE})
-    await run_bot(redis_url=redis_url)
 
+
+def nothing_plain(contents: dict[bytes, list[bytes]]) -> bool:
+    return not any(
+        ID_NUMBER.encode() in value or NAME.encode() in value
+        for values in contents.values()
+        for value in values
+    )
+
+
+@pytest.mark.redis
+async def test_forms_left_in_plain_json_are_sealed_and_go_on(
+    standin: BotAPIStandin, run_bot, redis_url: str
+) -> None:
+    """Forms written by the bot before this change go on; what stays of them is sealed."""
+    away = standin.user(4106, "Away", language_code="en")
+    await write_a_plain_form(redis_url, away)  # someone who does not come back
+    await run_bot(redis_url=redis_url)
+    assert nothing_plain(await everything_in(redis_url))
+    async with Redis.from_url(redis_url) as redis:
+        assert 3500 < await redis.ttl(f"linkage:fsm:{away.id}:{away.id}:default:data") <= 3600
+
+    dai = standin.user(4102, "Dai", language_code="en")
+    await write_a_plain_form(redis_url, dai)  # as an older process still running writes it
     standin.send_message(dai, PHONE)
     hotels = await next_message(standin, dai.id)
     assert hotels["text"].startswith("Which hotel are you staying at?")
-    for values in (await everything_in(redis_url)).values():
-        for value in values:
-            assert ID_NUMBER.encode() not in value and NAME.encode() not in value
+    assert nothing_plain(await everything_in(redis_url))
 
 
 @pytest.mark.redis
