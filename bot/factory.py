@@ -10,7 +10,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -21,7 +21,13 @@ import handlers
 from bot import __version__
 from bot.button_presses import AnswerEveryPress, NoteAnsweredPresses
 from bot.dispatcher import TrackedDispatcher
-from bot.forms import StagedStorage
+from bot.forms import (
+    LOST_FORM_NOTICE_SECONDS,
+    ExpiringMemoryStorage,
+    SealedJSON,
+    StagedStorage,
+    TellLostForms,
+)
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
 from bot.membership import TelegramMembership
@@ -101,18 +107,28 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
-def build_fsm(settings: Settings, redis: Redis | None) -> tuple[StagedStorage, BaseEventIsolation]:
+def build_fsm(
+    settings: Settings, redis: Redis | None, cipher: FieldCipher
+) -> tuple[StagedStorage, BaseEventIsolation]:
     """Forms live in Redis when several processes share the work, in memory otherwise.
 
-    Either way a handler's changes are written when its update is done (bot/forms.py).
+    Either way a handler's changes are written when its update is done, a form's answers are
+    kept STATE_TTL_SECONDS after its last step, and its state name a while longer to tell the
+    person it was forgotten; in Redis the answers are sealed with the data key (bot/forms.py).
     """
+    answers_ttl = settings.state_ttl_seconds
+    state_ttl = answers_ttl + LOST_FORM_NOTICE_SECONDS
     if redis is None:
-        return StagedStorage(MemoryStorage()), SimpleEventIsolation()
+        memory = ExpiringMemoryStorage(state_ttl=state_ttl, data_ttl=answers_ttl)
+        return StagedStorage(memory), SimpleEventIsolation()
+    sealed = SealedJSON(cipher)
     storage = RedisStorage(
         redis,
         key_builder=DefaultKeyBuilder(prefix="linkage:fsm", with_destiny=True),
-        state_ttl=settings.state_ttl_seconds,
-        data_ttl=settings.state_ttl_seconds,
+        state_ttl=state_ttl,
+        data_ttl=answers_ttl,
+        json_dumps=sealed.dumps,
+        json_loads=sealed.loads,
     )
     # a killed process's per-person lock expires with its update claims (UPDATE_LEASE_SECONDS)
     isolation = storage.create_isolation(lock_kwargs={"timeout": settings.update_lease_seconds})
@@ -170,8 +186,9 @@ def build_dispatcher(
     routing: Routing,
     tickets: TicketService,
     authorization: Authorization,
+    cipher: FieldCipher,
 ) -> TrackedDispatcher:
-    storage, isolation = build_fsm(settings, redis)
+    storage, isolation = build_fsm(settings, redis, cipher)
     people = PeopleService(db, settings.default_locale)
     dispatcher = TrackedDispatcher(
         storage=storage,
@@ -187,12 +204,16 @@ def build_dispatcher(
         roles=authorization.roles,
         authorization=authorization,
     )
+    dispatcher.startup.register(storage.seal_plain_forms)
     lease = timedelta(seconds=settings.update_lease_seconds)
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease), storage))
     PersonLocale(i18n, people).setup(dispatcher)
     throttling = Throttling(build_throttle(settings, redis), settings.throttle_cooldown_seconds)
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
+    tell_lost_forms = TellLostForms(storage)  # after the person's language is known
+    dispatcher.message.outer_middleware(tell_lost_forms)
+    dispatcher.callback_query.outer_middleware(tell_lost_forms)
     dispatcher.callback_query.middleware(AnswerEveryPress())
     dispatcher.include_routers(*handlers.telegram_routers())
     run_filters_inline(dispatcher)
@@ -278,7 +299,7 @@ def build(settings: Settings) -> Linkage:
         cache_seconds=settings.membership_cache_seconds,
     )
     dispatcher = build_dispatcher(
-        settings, db, redis, i18n, outbox, routing, tickets, authorization
+        settings, db, redis, i18n, outbox, routing, tickets, authorization, cipher
     )
     web_app = build_web_app(
         settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates

@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "zh"] = "en"
 
     # Tuning; the defaults suit a real deployment, tests scale them.
-    state_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # A half-filled form (a tourist's ID number and phone, a resident's words and location) is
+    # forgotten this long after its last step: a day lets a person finish tomorrow what they
+    # began tonight; a form left longer is stale, and personal data not worth keeping.
+    state_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     throttle_messages: int = Field(default=20, ge=1)
     throttle_window_seconds: float = Field(default=10.0, gt=0)
     throttle_cooldown_seconds: float = Field(default=30.0, ge=0)
