@@ -20,6 +20,8 @@ from bot.sandbox.world import (
     World,
     build_world,
 )
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
 from bot.settings import Settings, SettingsError
 from handlers.menu import LANGUAGE
 from services.people import PeopleService
@@ -32,6 +34,25 @@ log = logging.getLogger(__name__)
 SANDBOX_TOKEN = "123456789:SandboxTokenForLinkageTryIt"
 MARKER = ".linkage-sandbox"
 GREETED = ("resident", "tourist", "frontdesk")  # private panes open with /start, as people do
+
+
+class SandboxSettings(Settings):
+    """The bot's settings from the values the sandbox gives and the defaults, nothing else.
+
+    Not the environment and not .env: on a machine that runs the real bot those name its
+    database, Redis, key and webhook, and the sandbox wipes and rewrites what it uses.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 @dataclass(frozen=True)
@@ -86,7 +107,7 @@ class Sandbox:
             "admin_ids": str(OFFICER_ID),
             "default_locale": config.default_locale,
         }
-        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+        return SandboxSettings(**values)  # type: ignore[arg-type]
 
     async def start(self) -> None:
         """A fresh world: empty data, the sample chats, the bot taking updates."""
@@ -186,12 +207,16 @@ class Sandbox:
 
 
 def wipe(data_dir: Path) -> None:
-    """Empty the sandbox's data directory; refuse one the sandbox did not make (a real bot's)."""
+    """Make the sandbox's folder, or empty one it made before; refuse any other (a real bot's).
+
+    The marker file says the sandbox made the folder; an existing folder without it, even an
+    empty one (a real bot's DATA_DIR before its first start), is never used or wiped.
+    """
     marker = data_dir / MARKER
-    if data_dir.exists() and any(data_dir.iterdir()) and not marker.exists():
+    if data_dir.is_symlink() or (data_dir.exists() and not marker.is_file()):
         raise SettingsError(
-            f"the sandbox's data directory {data_dir} holds other data; "
-            "the sandbox wipes it at every start, so choose an empty one (--data-dir)"
+            f"the sandbox did not make {data_dir} (it has no {MARKER} file) and would wipe it "
+            "at every start: choose a folder that does not exist yet with --data-dir"
         )
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)
