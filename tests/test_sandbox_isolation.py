@@ -216,9 +216,9 @@ def test_the_sandbox_refuses_a_folder_it_did_not_make(tmp_path: Path, contents: 
         (folder / "linkage.sqlite3").write_bytes(b"SQLite format 3\x00 the real office's tickets")
         (folder / "data.key").write_text("the real office's key\n")
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    command = [sys.executable, "-m", "bot", "sandbox", "--port", str(free_port())]
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "sandbox", "--port", str(free_port())]
-        + ["--data-dir", str(folder)],
+        [*command, "--data-dir", str(folder)],
         cwd=tmp_path,
         env=process_environment(),
         capture_output=True,

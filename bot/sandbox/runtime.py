@@ -9,6 +9,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
 from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
 from bot.localapi.state import Signal
@@ -20,8 +22,6 @@ from bot.sandbox.world import (
     World,
     build_world,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-
 from bot.settings import Settings, SettingsError
 from handlers.menu import LANGUAGE
 from services.people import PeopleService
