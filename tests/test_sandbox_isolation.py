@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Production:
 @dataclass(frozen=True)
 class Running:
     origin: str  # where the page is: http://127.0.0.1:port
+    api_url: str  # its Bot API server (the bot's Telegram)
     production: Production
     process: subprocess.Popen[bytes]
     log: Path
@@ -75,7 +77,6 @@ def real_bots_folder(folder: Path) -> Production:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     production = real_bots_folder(tmp_path_factory.mktemp("real-bot"))
-    port = free_port()
     environment = process_environment(
         BOT_TOKEN=TOKEN,
         DATA_DIR=str(production.folder / "data"),
@@ -86,8 +87,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         STAFF_CHAT_ID="-100777",
         ADMIN_IDS="666",
     )
+    port, api_port = free_port(), free_port()
     command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port)]
-    command += ["--api-port", str(free_port()), "--web-port", str(free_port())]
+    command += ["--api-port", str(api_port), "--web-port", str(free_port())]
     log = production.folder / "sandbox.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -99,7 +101,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             process.kill()
             pytest.fail(f"the sandbox did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
-    yield Running(f"http://127.0.0.1:{port}", production, process, log)
+    origin, api_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{api_port}"
+    yield Running(origin, api_url, production, process, log)
     process.terminate()
     assert process.wait(30) == 0, log.read_text()[-3000:]
 
@@ -206,6 +209,41 @@ def test_another_site_cannot_act_in_the_sandbox(sandbox: Running) -> None:
         Host=local.split("//")[1],
     )
     assert status == 200
+
+
+def bot_api(
+    sandbox: Running, token: str, method: str, form: dict[str, str] | None = None, **headers: str
+) -> tuple[int, dict[str, Any]]:
+    """Call the sandbox's Bot API as a browser form would (form-encoded POST, or GET)."""
+    data = None if form is None else urllib.parse.urlencode(form).encode()
+    call = urllib.request.Request(f"{sandbox.api_url}/bot{token}/{method}", data, headers)
+    try:
+        with urllib.request.urlopen(call, timeout=WAIT) as response:
+            return response.status, dict(json.loads(response.read()))
+    except urllib.error.HTTPError as error:
+        return error.code, dict(json.loads(error.read()))
+
+
+def test_another_site_cannot_steer_the_sandboxs_telegram(sandbox: Running) -> None:
+    """A page that POSTs a form (or loads an image) at the sandbox's Bot API, with the token
+    the sandbox once had or any other, cannot point its updates at a webhook of its own."""
+    steal = {"url": "https://evil.example/read-along"}
+    for token in ("123456789:SandboxTokenForLinkageTryIt", "1:AnyTokenAtAll_123"):
+        status, answer = bot_api(sandbox, token, "setWebhook", steal, Origin="http://evil.example")
+        assert (status, answer["description"]) == (401, "Unauthorized")
+        query = urllib.parse.urlencode(steal)
+        status, answer = bot_api(sandbox, token, f"setWebhook?{query}")  # an <img src=...>
+        assert (status, answer["description"]) == (401, "Unauthorized")
+
+    own = (sandbox.production.folder / "data" / "sandbox" / "bot-token").read_text().strip()
+    assert own != "123456789:SandboxTokenForLinkageTryIt"
+    status, answer = bot_api(sandbox, own, "getWebhookInfo")  # the bot's token still works
+    assert status == 200
+    assert answer["result"]["url"] == ""
+    before = len(resident_texts(sandbox))
+    status, _ = request(sandbox, "/sandbox/api/send", resident_says("/help"), Origin=sandbox.origin)
+    assert status == 200
+    until(lambda: len(resident_texts(sandbox)) >= before + 2, "the bot's answer to /help")
 
 
 @pytest.mark.parametrize("contents", ["a real bot's data", "an empty folder"])

@@ -12,6 +12,10 @@ the `--host` it was started with. Anything else gets 403 and a line saying why:
 - a DNS name other than `--host` (DNS rebinding: evil.example made to point at 127.0.0.1 is
   the request's own origin, but a name the sandbox was not started with).
 
+The sandbox's Bot API server (its Telegram, another port) answers only the bot's token, new at
+every start and kept in the sandbox's folder (`bot-token`): it accepted any token before, so a
+page could POST a form, or load an image, that set a webhook of its own and read along.
+
 GET requests change nothing (the page, its strings, the state, the event stream: it only
 reports; the person's actions go through POSTs), so they pass. No token is needed: the page's
 own `fetch` calls carry its origin whatever its Referrer-Policy.
@@ -20,11 +24,13 @@ own `fetch` calls carry its origin whatever its Referrer-Policy.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}  # as Telegram
 
 
 def own_page_only(host: str) -> Middleware:
@@ -61,6 +67,19 @@ def own_page_only(host: str) -> Middleware:
                 text=f"refused: open the sandbox at an IP address, localhost or {host}, "
                 f"not at {request.url.host}"
             )
+        return await handler(request)
+
+    return guard
+
+
+def bot_token_only(token: str) -> Middleware:
+    """The middleware for the sandbox's Bot API server: another token gets Telegram's 401."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        sent = request.match_info.get("token")
+        if sent is not None and not secrets.compare_digest(f"bot{sent}", f"bot{token}"):
+            return web.json_response(UNAUTHORIZED, status=401)
         return await handler(request)
 
     return guard

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
 from bot.localapi.state import Signal
 from bot.runner import serve
+from bot.sandbox.guard import bot_token_only
 from bot.sandbox.world import (
     FRONTDESK_HOTEL,
     OFFICER_ID,
@@ -31,7 +33,8 @@ from services.storage import Database
 
 log = logging.getLogger(__name__)
 
-SANDBOX_TOKEN = "123456789:SandboxTokenForLinkageTryIt"
+SANDBOX_BOT_ID = 123456789
+TOKEN_FILE = "bot-token"  # in the sandbox's folder: its Bot API's token, for calls by hand
 MARKER = ".linkage-sandbox"
 GREETED = ("resident", "tourist", "frontdesk")  # private panes open with /start, as people do
 
@@ -91,12 +94,14 @@ class Sandbox:
     _task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _menu_texts: set[str] = field(default_factory=set)
+    # new at every start: the sandbox's Bot API answers nothing else (see guard.py)
+    token: str = field(default_factory=lambda: f"{SANDBOX_BOT_ID}:{secrets.token_urlsafe(24)}")
 
     def _settings(self) -> Settings:
         """The bot's settings: this sandbox's Telegram, data and ports, the sample routing."""
         config = self.config
         values = {
-            "bot_token": SANDBOX_TOKEN,
+            "bot_token": self.token,
             "telegram_api_url": self.standin.base_url,
             "data_dir": config.data_dir,
             "web_host": config.host,
@@ -113,7 +118,11 @@ class Sandbox:
         """A fresh world: empty data, the sample chats, the bot taking updates."""
         self.ready = False
         wipe(self.config.data_dir)
+        token_file = self.config.data_dir / TOKEN_FILE
+        token_file.touch(mode=0o600)
+        token_file.write_text(f"{self.token}\n")
         self.standin = BotAPIStandin()
+        self.standin.app.middlewares.append(bot_token_only(self.token))
         try:
             await self._start_world()
         except BaseException:
