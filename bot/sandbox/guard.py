@@ -12,13 +12,13 @@ the `--host` it was started with. Anything else gets 403 and a line saying why:
 - a DNS name other than `--host` (DNS rebinding: evil.example made to point at 127.0.0.1 is
   the request's own origin, but a name the sandbox was not started with).
 
+GET requests change nothing (the page, its strings, the state, the event stream: it only
+reports; the person's actions go through POSTs), so they pass. The page needs no token: its
+own `fetch` calls carry its origin whatever its Referrer-Policy.
+
 The sandbox's Bot API server (its Telegram, another port) answers only the bot's token, new at
 every start and kept in the sandbox's folder (`bot-token`): it accepted any token before, so a
 page could POST a form, or load an image, that set a webhook of its own and read along.
-
-GET requests change nothing (the page, its strings, the state, the event stream: it only
-reports; the person's actions go through POSTs), so they pass. No token is needed: the page's
-own `fetch` calls carry its origin whatever its Referrer-Policy.
 """
 
 from __future__ import annotations
