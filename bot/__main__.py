@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
     sandbox.add_argument("--api-port", type=int, help="port of its Bot API server (port + 1)")
     sandbox.add_argument("--web-port", type=int, help="port of the bot's web server (port + 2)")
-    sandbox.add_argument("--data-dir", default="./data/sandbox", help="wiped at every start")
+    sandbox.add_argument(
+        "--data-dir",
+        default="./data/sandbox",
+        help="made by the sandbox and wiped at every start; a folder it did not make is refused",
+    )
     sandbox.add_argument("--locale", choices=["en", "zh"], default="en", help="first language")
     args = parser.parse_args(argv)
     logging.basicConfig(

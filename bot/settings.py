@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from services.privacy import parse_keys
 
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{10,}$")
+WEBHOOK_SECRET_LETTERS = re.compile(r"[A-Za-z0-9_-]")  # Telegram's rule: 1 to 256 of these
+WEBHOOK_SECRET_MAX = 256
 BOTFATHER_HINT = (
     "open Telegram, talk to @BotFather, send /newbot and put the token it gives you "
     "in BOT_TOKEN (environment or .env)"
@@ -126,6 +128,30 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_chat_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        """`WEBHOOK_SECRET=` (a copied template) means unset: the token's secret, never none."""
+        return None if value == "" else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_accepts_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refuse at start what Telegram's setWebhook would refuse later."""
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        wrong = [letter for letter in secret if not WEBHOOK_SECRET_LETTERS.fullmatch(letter)]
+        problem = f"it contains {wrong[0]!r}" if wrong else None
+        if len(secret) > WEBHOOK_SECRET_MAX:
+            problem = f"it is {len(secret)} characters long"
+        if problem:
+            raise ValueError(
+                f"Telegram accepts only 1 to {WEBHOOK_SECRET_MAX} of the characters "
+                f"A-Z, a-z, 0-9, _ and -, and {problem}"
+            )
+        return value
 
     @field_validator("data_key", mode="before")
     @classmethod

@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.localapi import BotAPIStandin
+from bot.settings import SettingsError, load_settings
 from tests.support.people import CHINESE_MENU, ENGLISH_MENU, inline_buttons, reply_keyboard
 from tests.support.running import TOKEN, eventually, process_environment
 from tests.support.servers import free_port
@@ -126,3 +128,53 @@ def test_rotate_keys_makes_a_new_signing_key_and_keeps_the_old(tmp_path: Path) -
     from services.signing import KeyRing
 
     assert len(KeyRing.open(tmp_path).jwks()["keys"]) >= 2
+
+
+def test_a_webhook_secret_telegram_would_refuse_is_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env=process_environment(
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=f"http://127.0.0.1:{free_port()}",  # nothing there: fail, not hang
+            WEBHOOK_URL="https://bot.example/telegram/webhook",
+            WEBHOOK_SECRET="has spaces",
+            DATA_DIR=str(tmp_path / "data"),
+        ),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines() == [
+        "linkage: WEBHOOK_SECRET is invalid: Telegram accepts only 1 to 256 of the characters "
+        "A-Z, a-z, 0-9, _ and -, and it contains ' '."
+    ]
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(
+    ("secret", "what"),
+    [
+        ("x" * 257, "it is 257 characters long"),
+        ("pässword", "it contains 'ä'"),
+        ("  ", "it contains ' '"),
+    ],
+)
+def test_a_webhook_secret_telegram_would_refuse_is_named(secret: str, what: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        load_settings(_env_file=None, bot_token=TOKEN, webhook_secret=secret)
+    assert str(refused.value) == (
+        "WEBHOOK_SECRET is invalid: Telegram accepts only 1 to 256 of the characters "
+        f"A-Z, a-z, 0-9, _ and -, and {what}."
+    )
+
+
+def test_a_blank_webhook_secret_is_unset() -> None:
+    blank = load_settings(_env_file=None, bot_token=TOKEN, webhook_secret="")
+    unset = load_settings(_env_file=None, bot_token=TOKEN)
+    chosen = load_settings(_env_file=None, bot_token=TOKEN, webhook_secret="s3cret-Token_1")
+    assert blank.webhook_secret is None
+    assert blank.effective_webhook_secret == unset.effective_webhook_secret
+    assert len(unset.effective_webhook_secret) == 64
+    assert chosen.effective_webhook_secret == "s3cret-Token_1"

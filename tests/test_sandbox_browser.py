@@ -26,7 +26,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from bot.sandbox.runtime import SANDBOX_TOKEN
+from bot.sandbox.runtime import TOKEN_FILE
 from bot.sandbox.strings import PAGE_STRINGS
 from bot.sandbox.world import RESIDENT_ID
 from tests.support.servers import free_port
@@ -52,6 +52,7 @@ pytestmark = pytest.mark.sandbox
 class Running:
     url: str  # the page
     api_url: str  # its Bot API server
+    token: str  # the bot's token there, new at every start
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,8 @@ def sandbox() -> Iterator[Running]:
         "no BOT_TOKEN is configured, so this starts the sandbox"
         in (data / "sandbox.log").read_text()
     )
-    yield Running(url, f"http://127.0.0.1:{api_port}")
+    token = (data / "data" / TOKEN_FILE).read_text().strip()
+    yield Running(url, f"http://127.0.0.1:{api_port}", token)
     process.terminate()
     assert process.wait(30) == 0, (data / "sandbox.log").read_text()[-3000:]
     shutil.rmtree(data, ignore_errors=True)
@@ -276,7 +278,7 @@ def test_the_sandboxs_bot_api_keeps_telegrams_limits(sandbox: Running) -> None:
 
 def call(sandbox: Running, method: str, params: dict[str, object]) -> tuple[int, str]:
     request = urllib.request.Request(
-        f"{sandbox.api_url}/bot{SANDBOX_TOKEN}/{method}",
+        f"{sandbox.api_url}/bot{sandbox.token}/{method}",
         data=json.dumps(params).encode(),
         headers={"Content-Type": "application/json"},
     )

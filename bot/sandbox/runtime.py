@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
 from bot.localapi.state import Signal
 from bot.runner import serve
+from bot.sandbox.guard import bot_token_only
 from bot.sandbox.world import (
     FRONTDESK_HOTEL,
     OFFICER_ID,
@@ -29,9 +33,29 @@ from services.storage import Database
 
 log = logging.getLogger(__name__)
 
-SANDBOX_TOKEN = "123456789:SandboxTokenForLinkageTryIt"
+SANDBOX_BOT_ID = 123456789
+TOKEN_FILE = "bot-token"  # in the sandbox's folder: its Bot API's token, for calls by hand
 MARKER = ".linkage-sandbox"
 GREETED = ("resident", "tourist", "frontdesk")  # private panes open with /start, as people do
+
+
+class SandboxSettings(Settings):
+    """The bot's settings from the values the sandbox gives and the defaults, nothing else.
+
+    Not the environment and not .env: on a machine that runs the real bot those name its
+    database, Redis, key and webhook, and the sandbox wipes and rewrites what it uses.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
 
 
 @dataclass(frozen=True)
@@ -70,12 +94,14 @@ class Sandbox:
     _task: asyncio.Task[None] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _menu_texts: set[str] = field(default_factory=set)
+    # new at every start: the sandbox's Bot API answers nothing else (see guard.py)
+    token: str = field(default_factory=lambda: f"{SANDBOX_BOT_ID}:{secrets.token_urlsafe(24)}")
 
     def _settings(self) -> Settings:
         """The bot's settings: this sandbox's Telegram, data and ports, the sample routing."""
         config = self.config
         values = {
-            "bot_token": SANDBOX_TOKEN,
+            "bot_token": self.token,
             "telegram_api_url": self.standin.base_url,
             "data_dir": config.data_dir,
             "web_host": config.host,
@@ -86,13 +112,17 @@ class Sandbox:
             "admin_ids": str(OFFICER_ID),
             "default_locale": config.default_locale,
         }
-        return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+        return SandboxSettings(**values)  # type: ignore[arg-type]
 
     async def start(self) -> None:
         """A fresh world: empty data, the sample chats, the bot taking updates."""
         self.ready = False
         wipe(self.config.data_dir)
+        token_file = self.config.data_dir / TOKEN_FILE
+        token_file.touch(mode=0o600)
+        token_file.write_text(f"{self.token}\n")
         self.standin = BotAPIStandin()
+        self.standin.app.middlewares.append(bot_token_only(self.token))
         try:
             await self._start_world()
         except BaseException:
@@ -186,12 +216,16 @@ class Sandbox:
 
 
 def wipe(data_dir: Path) -> None:
-    """Empty the sandbox's data directory; refuse one the sandbox did not make (a real bot's)."""
+    """Make the sandbox's folder, or empty one it made before; refuse any other (a real bot's).
+
+    The marker file says the sandbox made the folder; an existing folder without it, even an
+    empty one (a real bot's DATA_DIR before its first start), is never used or wiped.
+    """
     marker = data_dir / MARKER
-    if data_dir.exists() and any(data_dir.iterdir()) and not marker.exists():
+    if data_dir.is_symlink() or (data_dir.exists() and not marker.is_file()):
         raise SettingsError(
-            f"the sandbox's data directory {data_dir} holds other data; "
-            "the sandbox wipes it at every start, so choose an empty one (--data-dir)"
+            f"the sandbox did not make {data_dir} (it has no {MARKER} file) and would wipe it "
+            "at every start: choose a folder that does not exist yet with --data-dir"
         )
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True, exist_ok=True)

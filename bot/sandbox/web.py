@@ -1,4 +1,7 @@
-"""The sandbox page and its JSON, server-sent events and actions (as the people in the panes)."""
+"""The sandbox page and its JSON, server-sent events and actions (as the people in the panes).
+
+Every action is a POST, and guard.py lets only the sandbox's own page make them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.i18n import build_i18n
+from bot.sandbox.guard import own_page_only
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.samples import sample_photo
 from bot.sandbox.strings import page_strings
@@ -27,7 +31,9 @@ routes = web.RouteTableDef()
 
 
 def sandbox_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(client_max_size=20 * 1024 * 1024)
+    app = web.Application(
+        client_max_size=20 * 1024 * 1024, middlewares=[own_page_only(sandbox.config.host)]
+    )
     app[SANDBOX] = sandbox
     app[STRINGS] = {locale: page_strings(build_i18n("en"), locale) for locale in LOCALES}
     app.add_routes(routes)
