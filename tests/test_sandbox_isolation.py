@@ -200,6 +200,10 @@ def test_another_site_cannot_act_in_the_sandbox(sandbox: Running) -> None:
     assert after["panes"]["resident"]["locale"] == "en"
     assert resident_texts(sandbox) == before
 
+    with urllib.request.urlopen(f"{sandbox.origin}/sandbox", timeout=WAIT) as page:
+        policy = page.headers["Content-Security-Policy"]  # nothing from elsewhere, no framing
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
     local = sandbox.origin.replace("127.0.0.1", "localhost")  # the page opened as localhost
     status, _ = request(
         sandbox,

@@ -21,6 +21,7 @@ from bot.sandbox.strings import page_strings
 from bot.sandbox.view import snapshot
 from bot.sandbox.world import SAMPLE_PHONE
 from handlers.common import LanguageChoice
+from handlers.web_security import security_headers
 from services.people import LOCALES
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
@@ -31,8 +32,9 @@ routes = web.RouteTableDef()
 
 
 def sandbox_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(
-        client_max_size=20 * 1024 * 1024, middlewares=[own_page_only(sandbox.config.host)]
+    app = web.Application(  # same-origin only, never framed; refusals carry the headers too
+        client_max_size=20 * 1024 * 1024,
+        middlewares=[security_headers(), own_page_only(sandbox.config.host)],
     )
     app[SANDBOX] = sandbox
     app[STRINGS] = {locale: page_strings(build_i18n("en"), locale) for locale in LOCALES}
