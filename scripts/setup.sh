@@ -68,3 +68,8 @@ need_chromium() {
   [ -d /usr/share/fonts/truetype/noto ] && compgen -G "/usr/share/fonts/truetype/noto/NotoColorEmoji*" \
     >/dev/null || apt_install fonts-noto-color-emoji
 }
+
+# tests/test_proxy.py runs deploy/nginx.conf in front of the bot.
+need_nginx() {
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx-light
+}
