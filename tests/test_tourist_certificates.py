@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import zxingcpp
 from PIL import Image
+from sqlmodel import select
 
 from bot.factory import build
 from bot.localapi import BotAPIStandin
 from services.certificates import china_today
+from services.models import Certificate
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import PNG, next_message
 
-VERIFIERS = -1001  # STAFF_CHAT_ID in the tests; VERIFIER_CHAT_ID defaults to it
+VERIFIERS = -1001  # VERIFIER_CHAT_ID in the tests (STAFF_CHAT_ID too)
 
 
 async def fill_in_form(standin: BotAPIStandin, tourist, number: str, agree: str) -> None:
@@ -78,10 +81,18 @@ async def test_a_tourist_gets_a_certificate_that_verifies(standin: BotAPIStandin
 
     card = await next_message(standin, verifiers.id)
     assert card["caption"].startswith("🪪 Application A1 for an accommodation certificate")
-    assert "11010519491231002X" in card["caption"]  # the verifier chat is trusted
-    standin.press_button(officer, card, inline_buttons(card)["✅ Approve"])
+    assert "11010519491231002X" in card["caption"]  # the verifiers see it until they decide
+    press = standin.press_button(officer, card, inline_buttons(card)["✅ Approve"])
 
     certificate, link = await standin.wait_for_messages(dai.id, count=2, timeout=15)
+    toast = await eventually(lambda: standin.callback_answers(press))
+    assert toast[-1]["text"] == "✅ Approved by Officer Zhou: certificate C2026-000001"
+    decided = await card_once_decided(standin, card)
+    assert decided["caption"].startswith(
+        "🪪 Application A1\nName: D*** Lingling\n✅ Approved by Officer Zhou on "
+    )
+    assert decided["caption"].splitlines()[2].endswith("(China time): certificate C2026-000001")
+    assert "11010519491231002X" not in decided["caption"]
     assert certificate["caption"].startswith("✅ Your accommodation certificate C2026-000001")
     stored = standin.file(certificate["photo"][-1]["file_id"])
     assert stored is not None
@@ -131,6 +142,9 @@ async def test_a_declined_application_is_corrected_and_sent_again_in_chinese(
     standin.press_button(officer, reasons, inline_buttons(reasons)["照片不清楚。"])
     declined = await next_message(standin, dai.id)
     assert declined["text"].startswith("您的住宿证明申请未通过：照片不清楚。")
+    decided = await card_once_decided(standin, card)
+    assert decided["caption"].startswith("🪪 申请 A1\n姓名：戴*玲\n❌ 由 周警官 于 ")
+    assert decided["caption"].splitlines()[2].endswith("（北京时间）拒绝：照片不清楚。")
 
     standin.send_command(dai, "/certificate")
     consent = await next_message(standin, dai.id)
@@ -214,10 +228,80 @@ async def test_two_verifiers_approving_at_once_issue_one_certificate(
             and [standin.callback_answers(press)[-1] for press in presses]
         )
     )
-    alerts = [answer.get("text") for answer in answers if answer.get("text")]
+    alerts = [answer["text"] for answer in answers if answer.get("show_alert")]
     assert len(alerts) == 1 and alerts[0].startswith("Already decided by Officer")
     await asyncio.sleep(1)  # a second certificate would have arrived by now
     assert not [m for m in standin.messages(dai.id) if "C2026-000002" in m.get("caption", "")]
+
+
+async def test_approve_and_reject_pressed_at_once_make_one_decision(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    """Wang approves from the card as Zhou picks a reason to decline: one of them decides."""
+    verifiers = standin.group(VERIFIERS, title="Verifiers")
+    zhou = standin.user(9001, "Officer Zhou", language_code="en")
+    wang = standin.user(9002, "Officer Wang", language_code="en")
+    for officer in (zhou, wang):
+        standin.add_member(verifiers.id, officer.id)
+    dai = standin.user(4001, "Dai", language_code="en")
+    bot = await run_bot()
+    await submit_application(standin, dai)
+    card = await next_message(standin, verifiers.id)
+    approve = inline_buttons(card)["✅ Approve"]
+    standin.press_button(zhou, card, inline_buttons(card)["❌ Reject"])
+    reasons = await eventually(
+        lambda: inline_buttons(standin.messages(verifiers.id)[-1]).get(
+            "The details do not match the document."
+        )
+    )
+
+    presses = [standin.press_button(wang, card, approve), standin.press_button(zhou, card, reasons)]
+
+    answers = await eventually(
+        lambda: (
+            all(standin.callback_answers(press) for press in presses)
+            and [standin.callback_answers(press)[-1] for press in presses]
+        ),
+        within=15,
+    )
+    alerts = [answer["text"] for answer in answers if answer.get("show_alert")]
+    assert len(alerts) == 1, answers
+    winner = alerts[0].removeprefix("Already decided by ").removesuffix(".")
+    assert winner in ("Officer Zhou", "Officer Wang"), alerts
+    await card_once_decided(standin, card)
+    await asyncio.sleep(1)  # a second decision's messages would have arrived by now
+    decisions = [
+        m
+        for m in standin.messages(dai.id)
+        if m.get("caption", "").startswith("✅ Your accommodation certificate")
+        or m.get("text", "").startswith("Your application for an accommodation certificate was")
+    ]
+    assert len(decisions) == 1, standin.messages(dai.id)
+    linkage = build(bot.settings)
+    try:
+        application = await linkage.applications.latest_for(dai.id)
+        assert application is not None and application.decided_by_name == winner
+        async with linkage.db.session() as session:
+            certificates = list(await session.exec(select(Certificate)))
+        assert len(certificates) == (1 if winner == "Officer Wang" else 0)
+    finally:
+        await linkage.close()
+
+
+async def card_once_decided(standin: BotAPIStandin, card: dict[str, Any]) -> dict[str, Any]:
+    """The verifiers' card as it is once the decision reached it: no buttons, a plain picture."""
+
+    def edited() -> dict[str, Any] | None:
+        [now] = [
+            m for m in standin.messages(card["chat"]["id"]) if m["message_id"] == card["message_id"]
+        ]
+        return None if now.get("reply_markup") or now["photo"] == card["photo"] else now
+
+    decided = await eventually(edited, within=10)
+    assert not {m["file_unique_id"] for m in decided["photo"]} & {
+        m["file_unique_id"] for m in card["photo"]
+    }, "the selfie is still in the verifier chat"
+    return decided
 
 
 async def test_personal_data_is_forgotten_after_the_retention_time(
@@ -242,9 +326,9 @@ async def test_personal_data_is_forgotten_after_the_retention_time(
         assert await linkage.applications.purge_personal_data(checked_out + timedelta(30)) == 1
         application = await linkage.applications.latest_for(dai.id)
         assert application is not None and application.purged_at is not None
-        assert (application.full_name, application.selfie_file_id) == ("", "")
+        assert application.full_name_encrypted == application.selfie_file_id_encrypted == ""
         assert application.document_number_encrypted == application.phone_encrypted == ""
-        assert application.birth_date is None
+        assert application.birth_date_encrypted is None
         verification = await linkage.certificates.verify(token, today=checked_out + timedelta(30))
         assert verification.status.value == "expired"
         assert verification.claims is not None and verification.claims.holder == "D*** Lingling"
