@@ -64,6 +64,12 @@ def _cipher() -> object:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    plain = application.c
+    selected = bind.execute(
+        sa.select(plain.id, plain.full_name, plain.birth_date, plain.selfie_file_id)
+    ).all()
+    rows = [row for row in selected if row.full_name or row.birth_date or row.selfie_file_id]
+    cipher = _cipher() if rows else None  # before any change: SQLite cannot undo its DDL
     if bind.dialect.name == "sqlite":
         op.execute("PRAGMA secure_delete = ON")
     with op.batch_alter_table("application", schema=None) as batch_op:
@@ -72,12 +78,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("selfie_file_id_encrypted", ENCRYPTED, nullable=False, server_default="")
         )
-    rows = bind.execute(
-        sa.select(application.c.id, application.c.full_name, application.c.birth_date,
-                  application.c.selfie_file_id)
-    ).all()
-    if rows:
-        cipher = _cipher()
+    if cipher is not None:
         encrypt: Callable[[str], str] = cipher.encrypt  # type: ignore[attr-defined]
         for row in rows:
             bind.execute(
@@ -113,17 +114,20 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column(column, existing_type=NAME, type_=sa.String(length=128),
                                   existing_nullable=nullable)
+    bind = op.get_bind()
+    sealed = application.c
+    selected = bind.execute(
+        sa.select(sealed.id, sealed.full_name_encrypted, sealed.birth_date_encrypted,
+                  sealed.selfie_file_id_encrypted)
+    ).all()
+    rows = [row for row in selected if row.full_name_encrypted or row.birth_date_encrypted
+            or row.selfie_file_id_encrypted]
+    cipher = _cipher() if rows else None  # before any change, as in upgrade
     with op.batch_alter_table("application", schema=None) as batch_op:
         batch_op.add_column(sa.Column("full_name", sa.String(length=128), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("birth_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("selfie_file_id", sa.String(length=256), nullable=False, server_default=""))
-    bind = op.get_bind()
-    rows = bind.execute(
-        sa.select(application.c.id, application.c.full_name_encrypted,
-                  application.c.birth_date_encrypted, application.c.selfie_file_id_encrypted)
-    ).all()
-    if rows:
-        cipher = _cipher()
+    if cipher is not None:
         decrypt: Callable[[str], str] = cipher.decrypt  # type: ignore[attr-defined]
         for row in rows:
             bind.execute(
