@@ -32,8 +32,8 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import verification as verification_routes
 from handlers import web as web_routes
-from handlers.notices import TelegramTicketNotices
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.notices import TelegramTicketNotices
 from services.applications import ApplicationService
 from services.certificates import CertificateService
 from services.checkins import CheckInService
