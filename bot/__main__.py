@@ -142,13 +142,17 @@ async def _retire_key(kid: str | None) -> int:
 
 async def _migrate() -> int:
     from services.migrate import upgrade_to_head
+    from services.privacy import FieldCipher
     from services.storage import Database
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
+    data_key = settings.data_key.get_secret_value() if settings.data_key else None
     try:
-        revision = await upgrade_to_head(db)
+        revision = await upgrade_to_head(
+            db, lambda: FieldCipher.from_setting(data_key, settings.data_dir)
+        )
     finally:
         await db.close()
     print(f"database is at revision {revision}")

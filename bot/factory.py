@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -38,8 +39,8 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import verification as verification_routes
 from handlers import web as web_routes
+from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
-from handlers.tourists import ApplicationTelegramNotices
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.applications import ApplicationService
 from services.authorization import Authorization
@@ -68,6 +69,8 @@ from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleR
 from services.tickets import TicketService
 from services.updates import UpdateLog
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Linkage:
@@ -86,7 +89,7 @@ class Linkage:
     routing: Routing
     tickets: TicketService
     certificates: CertificateService
-    cipher: FieldCipher  # personal data at rest (document numbers, phones)
+    cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
 
     async def close(self) -> None:
@@ -279,18 +282,20 @@ def build(settings: Settings) -> Linkage:
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     i18n = build_i18n(settings.default_locale)
     bot = build_bot(settings)
-    outbox = Outbox(db)
+    data_key = settings.data_key.get_secret_value() if settings.data_key else None
+    cipher = FieldCipher.from_setting(data_key, settings.data_dir)
+    outbox = Outbox(db, cipher)  # seals the notifications that carry personal data
     certificates = CertificateService(  # signing keys generated into DATA_DIR on first run
         db,
         KeyRing.open(settings.data_dir),
         settings.effective_public_base_url,
         max_nights=settings.certificate_max_nights,
     )
-    data_key = settings.data_key.get_secret_value() if settings.data_key else None
-    cipher = FieldCipher.from_setting(data_key, settings.data_dir)
     notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
     tickets = TicketService(db, outbox, notices)
-    verifier_chat_id = settings.effective_verifier_chat_id
+    verifier_chat_id = settings.verifier_chat_id
+    if verifier_chat_id is None:
+        log.warning("VERIFIER_CHAT_ID is not set: accommodation certificates are not offered")
     authorization = Authorization(
         RoleService(db, settings.admin_ids),
         TelegramMembership(bot),
@@ -306,7 +311,11 @@ def build(settings: Settings) -> Linkage:
     )
     relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
     application_notices = ApplicationTelegramNotices(
-        i18n, routing, settings.default_locale, verifier_chat_id
+        i18n,
+        routing,
+        settings.default_locale,
+        verifier_chat_id,
+        settings.undecided_application_days,
     )
     applications = ApplicationService(
         db,
@@ -316,6 +325,7 @@ def build(settings: Settings) -> Linkage:
         application_notices,
         lambda code: dict(routing.hotel(code).name),
         retention_days=settings.personal_data_retention_days,
+        undecided_days=settings.undecided_application_days,
         card_font=settings.card_font,
     )
     dispatcher.workflow_data.update(

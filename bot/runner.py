@@ -38,7 +38,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         linkage.web_app, handle_signals=False, access_log_class=RedactingAccessLogger
     )
     try:
-        revision = await upgrade_to_head(linkage.db)
+        revision = await upgrade_to_head(linkage.db, lambda: linkage.cipher)
         log.info("database schema at revision %s", revision)
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
@@ -91,6 +91,8 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
             await escalate(linkage, utcnow())
             if purged := await linkage.applications.purge_personal_data(china_today()):
                 log.info("purged the personal data of %s applications", purged)
+            if lapsed := await linkage.applications.lapse_undecided(utcnow()):
+                log.info("%s undecided applications lapsed; their personal data purged", lapsed)
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:

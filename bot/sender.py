@@ -6,6 +6,9 @@ admins see in /deadletters. 403 (blocked): the person is marked unreachable; not
 
 The one window where a message could go out twice: Telegram accepted it and this process died
 before recording it as delivered. The record is written right after Telegram's answer.
+
+A sealed notification (personal data) is opened here, just before its call, and its parameters
+are never logged.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 
 from services.models import Notification
-from services.outbox import INLINE_FILE, Outbox
+from services.outbox import INLINE_FILE, SEALED, Outbox
 from services.queue import Entry, NotificationQueue
 from services.ratelimit import RateLimiter
 
@@ -54,20 +57,25 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def telegram_call(notification: Notification) -> methods.TelegramMethod[Any]:
-    """The aiogram method object for a stored Bot API call."""
-    name = notification.method[0].upper() + notification.method[1:]
+def telegram_call(method: str, params: dict[str, Any]) -> methods.TelegramMethod[Any]:
+    """The aiogram method object for a stored Bot API call (its parameters opened)."""
+    name = method[0].upper() + method[1:]
     method_class = getattr(methods, name, None)
     if method_class is None:
-        raise ValueError(f"unknown Bot API method {notification.method!r}")
-    params = {key: _upload(key, value) for key, value in notification.params.items()}
-    return method_class.model_validate(params)  # type: ignore[no-any-return]
+        raise ValueError(f"unknown Bot API method {method!r}")
+    uploads = {key: _upload(key, value) for key, value in params.items()}
+    return method_class.model_validate(uploads)  # type: ignore[no-any-return]
 
 
 def _upload(key: str, value: Any) -> Any:
-    """A file made by the bot (a certificate card) travels in the outbox as base64 text."""
+    """A file made by the bot (a certificate card) travels in the outbox as base64 text.
+
+    It may stand in a parameter or in the InputMedia of editMessageMedia.
+    """
     if isinstance(value, str) and value.startswith(INLINE_FILE):
         return BufferedInputFile(base64.b64decode(value[len(INLINE_FILE) :]), f"{key}.png")
+    if isinstance(value, dict) and key == "media":
+        return {inner: _upload(inner, item) for inner, item in value.items()}
     return value
 
 
@@ -196,9 +204,10 @@ class Sender:
         """Send one notification to its end: delivered, dead or unreachable. False if stopping."""
         assert notification.id is not None
         try:
-            call = telegram_call(notification)
-        except Exception as error:
-            await self._give_up(notification, f"cannot build the call: {error}")
+            call = telegram_call(notification.method, self.outbox.opened(notification))
+        except Exception as error:  # a sealed one's error could quote what it carries
+            said = type(error).__name__ if SEALED in notification.params else str(error)
+            await self._give_up(notification, f"cannot build the call: {said}")
             return True
         while not self._stopping:
             await self.limiter.acquire(notification.chat_id)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     staff_chat_id: int | None = None
+    # the chat that sees applications in full: never STAFF_CHAT_ID by default, for grid staff
+    # are not verifiers; unset, the bot offers no certificates
     verifier_chat_id: int | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     web_host: str = "127.0.0.1"
@@ -76,6 +78,7 @@ class Settings(BaseSettings):
     # Accommodation certificates and the personal data behind them.
     certificate_max_nights: int = Field(default=30, ge=1, le=365)
     personal_data_retention_days: int = Field(default=30, ge=0)  # after expiry or rejection
+    undecided_application_days: int = Field(default=7, ge=1)  # then it lapses, data purged
     data_key: SecretStr | None = None  # Fernet keys, comma-separated; unset: DATA_DIR/data.key
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
     verification_log_retention_days: int = Field(default=90, ge=1)
@@ -191,10 +194,6 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'linkage.sqlite3').resolve()}"
-
-    @property
-    def effective_verifier_chat_id(self) -> int | None:
-        return self.verifier_chat_id if self.verifier_chat_id is not None else self.staff_chat_id
 
     @property
     def effective_public_base_url(self) -> str:

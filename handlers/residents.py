@@ -786,7 +786,7 @@ async def take_feedback(message: Message, state: FSMContext, tickets: TicketServ
     ticket_id = int((await state.get_data())["ticket_id"])
     await state.clear()
     try:
-        await tickets.feedback(ticket_id, message.from_user.id, message.text.strip()[:1000])
+        await tickets.feedback(ticket_id, message.from_user.id, message.text.strip())
     except TicketError:
         await message.answer(_("This request cannot take feedback now."), reply_markup=main_menu())
         return

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -28,6 +28,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.application_notices import DOCUMENT_NAMES, ApplicationTelegramNotices, Review
 from handlers.menu import (
     CANCEL,
     CERTIFICATE,
@@ -38,19 +39,19 @@ from handlers.menu import (
     main_menu,
     take_press,
 )
-from handlers.notices import markup
 from services.applications import (
+    LAPSED,
     AlreadyDecided,
     ApplicationDraft,
     ApplicationError,
     ApplicationService,
+    PersonalData,
     Verifier,
 )
 from services.authorization import Actor, Authorization
-from services.certificates import Issued, china_today
+from services.certificates import china_today
 from services.identity import DocumentType, InvalidDocument, Reason, validate_document
 from services.models import Application
-from services.outbox import Outgoing, Priority, inline_file
 from services.routing import Routing, text
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,6 @@ BACK = MenuEntry("⬅️", N_("Back"))
 TODAY = MenuEntry("📅", N_("Today"))
 TOMORROW = MenuEntry("📅", N_("Tomorrow"))
 SHARE_PHONE = MenuEntry("📱", N_("Share my phone number"))
-DOCUMENT_NAMES = {
-    DocumentType.PRC_ID: N_("PRC resident ID card"),
-    DocumentType.PASSPORT: N_("Passport"),
-    DocumentType.TRAVEL_PERMIT: N_("Hong Kong, Macau or Taiwan travel permit"),
-}
 DOCUMENT_PROBLEMS = {
     Reason.EMPTY: N_("The number is empty."),
     Reason.WRONG_LENGTH: N_("A resident ID number has 18 characters."),
@@ -91,6 +87,7 @@ STEPS = [
     "nights",
     "selfie",
 ]
+REASON_LIMIT = 400  # a written reason for declining, as the tourist reads it
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
 
 
@@ -136,12 +133,6 @@ class Decide(CallbackData, prefix="appl"):
     value: str = ""
 
 
-class Review(CallbackData, prefix="rv"):
-    action: str  # approve, reject, reason, back
-    application_id: int
-    reason: str = ""
-
-
 def form_keyboard(*extra: list[KeyboardButton]) -> ReplyKeyboardMarkup:
     rows = [*extra, [KeyboardButton(text=BACK.text()), KeyboardButton(text=CANCEL.text())]]
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
@@ -163,9 +154,23 @@ def parse_date(raw: str) -> date | None:
 
 
 async def start(
-    message: Message, state: FSMContext, applications: ApplicationService, retention_days: int
+    message: Message,
+    state: FSMContext,
+    applications: ApplicationService,
+    retention_days: int,
+    verifier_chat_id: int | None,
 ) -> None:
     assert message.from_user is not None
+    if verifier_chat_id is None:  # nobody to review: ask for nothing (see VERIFIER_CHAT_ID)
+        await message.answer(
+            _(
+                "Accommodation certificates are not offered here yet: this office has no "
+                "reviewers for them. Please show your ID card at the hotel, or ask the "
+                "street office."
+            ),
+            reply_markup=main_menu(),
+        )
+        return
     latest = await applications.latest_for(message.from_user.id)
     if latest is not None and latest.status == "submitted":
         await message.answer(
@@ -174,16 +179,22 @@ async def start(
         )
         return
     await state.set_state(Apply.consent)
-    if latest is not None and latest.status == "rejected" and latest.full_name:
+    if latest is not None and latest.status == "rejected" and latest.full_name_encrypted:
         await state.update_data(resend_from=latest.id)  # correct and send again
     await message.answer(
         _(
             "An accommodation certificate lets you check in at a hotel without your ID card.\n\n"
-            "To issue it, the reviewers need your name, your document number, date of birth, "
-            "phone, hotel, dates of stay and a selfie. They are used only to confirm who you "
-            "are for this stay, stored encrypted, and deleted {days} days after the "
-            "certificate expires or the application is declined.\n\nDo you agree?"
-        ).format(days=retention_days),
+            "What is kept: your name, document type and number, date of birth, phone, hotel, "
+            "dates of stay, and a reference to your selfie. Where: encrypted in the street "
+            "office's database; the selfie photo itself stays in Telegram. They are used only "
+            "to confirm who you are for this stay.\n\n"
+            "Who sees them: the reviewers see the full details in their chat only until they "
+            "decide; then what they saw is cut down to your application number and masked name. "
+            "The certificate shows only your masked name and document number.\n\n"
+            "For how long: if no reviewer decides within {undecided} days, the application "
+            "lapses and the details are deleted then. Otherwise they are deleted {days} days "
+            "after the certificate expires or the application is declined.\n\nDo you agree?"
+        ).format(days=retention_days, undecided=applications.undecided_days),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
                 [
@@ -217,7 +228,7 @@ async def consent(
     resend_from = (await state.get_data()).get("resend_from")
     previous = await applications.get(int(resend_from)) if resend_from else None
     if previous is not None and previous.tourist_id == query.from_user.id:
-        await state.update_data(**_fields_of(previous, applications))
+        await state.update_data(**_fields_of(previous, applications.personal_data(previous)))
         await message.answer(
             _("Your last application was declined: {reason}\nCorrect what is needed below.").format(
                 reason=_(previous.reject_reason) if previous.reject_reason else ""
@@ -228,17 +239,17 @@ async def consent(
     await ask(message, state, "name", routing, i18n)
 
 
-def _fields_of(application: Application, applications: ApplicationService) -> dict[str, Any]:
+def _fields_of(application: Application, personal: PersonalData) -> dict[str, Any]:
     return {
-        "name": application.full_name,
+        "name": personal.full_name,
         "doc_type": application.document_type,
-        "doc_number": applications.document_number(application),
-        "birth_date": application.birth_date.isoformat() if application.birth_date else None,
-        "phone": applications.phone(application),
+        "doc_number": personal.document_number,
+        "birth_date": personal.birth_date.isoformat() if personal.birth_date else None,
+        "phone": personal.phone,
         "hotel": application.hotel_code,
         "check_in": application.check_in.isoformat(),
         "nights": application.nights,
-        "selfie": application.selfie_file_id,
+        "selfie": personal.selfie_file_id,
     }
 
 
@@ -587,132 +598,6 @@ async def use_the_buttons(message: Message) -> None:
 # ---------------------------------------------------------------- verifiers
 
 
-class ApplicationTelegramNotices:
-    """What applications say: the card for verifiers, and the decision for the tourist."""
-
-    def __init__(
-        self, i18n: I18n, routing: Routing, staff_locale: str, verifier_chat_id: int | None
-    ) -> None:
-        self.i18n = i18n
-        self.routing = routing
-        self.staff_locale = staff_locale
-        self.verifier_chat_id = verifier_chat_id
-
-    def _(self, message: str, locale: str) -> str:
-        return self.i18n.gettext(message, locale=locale)
-
-    def review_buttons(self, application_id: int, locale: str) -> dict[str, Any]:
-        return markup(
-            [
-                [
-                    InlineKeyboardButton(
-                        text="✅ " + self._("Approve", locale),
-                        callback_data=Review(
-                            action="approve", application_id=application_id
-                        ).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="❌ " + self._("Reject", locale),
-                        callback_data=Review(action="reject", application_id=application_id).pack(),
-                    ),
-                ]
-            ]
-        )
-
-    def card_text(self, application: Application, document_number: str, phone: str) -> str:
-        locale = self.staff_locale
-        hotel = text(self.routing.hotel(application.hotel_code).name, locale)
-        check_out = application.check_in + timedelta(days=application.nights)
-        return self._(
-            "🪪 Application A{id} for an accommodation certificate\n\nName: {name}\n"
-            "Document: {document} {number}\nDate of birth: {born}\nPhone: {phone}\n"
-            "Hotel: {hotel}\nStay: {check_in} to {check_out}\n\n"
-            "Compare the selfie with the document photo on record, then decide.",
-            locale,
-        ).format(
-            id=application.id,
-            name=application.full_name,
-            document=self._(DOCUMENT_NAMES[DocumentType(application.document_type)], locale),
-            number=document_number,
-            born=application.birth_date.isoformat() if application.birth_date else "—",
-            phone=phone,
-            hotel=hotel,
-            check_in=application.check_in.isoformat(),
-            check_out=check_out.isoformat(),
-        )
-
-    def submitted(
-        self, application: Application, document_number: str, phone: str
-    ) -> list[Outgoing]:
-        assert application.id is not None
-        if self.verifier_chat_id is None:
-            log.error(
-                "VERIFIER_CHAT_ID and STAFF_CHAT_ID are unset: application %s waits", application.id
-            )
-            return []
-        params = {
-            "photo": application.selfie_file_id,
-            "caption": self.card_text(application, document_number, phone),
-            "reply_markup": self.review_buttons(application.id, self.staff_locale),
-        }
-        return [
-            Outgoing(
-                self.verifier_chat_id,
-                "sendPhoto",
-                params,
-                Priority.NORMAL,
-                f"application:{application.id}",
-            )
-        ]
-
-    def approved(self, application: Application, issued: Issued, card_png: bytes) -> list[Outgoing]:
-        locale = application.tourist_locale
-        certificate = issued.certificate
-        caption = self._(
-            "✅ Your accommodation certificate {serial} is approved.\n\nShow this card at the "
-            "front desk of {hotel}; they scan the QR code. Valid {valid_from} to {valid_until}.",
-            locale,
-        ).format(
-            serial=certificate.serial,
-            hotel=text(self.routing.hotel(application.hotel_code).name, locale),
-            valid_from=certificate.valid_from.isoformat(),
-            valid_until=certificate.valid_until.isoformat(),
-        )
-        reference = f"application:{application.id}"
-        code = self._("The certificate as a link, if the card cannot be scanned:", locale)
-        return [
-            Outgoing(
-                application.tourist_id,
-                "sendPhoto",
-                {"photo": inline_file(card_png), "caption": caption},
-                Priority.URGENT,
-                reference,
-            ),
-            Outgoing.text(
-                application.tourist_id,
-                f"{code}\n{issued.url}",
-                priority=Priority.URGENT,
-                reference=reference,
-            ),
-        ]
-
-    def rejected(self, application: Application) -> list[Outgoing]:
-        locale = application.tourist_locale
-        message = self._(
-            "Your application for an accommodation certificate was declined: {reason}\n\n"
-            "You can correct it and send it again: press “Accommodation certificate”.",
-            locale,
-        ).format(reason=self._(reason, locale) if (reason := application.reject_reason) else "")
-        return [
-            Outgoing.text(
-                application.tourist_id,
-                message,
-                priority=Priority.URGENT,
-                reference=f"application:{application.id}",
-            )
-        ]
-
-
 def verifier_of(query: CallbackQuery) -> Verifier:
     return Verifier(query.from_user.id, query.from_user.full_name)
 
@@ -785,7 +670,7 @@ async def review(
     if callback_data.action == "reason" and callback_data.reason == "other":
         await query.answer()
         await state.set_state(RejectWithWords.writing)
-        await state.update_data(application_id=application_id, card_message_id=message.message_id)
+        await state.update_data(application_id=application_id)
         await message.reply(_("Write the reason for declining; the tourist will read it."))
         return
     try:
@@ -801,7 +686,7 @@ async def review(
                 name=query.from_user.full_name, reason=_(reason)
             )
     except AlreadyDecided as decided:
-        await query.answer(_("Already decided by {name}.").format(name=decided.by), show_alert=True)
+        await query.answer(already_decided(decided, applications), show_alert=True)
         return
     except (ApplicationError, InvalidDocument, ValueError) as error:
         log.warning("application %s could not be decided: %s", application_id, error)
@@ -809,19 +694,37 @@ async def review(
             _("This application cannot be approved: {error}").format(error=error), show_alert=True
         )
         return
-    await query.answer()
-    await message.edit_caption(caption=f"{message.caption}\n\n{note}", reply_markup=None)
+    await query.answer(note)  # the card itself is edited down to a summary (the outbox)
+
+
+def already_decided(decided: AlreadyDecided, applications: ApplicationService) -> str:
+    if decided.status == LAPSED:
+        return _("This application lapsed: nobody decided it within {days} days.").format(
+            days=applications.undecided_days
+        )
+    return _("Already decided by {name}.").format(name=decided.by)
 
 
 async def reject_with_words(
     message: Message,
     state: FSMContext,
     applications: ApplicationService,
-    bot: Bot,
+    authorization: Authorization,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    reason = (message.text or "").strip()[:400]
+    assert message.from_user is not None
+    if not await authorization.is_verifier(message.from_user.id):  # lost the role meanwhile
+        authorization.refused(
+            Actor(message.from_user.id, message.from_user.full_name),
+            "review:reason",
+            f"application {data.get('application_id')}",
+            "not a verifier",
+        )
+        await message.reply(_("Only verifiers can decide applications."))
+        return
+    written = (message.text or "").strip()
+    reason = written[:REASON_LIMIT]
     assert message.from_user is not None
     try:
         await applications.reject(
@@ -830,15 +733,16 @@ async def reject_with_words(
             reason,
         )
     except AlreadyDecided as decided:
-        await message.reply(_("Already decided by {name}.").format(name=decided.by))
+        await message.reply(already_decided(decided, applications))
         return
     note = _("❌ Declined by {name}: {reason}").format(
         name=message.from_user.full_name, reason=reason
     )
+    if len(written) > REASON_LIMIT:
+        note += "\n\n" + _(
+            "The reason was cut to its first {limit} characters; the tourist reads only those."
+        ).format(limit=REASON_LIMIT)
     await message.reply(note)
-    await bot.edit_message_reply_markup(
-        chat_id=message.chat.id, message_id=int(data["card_message_id"]), reply_markup=None
-    )
 
 
 async def review_stats(

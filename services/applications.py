@@ -1,7 +1,12 @@
 """Accommodation-certificate applications: submitted by a tourist, decided by a verifier.
 
 The decision is the only wait: on approval the certificate is signed, its card drawn and both
-queued for the tourist in the same transaction that records the decision.
+queued for the tourist in the same transaction that records the decision. A decision is a
+conditional update of a still-undecided application, so of two verifiers deciding at once
+exactly one does. An application nobody decided within `undecided_days` lapses.
+
+Personal data is stored encrypted, reaches the verifiers in a sealed notification, and leaves
+their chat with the decision: the card they decided on is edited down to a masked summary.
 """
 
 from __future__ import annotations
@@ -16,16 +21,18 @@ from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.certificate_card import CertificateCard, render_card
 from services.certificates import CertificateService, Issued
+from services.identity import mask_name
 from services.intake import file_once
 from services.models import Application, utcnow
-from services.outbox import Outbox, Outgoing
+from services.outbox import Outbox, Outgoing, SentMessage
 from services.privacy import FieldCipher
 from services.storage import Database
 
-SUBMITTED, APPROVED, REJECTED = "submitted", "approved", "rejected"
+SUBMITTED, APPROVED, REJECTED, LAPSED = "submitted", "approved", "rejected", "lapsed"
 REASONS = ("details_mismatch", "photo_unclear", "other")
 
 
@@ -57,6 +64,17 @@ class ApplicationDraft:
 
 
 @dataclass(frozen=True)
+class PersonalData:
+    """What identifies the tourist, as they gave it; empty once purged."""
+
+    full_name: str
+    document_number: str
+    birth_date: date | None
+    phone: str
+    selfie_file_id: str
+
+
+@dataclass(frozen=True)
 class Verifier:
     user_id: int
     name: str
@@ -73,15 +91,27 @@ class ReviewStats:
 
 
 class ApplicationNotices(Protocol):
-    def submitted(
-        self, application: Application, document_number: str, phone: str
-    ) -> list[Outgoing]: ...
+    def submitted(self, application: Application, personal: PersonalData) -> list[Outgoing]:
+        """The card verifiers decide on: sealed, for it carries the personal data."""
+        ...
 
     def approved(
         self, application: Application, issued: Issued, card_png: bytes
     ) -> list[Outgoing]: ...
 
     def rejected(self, application: Application) -> list[Outgoing]: ...
+
+    def lapsed(self, application: Application) -> list[Outgoing]: ...
+
+    def closed(
+        self, application: Application, masked_name: str, cards: list[SentMessage]
+    ) -> list[Outgoing]:
+        """The cards, now decided or lapsed, edited down to a summary without personal data."""
+        ...
+
+
+def reference(application_id: int | None) -> str:
+    return f"application:{application_id}"
 
 
 class ApplicationService:
@@ -95,6 +125,7 @@ class ApplicationService:
         hotel_names: Callable[[str], dict[str, str]],
         *,
         retention_days: int = 30,
+        undecided_days: int = 7,
         card_font: Path | None = None,
     ) -> None:
         self.db = db
@@ -104,6 +135,7 @@ class ApplicationService:
         self.notices = notices
         self.hotel_names = hotel_names
         self.retention_days = retention_days
+        self.undecided_days = undecided_days
         self.card_font = card_font
 
     async def submit(self, draft: ApplicationDraft) -> Application:
@@ -118,23 +150,32 @@ class ApplicationService:
 
     async def _submit(self, draft: ApplicationDraft) -> Application:
         async with self.db.session() as session:
+            seal = self.cipher.encrypt
+            born = draft.birth_date.isoformat() if draft.birth_date else None
             application = Application(
                 intake_key=draft.intake_key,
                 tourist_id=draft.tourist_id,
                 tourist_locale=draft.locale,
-                full_name=draft.full_name,
+                full_name_encrypted=seal(draft.full_name),
                 document_type=draft.document_type,
-                document_number_encrypted=self.cipher.encrypt(draft.document_number),
-                birth_date=draft.birth_date,
-                phone_encrypted=self.cipher.encrypt(draft.phone),
+                document_number_encrypted=seal(draft.document_number),
+                birth_date_encrypted=seal(born) if born else None,
+                phone_encrypted=seal(draft.phone),
                 hotel_code=draft.hotel_code,
                 check_in=draft.check_in,
                 nights=draft.nights,
-                selfie_file_id=draft.selfie_file_id,
+                selfie_file_id_encrypted=seal(draft.selfie_file_id),
             )
             session.add(application)
             await session.flush()
-            for item in self.notices.submitted(application, draft.document_number, draft.phone):
+            personal = PersonalData(
+                draft.full_name,
+                draft.document_number,
+                draft.birth_date,
+                draft.phone,
+                draft.selfie_file_id,
+            )
+            for item in self.notices.submitted(application, personal):
                 self.outbox.add(session, item)
             await session.commit()
             return application
@@ -142,31 +183,16 @@ class ApplicationService:
     async def approve(self, application_id: int, verifier: Verifier) -> Issued:
         """Claim the decision, sign, draw the card and queue it, in one transaction.
 
-        The claim is a conditional update: of two verifiers pressing Approve at once, one issues
-        the certificate and the other hears who decided. A failure leaves nothing behind.
+        Of two verifiers deciding at once, one issues the certificate and the other hears who
+        decided. A failure leaves nothing behind.
         """
         async with self.db.session() as session:
-            claimed = await session.exec(
-                update(Application)
-                .where(col(Application.id) == application_id)
-                .where(col(Application.status) == SUBMITTED)
-                .values(
-                    status=APPROVED,
-                    decided_by=verifier.user_id,
-                    decided_by_name=verifier.name,
-                    decided_at=utcnow(),
-                )
-            )
-            if claimed.rowcount != 1:
-                await session.rollback()
-                await self._undecided(application_id)  # says why
-                raise AlreadyDecided(APPROVED, "")
-            row = await session.get(Application, application_id)
-            assert row is not None
+            row = await self._claim(session, application_id, APPROVED, verifier)
+            personal = self.personal_data(row)
             issued = await self.certificates.issue(
-                holder_name=row.full_name,
+                holder_name=personal.full_name,
                 document_type=row.document_type,
-                document_number=self.cipher.decrypt(row.document_number_encrypted),
+                document_number=personal.document_number,
                 hotel_code=row.hotel_code,
                 check_in=row.check_in,
                 nights=row.nights,
@@ -180,26 +206,71 @@ class ApplicationService:
             row.certificate_serial = issued.certificate.serial
             row.purge_after = issued.certificate.valid_until + timedelta(days=self.retention_days)
             session.add(row)
-            for item in self.notices.approved(row, issued, png):
-                self.outbox.add(session, item)
+            await self._tell(session, row, personal, self.notices.approved(row, issued, png))
             await session.commit()
         return issued
 
     async def reject(self, application_id: int, verifier: Verifier, reason: str) -> Application:
-        await self._undecided(application_id)
+        """Record the decision as `approve` does; the tourist hears the reason."""
         async with self.db.session() as session:
-            row = await session.get(Application, application_id)
-            assert row is not None
-            row.status = REJECTED
-            row.reject_reason = reason[:500]
-            row.decided_by, row.decided_by_name = verifier.user_id, verifier.name
-            row.decided_at = utcnow()
-            row.purge_after = utcnow().date() + timedelta(days=self.retention_days)
-            session.add(row)
-            for item in self.notices.rejected(row):
-                self.outbox.add(session, item)
+            purge_after = utcnow().date() + timedelta(days=self.retention_days)
+            row = await self._claim(
+                session,
+                application_id,
+                REJECTED,
+                verifier,
+                reject_reason=reason[:500],
+                purge_after=purge_after,
+            )
+            personal = self.personal_data(row)
+            await self._tell(session, row, personal, self.notices.rejected(row))
             await session.commit()
             return row
+
+    async def _claim(
+        self,
+        session: AsyncSession,
+        application_id: int,
+        status: str,
+        verifier: Verifier,
+        **values: object,
+    ) -> Application:
+        """Decide a still-undecided application, or raise AlreadyDecided saying by whom."""
+        claimed = await session.exec(
+            update(Application)
+            .where(col(Application.id) == application_id)
+            .where(col(Application.status) == SUBMITTED)
+            .values(
+                status=status,
+                decided_by=verifier.user_id,
+                decided_by_name=verifier.name,
+                decided_at=utcnow(),
+                **values,
+            )
+        )
+        if claimed.rowcount != 1:
+            await session.rollback()
+            await self._undecided(application_id)  # says why
+            raise AlreadyDecided(status, "")
+        row = await session.get(Application, application_id)
+        assert row is not None
+        return row
+
+    async def _tell(
+        self,
+        session: AsyncSession,
+        row: Application,
+        personal: PersonalData,
+        outgoing: list[Outgoing],
+    ) -> None:
+        """Queue what the decision says, and take the personal data out of the verifier chat.
+
+        The sealed card is wiped from the outbox and its message edited down to the summary.
+        """
+        cards = await self.outbox.wipe(session, reference(row.id), sealed_only=True)
+        closing = self.notices.closed(row, mask_name(personal.full_name), cards)
+        for item in [*outgoing, *closing]:
+            self.outbox.add(session, item)
 
     async def get(self, application_id: int) -> Application | None:
         async with self.db.session() as session:
@@ -215,11 +286,19 @@ class ApplicationService:
             )
             return rows.first()
 
-    def document_number(self, application: Application) -> str:
-        return self.cipher.decrypt(application.document_number_encrypted)
+    def personal_data(self, application: Application) -> PersonalData:
+        """The application's personal data, decrypted (empty strings once purged)."""
+        born = self._open(application.birth_date_encrypted)
+        return PersonalData(
+            full_name=self._open(application.full_name_encrypted),
+            document_number=self._open(application.document_number_encrypted),
+            birth_date=date.fromisoformat(born) if born else None,
+            phone=self._open(application.phone_encrypted),
+            selfie_file_id=self._open(application.selfie_file_id_encrypted),
+        )
 
-    def phone(self, application: Application) -> str:
-        return self.cipher.decrypt(application.phone_encrypted)
+    def _open(self, token: str | None) -> str:
+        return self.cipher.decrypt(token) if token else ""
 
     async def review_stats(self, since: datetime | None = None) -> ReviewStats:
         async with self.db.session() as session:
@@ -247,7 +326,10 @@ class ApplicationService:
         )
 
     async def purge_personal_data(self, today: date) -> int:
-        """Forget what identified the tourist once the stay and the retention time are over."""
+        """Forget what identified the tourist once the stay and the retention time are over.
+
+        What the notifications about the application said is wiped with it.
+        """
         async with self.db.session() as session:
             rows = list(
                 await session.exec(
@@ -257,15 +339,47 @@ class ApplicationService:
                 )
             )
             for row in rows:
-                row.full_name = ""
-                row.document_number_encrypted = ""
-                row.phone_encrypted = ""
-                row.birth_date = None
-                row.selfie_file_id = ""
-                row.purged_at = utcnow()
+                _forget(row)
                 session.add(row)
+                await self.outbox.wipe(session, reference(row.id))
             await session.commit()
             return len(rows)
+
+    async def lapse_undecided(self, now: datetime) -> int:
+        """Applications nobody decided within `undecided_days` lapse: their personal data is
+        purged, the tourist told, the verifiers' card edited down to the summary."""
+        async with self.db.session() as session:
+            waiting = await session.exec(
+                select(Application.id)
+                .where(Application.status == SUBMITTED)
+                .where(col(Application.submitted_at) <= now - timedelta(days=self.undecided_days))
+            )
+            ids = [application_id for application_id in waiting if application_id is not None]
+        lapsed = 0
+        for application_id in ids:  # one at a time: each races a verifier's press on its own
+            async with self.db.session() as session:
+                claimed = await session.exec(
+                    update(Application)
+                    .where(col(Application.id) == application_id)
+                    .where(col(Application.status) == SUBMITTED)
+                    .values(status=LAPSED, purged_at=now)
+                )
+                if claimed.rowcount != 1:
+                    await session.rollback()
+                    continue  # decided meanwhile
+                row = await session.get(Application, application_id)
+                assert row is not None
+                masked = mask_name(self.personal_data(row).full_name)
+                _forget(row)
+                session.add(row)
+                cards = await self.outbox.wipe(session, reference(row.id))
+                outgoing = self.notices.lapsed(row)
+                outgoing += self.notices.closed(row, masked, [c for c in cards if c.sealed])
+                for item in outgoing:
+                    self.outbox.add(session, item)
+                await session.commit()
+                lapsed += 1
+        return lapsed
 
     async def _undecided(self, application_id: int) -> Application:
         async with self.db.session() as session:
@@ -275,3 +389,13 @@ class ApplicationService:
         if row.status != SUBMITTED:
             raise AlreadyDecided(row.status, row.decided_by_name or "")
         return row
+
+
+def _forget(row: Application) -> None:
+    row.full_name_encrypted = ""
+    row.document_number_encrypted = ""
+    row.phone_encrypted = ""
+    row.birth_date_encrypted = None
+    row.selfie_file_id_encrypted = ""
+    if row.purged_at is None:
+        row.purged_at = utcnow()

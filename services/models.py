@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
+
+# Telegram's sizes: a person's first and last name are up to 64 characters each, so a full name
+# is up to 129; a message is up to 4096 characters. Columns that take them leave room.
+NAME_LENGTH = 256
+ENCRYPTED_LENGTH = 1024  # a Fernet token of a short field (services.privacy)
 
 
 def utcnow() -> datetime:
@@ -79,7 +84,7 @@ class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(default="", max_length=16, index=True)  # 2026-000123, said aloud
     resident_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    resident_name: str = Field(default="", max_length=128)
+    resident_name: str = Field(default="", max_length=NAME_LENGTH)
     resident_locale: str = Field(default="en", max_length=8)
     category: str = Field(max_length=40)
     grid: str | None = Field(default=None, max_length=40)
@@ -94,7 +99,7 @@ class Ticket(SQLModel, table=True):
     photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="new", max_length=16, index=True)
     assignee_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    assignee_name: str | None = Field(default=None, max_length=128)
+    assignee_name: str | None = Field(default=None, max_length=NAME_LENGTH)
     rating: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
@@ -129,9 +134,10 @@ class TicketEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     actor_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    actor_name: str = Field(default="", max_length=128)
+    actor_name: str = Field(default="", max_length=NAME_LENGTH)
     kind: str = Field(max_length=24)  # created, taken, reply, note, comment, resolved, …
-    detail: str = Field(default="", max_length=4000)
+    # a message as written (up to 4096 characters), with a mark such as "[photo] " before it
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
@@ -177,28 +183,29 @@ class VerificationLog(SQLModel, table=True):
 class Application(SQLModel, table=True):
     """A tourist's request for an accommodation certificate, from submission to decision.
 
-    The document number and phone are stored encrypted (services.privacy); the selfie is a
-    Telegram file id only. Personal data is purged a set number of days after the certificate
-    expires or the application is rejected.
+    Everything that identifies the tourist is stored encrypted (services.privacy): name,
+    document number, date of birth, phone and the selfie's Telegram file id. It is purged a set
+    number of days after the certificate expires or the application is rejected, and when an
+    application waits undecided too long (it lapses).
     """
 
     id: int | None = Field(default=None, primary_key=True)
     tourist_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
     tourist_locale: str = Field(default="en", max_length=8)
-    full_name: str = Field(max_length=128)
+    full_name_encrypted: str = Field(max_length=ENCRYPTED_LENGTH)
     document_type: str = Field(max_length=16)
     document_number_encrypted: str = Field(max_length=512)
-    birth_date: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    birth_date_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
     phone_encrypted: str = Field(max_length=512)
     hotel_code: str = Field(max_length=32)
     check_in: date = Field(sa_column=Column(Date, nullable=False))
     nights: int
-    selfie_file_id: str = Field(max_length=256)
+    selfie_file_id_encrypted: str = Field(max_length=ENCRYPTED_LENGTH)
     intake_key: str | None = Field(default=None, max_length=40, unique=True)  # as Ticket's
     status: str = Field(default="submitted", max_length=16, index=True)
     reject_reason: str | None = Field(default=None, max_length=500)
     decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
-    decided_by_name: str | None = Field(default=None, max_length=128)
+    decided_by_name: str | None = Field(default=None, max_length=NAME_LENGTH)
     submitted_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
     decided_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -2,7 +2,14 @@
 
 A notification is a Bot API call (method and JSON parameters) kept as data, so the domain never
 touches Telegram. States: pending (written, not yet on the queue) → queued → delivered, or dead
-(gave up; an admin may retry it), or unreachable (the person blocked the bot).
+(gave up; an admin may retry it), or unreachable (the person blocked the bot), or withdrawn (the
+personal data it carried was purged before it went out).
+
+A notification that carries personal data (a verifier's card with a document number) is sealed:
+its parameters are kept encrypted with the data key (services.privacy), in the row and so in
+everything that copies it, and only the sender opens them, just before the Bot API call. The
+queue never holds parameters at all (services.queue). When the data is purged, the rows about it
+are wiped (`wipe`).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -21,17 +29,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.batching import GroupCommit
 from services.models import Notification, Person, utcnow
+from services.privacy import FieldCipher
 from services.storage import Database
 
-PENDING, QUEUED, DELIVERED, DEAD, UNREACHABLE = (
+PENDING, QUEUED, DELIVERED, DEAD, UNREACHABLE, WITHDRAWN = (
     "pending",
     "queued",
     "delivered",
     "dead",
     "unreachable",
+    "withdrawn",
 )
 UNDELIVERED = (PENDING, QUEUED)
 INLINE_FILE = "base64:"  # a file the bot made (a certificate card), kept in the row itself
+SEALED = "sealed"  # the parameters, encrypted: {"chat_id": …, "sealed": token}
 
 
 def inline_file(data: bytes) -> str:
@@ -53,6 +64,7 @@ class Outgoing:
     params: dict[str, Any] = field(default_factory=dict)
     priority: Priority = Priority.NORMAL
     reference: str | None = None
+    sealed: bool = False  # carries personal data: encrypted until the sender opens it
 
     @classmethod
     def text(cls, chat_id: int, text: str, **kwargs: Any) -> Outgoing:
@@ -61,30 +73,83 @@ class Outgoing:
         return cls(chat_id, "sendMessage", {"text": text, **kwargs}, priority, reference)
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    """A delivered notification as the message it became in Telegram."""
+
+    chat_id: int
+    message_id: int
+    method: str
+    sealed: bool  # it carried personal data
+
+
 class Outbox:
     """Reads and records for the senders go through group commits (services.batching): the
     chat tasks of a busy sender share one query for what to send and one transaction for what
     was sent, instead of one each per message. Each still waits for its own answer, so a
     notification is recorded as delivered as soon as before, or sooner under load."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cipher: FieldCipher | None = None) -> None:
         self.db = db
+        self.cipher = cipher  # seals and opens notifications that carry personal data
         self._written = asyncio.Event()
         self._undelivered = GroupCommit(self._undelivered_for_chats)
         self._deliveries = GroupCommit(self._mark_all_delivered)
 
     def add(self, session: AsyncSession, outgoing: Outgoing) -> Notification:
         """Stage a notification in the caller's transaction; it exists once they commit."""
+        params = {**outgoing.params, "chat_id": outgoing.chat_id}
+        if outgoing.sealed:
+            sealed = self._cipher().encrypt(json.dumps(params, ensure_ascii=False))
+            params = {"chat_id": outgoing.chat_id, SEALED: sealed}
         notification = Notification(
             chat_id=outgoing.chat_id,
             method=outgoing.method,
-            params={**outgoing.params, "chat_id": outgoing.chat_id},
+            params=params,
             priority=int(outgoing.priority),
             reference=outgoing.reference,
         )
         session.add(notification)
         self._written.set()
         return notification
+
+    def opened(self, notification: Notification) -> dict[str, Any]:
+        """The Bot API parameters as written: a sealed notification's decrypted."""
+        if SEALED not in notification.params:
+            return dict(notification.params)
+        opened: dict[str, Any] = json.loads(self._cipher().decrypt(notification.params[SEALED]))
+        return opened
+
+    def _cipher(self) -> FieldCipher:
+        if self.cipher is None:
+            raise RuntimeError("this outbox has no data key: it can neither seal nor open")
+        return self.cipher
+
+    async def wipe(
+        self, session: AsyncSession, reference: str, *, sealed_only: bool = False
+    ) -> list[SentMessage]:
+        """Forget what the notifications about `reference` said, in the caller's transaction.
+
+        Their parameters are emptied (the chat stays); those not yet delivered are withdrawn,
+        never to be sent. `sealed_only` touches only the ones that carried personal data.
+        Returns the messages the delivered ones became, to edit them.
+        """
+        rows = await session.exec(select(Notification).where(Notification.reference == reference))
+        wiped = [row for row in rows if SEALED in row.params or not sealed_only]
+        delivered = [
+            SentMessage(row.chat_id, row.telegram_message_id, row.method, SEALED in row.params)
+            for row in wiped
+            if row.state == DELIVERED and row.telegram_message_id is not None
+        ]
+        for row in wiped:
+            if row.params != {"chat_id": row.chat_id}:
+                row.params = {"chat_id": row.chat_id}
+                session.add(row)
+            if row.state in UNDELIVERED:
+                row.state, row.last_error = WITHDRAWN, "its personal data was purged"
+                session.add(row)
+        await session.flush()
+        return delivered
 
     async def send(self, *outgoing: Outgoing) -> list[int]:
         """Write notifications in a transaction of their own; returns their ids."""

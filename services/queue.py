@@ -1,7 +1,8 @@
 """The queue between the outbox and the senders: Redis Streams, or in-process when alone.
 
 An entry only names a notification (its id and chat); the outbox row is the truth. So an entry
-seen twice is harmless: the sender checks the row before sending.
+seen twice is harmless: the sender checks the row before sending. And what a notification says
+(a message text, a verifier's card with personal data) never passes through Redis.
 """
 
 from __future__ import annotations

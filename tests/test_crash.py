@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.localapi import BotAPIStandin
+from services.privacy import FieldCipher
 from tests.support.outcomes import staff_cards, stored, verifier_cards
 from tests.support.processes import BotProcess, fleet
 from tests.support.running import eventually
@@ -151,13 +152,15 @@ async def test_killed_processes_lose_nothing_and_do_nothing_twice(
         n = ticket.resident_id - 10_000
         assert (ticket.text, ticket.grid) == (f"The drain by house {n} is blocked", "SJB-01")
         assert (ticket.latitude, ticket.longitude) == pytest.approx(INSIDE_EAST_GATE)
+    cipher = FieldCipher.from_setting(None, tmp_path / "data")  # the fleet's data key
     for application in rows.applications:
-        assert (application.full_name, application.hotel_code, application.nights) == (
+        name = cipher.decrypt(application.full_name_encrypted)
+        assert (name, application.hotel_code, application.nights) == (
             "Dai Lingling",
             "wuzhen-xizha",
             2,
         )
-        assert application.phone_encrypted and application.selfie_file_id
+        assert application.phone_encrypted and application.selfie_file_id_encrypted
     for walker in residents:
         thanks = {m["text"] for m in walker.seen if starts("Thank you.")(m)}
         assert len(thanks) == 1, "thanked for two different requests"

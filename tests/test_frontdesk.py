@@ -180,14 +180,14 @@ async def test_revoke_by_a_verifier_and_what_the_desk_sees_then(
         application = Application(
             tourist_id=tourist.id,
             tourist_locale="en",
-            full_name="戴美玲",
+            full_name_encrypted="-",
             document_type=DocumentType.PRC_ID.value,
             document_number_encrypted="-",
             phone_encrypted="-",
             hotel_code="wuzhen-xizha",
             check_in=china_today(),
             nights=2,
-            selfie_file_id="-",
+            selfie_file_id_encrypted="-",
             status="approved",
         )
         session.add(application)

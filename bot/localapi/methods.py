@@ -730,6 +730,29 @@ class BotMethods:
         }
         return self.apply_edit(chat, message, changes, params.get("reply_markup"))
 
+    async def api_edit_message_media(self, ctx: Context, params: dict[str, Any]) -> Any:
+        """editMessageMedia: the message's photo or file replaced, with the new caption."""
+        target = self.editable(ctx, params)
+        media = params["media"]
+        kind = str(media.get("type"))
+        if kind not in _MEDIA_TYPES:
+            raise bad_request("wrong media type")
+        if kind == "photo":
+            content: dict[str, Any] = {"photo": self.photo(ctx, media["media"])}
+        else:
+            content = {kind: self._media_object(kind, self.file(ctx, kind, media["media"]), media)}
+        caption = self.caption_content(media)
+        if target is None:
+            return True
+        chat, message = target
+        if not any(k in message for k in _MEDIA_TYPES):
+            raise bad_request("there is no media in the message to edit")
+        changes = {k: None for k in _MEDIA_TYPES if k in message}
+        changes.update(content)
+        changes["caption"] = caption.get("caption")
+        changes["caption_entities"] = caption.get("caption_entities")
+        return self.apply_edit(chat, message, changes, params.get("reply_markup"))
+
     async def api_edit_message_reply_markup(self, ctx: Context, params: dict[str, Any]) -> Any:
         """editMessageReplyMarkup (omitting reply_markup removes the keyboard)."""
         target = self.editable(ctx, params)

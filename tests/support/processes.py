@@ -33,7 +33,7 @@ FAST_TELEGRAM = Limits(
     webhook_timeout=40.0,  # longer than a taken-over update waits for a dead process's lease
 )
 EAST_GATE_CHAT = -1001000000011  # grid 1's staff chat in the sample routing file
-VERIFIERS = -1001  # STAFF_CHAT_ID in FLEET_SETTINGS, and so VERIFIER_CHAT_ID
+VERIFIERS = -1001  # STAFF_CHAT_ID and VERIFIER_CHAT_ID in the fleet's settings
 FLEET_SETTINGS = {
     "FLOOD_TIME_SCALE": "0.02",  # 20 a group per 1.2 s, a private burst of 3 per 0.06 s
     "FLOOD_OVERALL_PER_SECOND": "5",  # per 0.02 s: 250 a second overall
@@ -220,6 +220,7 @@ async def fleet(
         "REDIS_URL": redis_url,
         "WEBHOOK_URL": proxy.url,
         "STAFF_CHAT_ID": str(VERIFIERS),
+        "VERIFIER_CHAT_ID": str(VERIFIERS),
         "DATA_DIR": str(directory / "data"),  # signing keys and the data key, made once
         **FLEET_SETTINGS,
         **settings,

@@ -32,6 +32,7 @@ def bot_settings(standin: BotAPIStandin, **overrides: Any) -> Settings:
         "web_port": free_port(),
         "polling_timeout": 1,
         "staff_chat_id": -1001,
+        "verifier_chat_id": -1001,  # one chat for both in most tests (a choice, not a default)
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,0 +1,249 @@
+"""What applications say: the card verifiers decide on, its summary after, the tourist's answers.
+
+The card carries the tourist's personal data and so is sealed in the outbox (services.outbox).
+Once the application is decided or lapses, the card in the verifier chat is edited down to a
+summary without it: the selfie is replaced by a plain picture, the caption by the application's
+number, the masked name and the decision.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.i18n import I18n
+from PIL import Image
+
+from handlers.menu import N_
+from handlers.notices import markup
+from services.applications import APPROVED, LAPSED, PersonalData, reference
+from services.certificates import CHINA_TIME, Issued
+from services.identity import DocumentType
+from services.models import Application, as_utc
+from services.outbox import Outgoing, Priority, SentMessage, inline_file
+from services.routing import Routing, text
+
+log = logging.getLogger(__name__)
+DOCUMENT_NAMES = {
+    DocumentType.PRC_ID: N_("PRC resident ID card"),
+    DocumentType.PASSPORT: N_("Passport"),
+    DocumentType.TRAVEL_PERMIT: N_("Hong Kong, Macau or Taiwan travel permit"),
+}
+
+
+class Review(CallbackData, prefix="rv"):
+    action: str  # approve, reject, reason, back
+    application_id: int
+    reason: str = ""
+
+
+@functools.cache
+def plain_picture() -> bytes:
+    """What replaces the selfie once decided: a plain grey square, made here."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 320), (224, 228, 232)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+class ApplicationTelegramNotices:
+    """The card for verifiers, its summary once decided, and the decision for the tourist."""
+
+    def __init__(
+        self,
+        i18n: I18n,
+        routing: Routing,
+        staff_locale: str,
+        verifier_chat_id: int | None,
+        undecided_days: int = 7,
+    ) -> None:
+        self.i18n = i18n
+        self.routing = routing
+        self.staff_locale = staff_locale
+        self.verifier_chat_id = verifier_chat_id
+        self.undecided_days = undecided_days
+
+    def _(self, message: str, locale: str) -> str:
+        return self.i18n.gettext(message, locale=locale)
+
+    def review_buttons(self, application_id: int, locale: str) -> dict[str, Any]:
+        return markup(
+            [
+                [
+                    InlineKeyboardButton(
+                        text="✅ " + self._("Approve", locale),
+                        callback_data=Review(
+                            action="approve", application_id=application_id
+                        ).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text="❌ " + self._("Reject", locale),
+                        callback_data=Review(action="reject", application_id=application_id).pack(),
+                    ),
+                ]
+            ]
+        )
+
+    def card_text(self, application: Application, personal: PersonalData) -> str:
+        locale = self.staff_locale
+        hotel = text(self.routing.hotel(application.hotel_code).name, locale)
+        check_out = application.check_in + timedelta(days=application.nights)
+        return self._(
+            "🪪 Application A{id} for an accommodation certificate\n\nName: {name}\n"
+            "Document: {document} {number}\nDate of birth: {born}\nPhone: {phone}\n"
+            "Hotel: {hotel}\nStay: {check_in} to {check_out}\n\n"
+            "Compare the selfie with the document photo on record, then decide.",
+            locale,
+        ).format(
+            id=application.id,
+            name=personal.full_name,
+            document=self._(DOCUMENT_NAMES[DocumentType(application.document_type)], locale),
+            number=personal.document_number,
+            born=personal.birth_date.isoformat() if personal.birth_date else "—",
+            phone=personal.phone,
+            hotel=hotel,
+            check_in=application.check_in.isoformat(),
+            check_out=check_out.isoformat(),
+        )
+
+    def submitted(self, application: Application, personal: PersonalData) -> list[Outgoing]:
+        assert application.id is not None
+        if self.verifier_chat_id is None:  # the form is not offered then (handlers.tourists)
+            log.error("VERIFIER_CHAT_ID is unset: application %s waits", application.id)
+            return []
+        params = {
+            "photo": personal.selfie_file_id,
+            "caption": self.card_text(application, personal),
+            "reply_markup": self.review_buttons(application.id, self.staff_locale),
+        }
+        return [
+            Outgoing(
+                self.verifier_chat_id,
+                "sendPhoto",
+                params,
+                Priority.NORMAL,
+                reference(application.id),
+                sealed=True,
+            )
+        ]
+
+    def summary(self, application: Application, masked_name: str) -> str:
+        """The card once decided or lapsed: nothing on it identifies the tourist."""
+        locale = self.staff_locale
+        if application.status == LAPSED:
+            lapsed_at = as_utc(application.purged_at or application.submitted_at)
+            outcome = self._(
+                "⌛ Lapsed on {when} (China time): nobody decided within {days} days.", locale
+            ).format(when=_china_time(lapsed_at), days=self.undecided_days)
+        else:
+            decided = {
+                "by": application.decided_by_name or "",
+                "when": _china_time(as_utc(application.decided_at or application.submitted_at)),
+            }
+            if application.status == APPROVED:
+                outcome = self._(
+                    "✅ Approved by {by} on {when} (China time): certificate {serial}", locale
+                ).format(serial=application.certificate_serial or "", **decided)
+            else:
+                reason = application.reject_reason or ""
+                outcome = self._(
+                    "❌ Declined by {by} on {when} (China time): {reason}", locale
+                ).format(reason=self._(reason, locale) if reason else "", **decided)
+        return self._(
+            "🪪 Application A{id}\nName: {masked_name}\n{outcome}\n\n"
+            "The personal details and the selfie were taken out of this chat.",
+            locale,
+        ).format(id=application.id, masked_name=masked_name or "—", outcome=outcome)
+
+    def closed(
+        self, application: Application, masked_name: str, cards: list[SentMessage]
+    ) -> list[Outgoing]:
+        """Each card edited down to the summary: a photo's picture replaced too."""
+        caption = self.summary(application, masked_name)
+        edits = []
+        for card in cards:
+            params: dict[str, Any] = {"message_id": card.message_id}
+            if card.method == "sendPhoto":
+                method = "editMessageMedia"
+                params["media"] = {
+                    "type": "photo",
+                    "media": inline_file(plain_picture()),
+                    "caption": caption,
+                }
+            else:
+                method, params["text"] = "editMessageText", caption
+            edits.append(
+                Outgoing(card.chat_id, method, params, Priority.URGENT, reference(application.id))
+            )
+        return edits
+
+    def approved(self, application: Application, issued: Issued, card_png: bytes) -> list[Outgoing]:
+        locale = application.tourist_locale
+        certificate = issued.certificate
+        caption = self._(
+            "✅ Your accommodation certificate {serial} is approved.\n\nShow this card at the "
+            "front desk of {hotel}; they scan the QR code. Valid {valid_from} to {valid_until}.",
+            locale,
+        ).format(
+            serial=certificate.serial,
+            hotel=text(self.routing.hotel(application.hotel_code).name, locale),
+            valid_from=certificate.valid_from.isoformat(),
+            valid_until=certificate.valid_until.isoformat(),
+        )
+        code = self._("The certificate as a link, if the card cannot be scanned:", locale)
+        return [
+            Outgoing(
+                application.tourist_id,
+                "sendPhoto",
+                {"photo": inline_file(card_png), "caption": caption},
+                Priority.URGENT,
+                reference(application.id),
+            ),
+            Outgoing.text(
+                application.tourist_id,
+                f"{code}\n{issued.url}",
+                priority=Priority.URGENT,
+                reference=reference(application.id),
+            ),
+        ]
+
+    def rejected(self, application: Application) -> list[Outgoing]:
+        locale = application.tourist_locale
+        message = self._(
+            "Your application for an accommodation certificate was declined: {reason}\n\n"
+            "You can correct it and send it again: press “Accommodation certificate”.",
+            locale,
+        ).format(reason=self._(reason, locale) if (reason := application.reject_reason) else "")
+        return [
+            Outgoing.text(
+                application.tourist_id,
+                message,
+                priority=Priority.URGENT,
+                reference=reference(application.id),
+            )
+        ]
+
+    def lapsed(self, application: Application) -> list[Outgoing]:
+        locale = application.tourist_locale
+        message = self._(
+            "⌛ Your application for an accommodation certificate lapsed: no reviewer decided it "
+            "within {days} days, and the details you gave were deleted.\n\n"
+            "To apply again, press “Accommodation certificate” or send /certificate.",
+            locale,
+        ).format(days=self.undecided_days)
+        return [
+            Outgoing.text(
+                application.tourist_id,
+                message,
+                priority=Priority.URGENT,
+                reference=reference(application.id),
+            )
+        ]
+
+
+def _china_time(moment: datetime) -> str:
+    return moment.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
