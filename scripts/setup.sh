@@ -48,6 +48,12 @@ linkage_install() {
     echo "setup: installing Linkage${extras:+ with $extras tools} into .venv from $lock" >&2
     .venv/bin/python -m pip install -q --require-hashes -r "$lock" >&2
     .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >&2
+    local broken
+    if ! broken="$(.venv/bin/python -m pip check 2>&1)"; then
+      echo "$broken" >&2
+      echo "setup: $lock does not hold what pyproject.toml asks for: run scripts/lock" >&2
+      exit 1
+    fi
     echo "$want" > "$stamp"
   fi
 }
