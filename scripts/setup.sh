@@ -1,5 +1,5 @@
 # Sourced by scripts/run and scripts/test: makes .venv with Linkage installed, on a fresh
-# Debian/Ubuntu machine too. Re-installs only when pyproject.toml changed.
+# Debian/Ubuntu machine too. Re-installs only when pyproject.toml or the lock file changed.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -31,17 +31,29 @@ fi
 
 # $1: the extras to install ("" or "test")
 # (an install with the test tools also serves a plain one)
+# The dependencies come from the hash-pinned lock (requirements.lock, or requirements-test.lock
+# with the test tools; scripts/lock refreshes them): pip refuses any file whose SHA-256 differs.
+# Linkage itself then installs editable with no dependencies of its own and the locked setuptools
+# as its build backend, so nothing unpinned is downloaded.
 linkage_install() {
   local extras="$1" stamp=".venv/.linkage-installed${1:+-$1}"
+  local lock="requirements${1:+-$1}.lock"
   local want
-  want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-  if [ -z "$extras" ] && [ "$(cat .venv/.linkage-installed-test 2>/dev/null)" = "$want" ]; then
+  want="$(cat pyproject.toml "$lock" | sha256sum | cut -d' ' -f1)"
+  if [ -z "$extras" ] && [ "$(cat .venv/.linkage-installed-test 2>/dev/null)" = \
+    "$(cat pyproject.toml requirements-test.lock | sha256sum | cut -d' ' -f1)" ]; then
     return 0
   fi
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "setup: installing Linkage${extras:+ with $extras tools} into .venv" >&2
-    .venv/bin/python -m pip install -q --upgrade pip >&2
-    .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}" >&2
+    echo "setup: installing Linkage${extras:+ with $extras tools} into .venv from $lock" >&2
+    .venv/bin/python -m pip install -q --require-hashes -r "$lock" >&2
+    .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >&2
+    local broken
+    if ! broken="$(.venv/bin/python -m pip check 2>&1)"; then
+      echo "$broken" >&2
+      echo "setup: $lock does not hold what pyproject.toml asks for: run scripts/lock" >&2
+      exit 1
+    fi
     echo "$want" > "$stamp"
   fi
 }

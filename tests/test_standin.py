@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,8 @@ from aiohttp import web
 
 from bot.localapi import DEFAULT_TOKEN, BotAPIStandin, Limits, parse_text
 from bot.localapi.spec import DEFAULT_SPEC_PATH
+
+SPEC_PROVENANCE_PATH = DEFAULT_SPEC_PATH.with_suffix(".provenance")
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -510,6 +513,19 @@ def test_parse_modes_follow_telegram() -> None:
 
 
 def test_the_packaged_bot_api_spec_is_the_published_one() -> None:
-    """The copy the package ships equals ../shared's, which CI always has."""
-    published = Path(__file__).resolve().parents[2] / "shared/telegram/bot-api-spec.json"
-    assert published.read_bytes() == DEFAULT_SPEC_PATH.read_bytes()
+    """The copy the package ships is, byte for byte, the published file its provenance records."""
+    provenance = dict(
+        line.split(": ", 1)
+        for line in SPEC_PROVENANCE_PATH.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    packaged = DEFAULT_SPEC_PATH.read_bytes()
+    assert hashlib.sha256(packaged).hexdigest() == provenance["sha256"]
+    spec = json.loads(packaged)
+    assert (spec["version"], spec["release_date"]) == (
+        provenance["version"],
+        provenance["release_date"],
+    )
+    assert provenance["source"].startswith("https://github.com/PaulSonOfLars/telegram-bot-api-spec")
+    license_text = (DEFAULT_SPEC_PATH.parent / "LICENSE-bot-api-spec").read_text()
+    assert license_text.startswith("MIT License")

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 # The published Bot API (PaulSonOfLars/telegram-bot-api-spec, MIT), kept beside this module so
-# the sandbox runs from a plain clone; a test checks it against ../shared when that is present.
+# the sandbox runs from a plain clone; bot-api-spec.provenance records its source and SHA-256.
 DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "bot-api-spec.json"
 
 _SCALARS = {"Integer", "String", "Boolean", "Float", "InputFile", "True"}
