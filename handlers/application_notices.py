@@ -218,14 +218,7 @@ class ApplicationTelegramNotices:
             "You can correct it and send it again: press “Accommodation certificate”.",
             locale,
         ).format(reason=self._(reason, locale) if (reason := application.reject_reason) else "")
-        return [
-            Outgoing.text(
-                application.tourist_id,
-                message,
-                priority=Priority.URGENT,
-                reference=reference(application.id),
-            )
-        ]
+        return [_to_tourist(application, message)]
 
     def lapsed(self, application: Application) -> list[Outgoing]:
         locale = application.tourist_locale
@@ -235,14 +228,14 @@ class ApplicationTelegramNotices:
             "To apply again, press “Accommodation certificate” or send /certificate.",
             locale,
         ).format(days=self.undecided_days)
-        return [
-            Outgoing.text(
-                application.tourist_id,
-                message,
-                priority=Priority.URGENT,
-                reference=reference(application.id),
-            )
-        ]
+        return [_to_tourist(application, message)]
+
+
+def _to_tourist(application: Application, text: str) -> Outgoing:
+    """A decision's word to the tourist: urgent, they are waiting for it."""
+    return Outgoing.text(
+        application.tourist_id, text, priority=Priority.URGENT, reference=reference(application.id)
+    )
 
 
 def _china_time(moment: datetime) -> str:
