@@ -290,6 +290,7 @@ def build(settings: Settings) -> Linkage:
         KeyRing.open(settings.data_dir),
         settings.effective_public_base_url,
         max_nights=settings.certificate_max_nights,
+        live_code_seconds=settings.live_code_seconds,
     )
     notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
     tickets = TicketService(db, outbox, notices)

@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import drop_buttons
 from handlers.roles import china_time, hotel_name
-from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS
+from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS, code_note
 from services.authorization import Actor, Authorization
 from services.certificates import CertificateNotFound, CertificateService, Channel, token_from_text
 from services.checkins import CheckInRefused, CheckInService, WrongHotel, qr_texts
@@ -36,6 +36,7 @@ STATUS_ICONS = {
     Status.NOT_YET_VALID: "🕒",
     Status.REVOKED: "⛔",
     Status.INVALID: "❌",
+    Status.STALE: "⏱",
 }
 CODE_LIKE = re.compile(r"^[^/\s]\S{19,}$")  # a front desk's mistyped or cut code: still checked
 SERIAL = re.compile(r"^C\d{4}-\d{6}$", re.IGNORECASE)
@@ -53,6 +54,8 @@ def describe(result: Verification, routing: Routing, locale: str | None) -> str:
     """The public answer: the status in words, then the masked fields."""
     lines = [f"{STATUS_ICONS[result.status]} {_(STATUS_WORDS[result.status])}"]
     lines.append(_(STATUS_MEANINGS[result.status]))
+    if note := code_note(result, _):
+        lines.append(note)
     claims = result.claims
     if claims is not None:
         document = f"{_(DOCUMENT_NAMES[claims.document_type])} {claims.document}"

@@ -29,7 +29,7 @@ from handlers.web_security import AddressLimit, style_source
 from services.certificates import CHINA_TIME, CertificateService, Channel, token_from_text
 from services.identity import DocumentType
 from services.routing import Routing, text
-from services.signing import MAX_TOKEN_CHARS, Status, Verification
+from services.signing import MAX_TOKEN_CHARS, CodeKind, Status, Verification
 
 CERTIFICATES = web.AppKey("certificates", CertificateService)
 I18N = web.AppKey("i18n", I18n)
@@ -53,6 +53,7 @@ STATUS_WORDS = {
     Status.NOT_YET_VALID: N_("Not yet valid"),
     Status.REVOKED: N_("Revoked"),
     Status.INVALID: N_("Invalid"),
+    Status.STALE: N_("Old live code"),
 }
 STATUS_MEANINGS = {
     Status.VALID: N_("This certificate is genuine and valid today."),
@@ -62,13 +63,20 @@ STATUS_MEANINGS = {
     Status.INVALID: N_(
         "This is not a certificate we issued, or the code is damaged. Do not accept it."
     ),
+    Status.STALE: N_(
+        "This live code is no longer current: it may be a screenshot. Ask the guest to open "
+        "the live code in Telegram again."
+    ),
 }
+STATIC_CODE_NOTE = N_("Static code: ask to see the live code in Telegram to match the photo.")
+LIVE_CODE_AGE = N_("Live code shown {seconds} s ago.")
 STATUS_COLOURS = {
     Status.VALID: "#1a7f37",
     Status.EXPIRED: "#9a6700",
     Status.NOT_YET_VALID: "#9a6700",
     Status.REVOKED: "#cf222e",
     Status.INVALID: "#cf222e",
+    Status.STALE: "#bc4c00",
 }
 DOCUMENT_NAMES = {
     DocumentType.PRC_ID: N_("PRC resident ID card"),
@@ -102,12 +110,28 @@ def choose_locale(request: web.Request, default: str) -> str:
     return best
 
 
-def public_view(result: Verification, routing: Routing) -> dict[str, Any]:
+def code_note(result: Verification, _: Callable[[str], str]) -> str | None:
+    """What a desk should know about the kind of code: a static one, or how old a live one is."""
+    if result.claims is None:
+        return None
+    if result.code is CodeKind.STATIC:
+        return _(STATIC_CODE_NOTE)
+    assert result.age is not None
+    return _(LIVE_CODE_AGE).format(seconds=max(0, int(result.age.total_seconds())))
+
+
+def public_view(
+    result: Verification, routing: Routing, _: Callable[[str], str] = str
+) -> dict[str, Any]:
     """What the API answers: the status and the masked claims, nothing else."""
     body: dict[str, Any] = {"status": result.status.value}
     claims = result.claims
     if claims is None:
         return body
+    body["code"] = result.code.value
+    if result.age is not None:
+        body["age_seconds"] = int(result.age.total_seconds())
+    body["note"] = code_note(result, _)
     body.update(
         serial=claims.serial,
         holder=claims.holder,
@@ -169,8 +193,10 @@ async def verify_api(request: web.Request) -> web.Response:
         body = {"status": "rate_limited", "retry_after": wait}
         return web.json_response(body, status=429, headers=_busy_headers(wait, cors))
     result = await _verify(request, request.query.get("token", ""), Channel.API)
+    i18n = request.app[I18N]
+    locale = choose_locale(request, i18n.default_locale)
     return web.json_response(
-        public_view(result, request.app[ROUTING]),
+        public_view(result, request.app[ROUTING], partial(_translate, i18n, locale)),
         headers={**NO_STORE, **cors},
         dumps=partial(json.dumps, ensure_ascii=False),
     )
@@ -267,7 +293,9 @@ def render_page(
         _head(f"{_(STATUS_WORDS[status])} · {title}", locale)
         + f'<section class="status {status.value}">'
         f'<h1 id="status" data-status="{status.value}">{e(_(STATUS_WORDS[status]))}</h1>'
-        f"<p>{e(_(STATUS_MEANINGS[status]))}</p></section>"
+        f"<p>{e(_(STATUS_MEANINGS[status]))}</p>"
+        + (f'<p id="code-note">{e(note)}</p>' if (note := code_note(result, _)) else "")
+        + "</section>"
         f"<h2>{e(title)}</h2>"
         + (f"<dl>{details}</dl>" if details else "")
         + "<footer>"

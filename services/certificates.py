@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -30,10 +30,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.batching import GroupCommit
 from services.identity import DocumentType, mask_document_number, mask_name, validate_document
+from services.live_codes import LiveCode, LiveCodes, ShownCode, is_live
 from services.models import Certificate, VerificationLog, as_utc, utcnow
 from services.signing import (
+    INVALID,
     MAX_TOKEN_CHARS,
     Claims,
+    CodeKind,
     KeyRing,
     Status,
     Verification,
@@ -93,6 +96,23 @@ class CertificateNotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class _Check:
+    """One verification waiting for the database: a token, or a live code, and its channel."""
+
+    token: str
+    result: Verification  # the signature and dates; for a live code, settled later
+    channel: Channel
+    today: date
+    live: LiveCode | None = None
+
+    @property
+    def serial(self) -> str | None:
+        if self.live is not None:
+            return self.live.serial
+        return self.result.claims.serial if self.result.claims is not None else None
+
+
+@dataclass(frozen=True)
 class Issued:
     certificate: Certificate
     claims: Claims
@@ -131,10 +151,12 @@ class CertificateService:
         public_base_url: str,
         *,
         max_nights: int = 30,
+        live_code_seconds: int = 30,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.keys = keys
+        self.live_codes = LiveCodes(keys, window_seconds=live_code_seconds, clock=clock)
         self.public_base_url = public_base_url.rstrip("/")
         self.max_nights = max_nights
         self.clock = clock
@@ -230,17 +252,25 @@ class CertificateService:
     ) -> Verification:
         """The status of a token: signature, dates, then revocation; logged without who asked.
 
-        Never raises for bad input: anything that is not a genuine token is `invalid`.
+        A live code (services.live_codes) answers for the certificate it names, as stored here,
+        and is `stale` outside its window. Never raises for bad input: anything that is not a
+        genuine token is `invalid`.
         """
-        result = self.keys.verify(token, today=today or self.today())
-        return await self._settle((token.strip().upper(), result, Channel(channel)))
+        today = today or self.today()
+        if is_live(token):
+            live = self.live_codes.read(token)
+            return await self._settle(_Check(token, INVALID, Channel(channel), today, live))
+        result = self.keys.verify(token, today=today)
+        return await self._settle(_Check(token.strip().upper(), result, Channel(channel), today))
 
-    async def _settle_all(
-        self, checks: list[tuple[str, Verification, Channel]]
-    ) -> list[Verification]:
+    def live_code(self, serial: str) -> ShownCode:
+        """The live code of a certificate for this moment's window (the Mini App shows it)."""
+        return self.live_codes.show(serial, self.clock())
+
+    async def _settle_all(self, checks: list[_Check]) -> list[Verification]:
         """Revocations and the log for several verifications in one transaction: a SELECT of
         the serials whose signature held, then one INSERT of a log row each."""
-        serials = {result.claims.serial for _t, result, _c in checks if result.claims is not None}
+        serials = {check.serial for check in checks if check.serial is not None}
         async with self.db.engine.begin() as connection:  # Core: no ORM session needed
             stored: dict[str, tuple[str, datetime | None]] = {}
             if serials:
@@ -248,21 +278,42 @@ class CertificateService:
                 rows = await connection.execute(query.where(col(Certificate.serial).in_(serials)))
                 stored = {serial: (token, revoked) for serial, token, revoked in rows}
             kids = self.keys.current_kids() if serials else frozenset()
-            settled = [
-                _against_records(result, token, stored, kids) for token, result, _c in checks
-            ]
             now = self.clock()
+            settled = [self._against_records(check, stored, kids, now) for check in checks]
             log = [
                 {
                     "at": now,
-                    "channel": channel.value,
+                    "channel": check.channel.value,
                     "result": result.status.value,
                     "serial": result.claims.serial if result.claims is not None else None,
                 }
-                for (_token, _result, channel), result in zip(checks, settled, strict=True)
+                for check, result in zip(checks, settled, strict=True)
             ]
             await connection.execute(insert(VerificationLog), log)
         return settled
+
+    def _against_records(
+        self,
+        check: _Check,
+        stored: dict[str, tuple[str, datetime | None]],
+        kids: frozenset[str],
+        now: datetime,
+    ) -> Verification:
+        """A live code answers as its certificate's own token would, then by its window."""
+        live = check.live
+        if live is None:
+            return _against_records(check.result, check.token, stored, kids)
+        found = stored.get(live.serial)
+        if found is None or live.kid not in kids:
+            return Verification(Status.INVALID)
+        result = self.keys.verify(found[0], today=check.today)
+        result = _against_records(result, found[0], stored, kids)
+        if result.claims is None:
+            return result
+        status = result.status
+        if status is Status.VALID and not live.is_fresh(now):
+            status = Status.STALE
+        return replace(result, status=status, code=CodeKind.LIVE, age=live.age(now))
 
     async def purge_verification_log(self, before: datetime) -> int:
         """Delete the log rows of verifications before a moment; returns how many."""

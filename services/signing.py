@@ -53,7 +53,7 @@ import logging
 import re
 import struct
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -74,8 +74,10 @@ from services.models import utcnow
 from services.privacy import read_secret_file, write_secret_file
 
 __all__ = [
+    "INVALID",
     "KEYRING_FILE",
     "Claims",
+    "CodeKind",
     "KeyInfo",
     "KeyRing",
     "Status",
@@ -85,7 +87,9 @@ __all__ = [
     "Verifier",
     "decode_token",
     "encode_token",
+    "from_base32",
     "kid_of",
+    "to_base32",
     "verify_token",
 ]
 
@@ -111,6 +115,14 @@ class Status(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     REVOKED = "revoked"
     INVALID = "invalid"
+    STALE = "stale"  # a live code outside its time window (services.live_codes)
+
+
+class CodeKind(StrEnum):
+    """Which code was shown: the printable card's, or the live one from the Mini App."""
+
+    STATIC = "static"
+    LIVE = "live"
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,8 @@ class Verification:
     claims: Claims | None = None  # None when invalid
     kid: str | None = None
     revoked_at: datetime | None = None
+    code: CodeKind = CodeKind.STATIC
+    age: timedelta | None = None  # a live code: how long since its window began
 
     @property
     def is_valid(self) -> bool:
@@ -179,6 +193,16 @@ _TO_BASE32HEX = str.maketrans(
 
 def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def to_base32(data: bytes) -> str:
+    """Unpadded upper-case RFC 4648 base32, as tokens are written."""
+    return _b32(data)
+
+
+def from_base32(text: str) -> bytes:
+    """The bytes of canonical unpadded base32 (upper case); TokenError if it is not that."""
+    return _unb32(text)
 
 
 def _unb32(text: str) -> bytes:
@@ -446,6 +470,18 @@ class KeyRing:
         self._refresh()
         assert self._active is not None
         return encode_token(claims, self._active[1])
+
+    def signer(self) -> tuple[str, Callable[[bytes], bytes]]:
+        """The active kid and its signing function, a matching pair (services.live_codes)."""
+        self._refresh()
+        assert self._active is not None
+        kid, key = self._active
+        return kid, key.sign
+
+    def public_key(self, kid: str) -> Ed25519PublicKey | None:
+        """A key that verifies as the file says this moment; None if unknown or retired."""
+        self._refresh()
+        return self._public.get(kid)
 
     def verify(self, token: str, *, today: date) -> Verification:
         """The file is looked at again at most once every REFRESH_SECONDS, as a stat() per
