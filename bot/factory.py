@@ -37,6 +37,7 @@ from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
+from handlers import miniapp_certificate as miniapp_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
@@ -268,6 +269,13 @@ def build_verify_limiter(settings: Settings, redis: Redis | None) -> RequestLimi
     return RedisRequestLimiter(redis, window, prefix="linkage:verify")
 
 
+def miniapp_url(settings: Settings) -> str | None:
+    """Where Telegram opens the Mini Apps from (`/app/...`): only over HTTPS, as Telegram
+    accepts a web_app button's address; None when PUBLIC_BASE_URL is not HTTPS."""
+    base = settings.effective_public_base_url
+    return base if base.startswith("https://") else None
+
+
 def webhook_path(webhook_url: str) -> str:
     return urlparse(webhook_url).path or "/"
 
@@ -338,6 +346,15 @@ def build(settings: Settings) -> Linkage:
         max_nights=settings.certificate_max_nights,
     )
     dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
+    miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
+        web_app,
+        bot_token=settings.bot_token.get_secret_value(),
+        i18n=i18n,
+        routing=routing,
+        certificates=certificates,
+        applications=applications,
+    )
+    dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
     return Linkage(
         settings,
         db,

@@ -21,7 +21,7 @@ from PIL import Image
 
 from handlers.menu import N_
 from handlers.notices import markup
-from services.applications import APPROVED, LAPSED, PersonalData, reference
+from services.applications import APPROVED, LAPSED, WITHDRAWN, PersonalData, reference
 from services.certificates import CHINA_TIME, Issued
 from services.identity import DocumentType
 from services.models import Application, as_utc
@@ -139,6 +139,11 @@ class ApplicationTelegramNotices:
             outcome = self._(
                 "⌛ Lapsed on {when} (China time): nobody decided within {days} days.", locale
             ).format(when=_china_time(lapsed_at), days=self.undecided_days)
+        elif application.status == WITHDRAWN:
+            withdrawn_at = as_utc(application.decided_at or application.submitted_at)
+            outcome = self._("↩️ Withdrawn by the tourist on {when} (China time).", locale).format(
+                when=_china_time(withdrawn_at)
+            )
         else:
             decided = {
                 "by": application.decided_by_name or "",

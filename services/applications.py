@@ -27,12 +27,13 @@ from services.certificate_card import CertificateCard, render_card
 from services.certificates import CertificateService, Issued
 from services.identity import mask_name
 from services.intake import file_once
-from services.models import Application, utcnow
+from services.models import Application, Certificate, utcnow
 from services.outbox import Outbox, Outgoing, SentMessage
 from services.privacy import FieldCipher
 from services.storage import Database
 
 SUBMITTED, APPROVED, REJECTED, LAPSED = "submitted", "approved", "rejected", "lapsed"
+WITHDRAWN = "withdrawn"  # by the tourist, before a decision (the Mini App)
 REASONS = ("details_mismatch", "photo_unclear", "other")
 
 
@@ -285,6 +286,64 @@ class ApplicationService:
                 .limit(1)
             )
             return rows.first()
+
+    async def current_certificate(self, tourist_id: int) -> Certificate | None:
+        """The tourist's newest certificate that is neither revoked nor over."""
+        today = self.certificates.today()
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Certificate)
+                .join(Application, col(Application.id) == col(Certificate.application_id))
+                .where(Application.tourist_id == tourist_id)
+                .where(col(Certificate.revoked_at).is_(None))
+                .where(col(Certificate.valid_until) >= today)
+                .order_by(col(Certificate.id).desc())
+                .limit(1)
+            )
+            return rows.first()
+
+    async def withdraw(self, tourist_id: int) -> Application | None:
+        """The tourist takes back their undecided application: its personal data is purged at
+        once and the verifiers' card edited down to the summary. None if none was waiting."""
+        latest = await self.latest_for(tourist_id)
+        if latest is None or latest.status != SUBMITTED:
+            return None
+        async with self.db.session() as session:
+            claimed = await session.exec(
+                update(Application)
+                .where(col(Application.id) == latest.id)
+                .where(col(Application.status) == SUBMITTED)
+                .values(status=WITHDRAWN, decided_at=utcnow())
+            )
+            if claimed.rowcount != 1:
+                await session.rollback()
+                return None  # decided a moment ago
+            row = await session.get(Application, latest.id)
+            assert row is not None
+            masked = mask_name(self.personal_data(row).full_name)
+            _forget(row)
+            session.add(row)
+            cards = await self.outbox.wipe(session, reference(row.id))
+            for item in self.notices.closed(row, masked, [c for c in cards if c.sealed]):
+                self.outbox.add(session, item)
+            await session.commit()
+            return row
+
+    async def send_card_again(self, tourist_id: int) -> Certificate | None:
+        """The tourist's current certificate card, drawn again and sent to them."""
+        certificate = await self.current_certificate(tourist_id)
+        if certificate is None or certificate.application_id is None:
+            return None
+        issued = self.certificates.issued_of(certificate)
+        card = CertificateCard.of(certificate, issued.url, self.hotel_names(certificate.hotel_code))
+        png = await asyncio.to_thread(render_card, card, font_path=self.card_font)
+        async with self.db.session() as session:
+            row = await session.get(Application, certificate.application_id)
+            assert row is not None
+            for item in self.notices.approved(row, issued, png):
+                self.outbox.add(session, item)
+            await session.commit()
+        return certificate
 
     def personal_data(self, application: Application) -> PersonalData:
         """The application's personal data, decrypted (empty strings once purged)."""

@@ -334,6 +334,11 @@ class CertificateService:
 
     # looking up, revoking
 
+    def issued_of(self, certificate: Certificate) -> Issued:
+        """A stored certificate as issued: its claims, token and link (to draw its card again)."""
+        claims = decode_token(certificate.token).claims
+        return Issued(certificate, claims, certificate.token, self.url_for(certificate.token))
+
     async def get(self, serial: str) -> Certificate | None:
         async with self.db.session() as session:
             found = await self._by_serial(session, serial)
