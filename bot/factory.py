@@ -325,6 +325,7 @@ def build(settings: Settings) -> Linkage:
         settings.default_locale,
         verifier_chat_id,
         settings.undecided_application_days,
+        miniapp_url(settings),
     )
     applications = ApplicationService(
         db,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, WebAppInfo
 from aiogram.utils.i18n import I18n
 from PIL import Image
 
@@ -60,12 +60,14 @@ class ApplicationTelegramNotices:
         staff_locale: str,
         verifier_chat_id: int | None,
         undecided_days: int = 7,
+        miniapp_url: str | None = None,
     ) -> None:
         self.i18n = i18n
         self.routing = routing
         self.staff_locale = staff_locale
         self.verifier_chat_id = verifier_chat_id
         self.undecided_days = undecided_days
+        self.miniapp_url = miniapp_url  # HTTPS base of the Mini Apps, if offered
 
     def _(self, message: str, locale: str) -> str:
         return self.i18n.gettext(message, locale=locale)
@@ -213,8 +215,19 @@ class ApplicationTelegramNotices:
                 f"{code}\n{issued.url}",
                 priority=Priority.URGENT,
                 reference=reference(application.id),
+                **self._my_certificate_button(locale),
             ),
         ]
+
+    def _my_certificate_button(self, locale: str) -> dict[str, Any]:
+        """The web_app button of the "My certificate" Mini App, when it is offered."""
+        if not self.miniapp_url:
+            return {}
+        button = InlineKeyboardButton(
+            text="📱 " + self._("My certificate", locale),
+            web_app=WebAppInfo(url=f"{self.miniapp_url}/app/certificate"),
+        )
+        return {"reply_markup": markup([[button]])}
 
     def rejected(self, application: Application) -> list[Outgoing]:
         locale = application.tourist_locale

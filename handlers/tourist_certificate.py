@@ -14,6 +14,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    WebAppInfo,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -41,8 +42,22 @@ async def start(
     applications: ApplicationService,
     retention_days: int,
     verifier_chat_id: int | None,
+    miniapp_url: str | None = None,
 ) -> None:
     assert message.from_user is not None
+    if miniapp_url and (current := await applications.current_certificate(message.from_user.id)):
+        await message.answer(
+            _(
+                "Your accommodation certificate {serial} is valid {valid_from} to {valid_until}. "
+                "Open it to show the live code at the front desk."
+            ).format(
+                serial=current.serial,
+                valid_from=current.valid_from.isoformat(),
+                valid_until=current.valid_until.isoformat(),
+            ),
+            reply_markup=my_certificate_button(miniapp_url),
+        )
+        return
     if verifier_chat_id is None:  # nobody to review: ask for nothing (see VERIFIER_CHAT_ID)
         await message.answer(
             _(
@@ -119,6 +134,15 @@ async def consent(
         await show_summary(message, state, routing, i18n)
         return
     await ask(message, state, "name", routing, i18n)
+
+
+def my_certificate_button(miniapp_url: str) -> InlineKeyboardMarkup:
+    """The web_app button opening the "My certificate" Mini App (handlers.miniapp_certificate)."""
+    button = InlineKeyboardButton(
+        text="📱 " + _("My certificate"),
+        web_app=WebAppInfo(url=f"{miniapp_url}/app/certificate"),
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def router() -> Router:

@@ -20,6 +20,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
+from bot.localapi import BotAPIStandin
 from handlers.miniapp_auth import signed_init_data
 from services.certificates import CertificateService, china_today
 from services.identity import DocumentType
@@ -27,6 +28,7 @@ from services.models import Application
 from services.signing import KeyRing
 from services.storage import Database
 from tests.support.running import TOKEN, RunningBot
+from tests.test_resident_requests import next_message
 from tests.test_sandbox_browser import CHROMIUM, CHROMIUM_FLAGS
 
 TOURIST = {"id": 4001, "first_name": "Dai", "language_code": "en"}
@@ -157,3 +159,55 @@ async def test_forged_or_day_old_init_data_is_refused_in_the_persons_language(
             async with http.post(url, headers={"Authorization": f"tma {init_data}"}) as response:
                 assert response.status == 401
                 assert "certificate" not in await response.json()
+
+
+async def test_the_bot_opens_the_mini_app_for_a_current_certificate(
+    standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
+) -> None:
+    bot = await run_bot(public_base_url="https://linkage.example")
+    dai = standin.user(TOURIST["id"], "Dai", language_code="en")
+    serial = await certificate_for(bot, dai.id)
+    standin.send_command(dai, "/certificate")
+    answer = await next_message(standin, dai.id)
+    assert answer["text"].startswith(f"Your accommodation certificate {serial} is valid")
+    button = answer["reply_markup"]["inline_keyboard"][0][0]
+    assert button["text"] == "📱 My certificate"
+    assert button["web_app"] == {"url": "https://linkage.example/app/certificate"}
+
+
+async def test_a_pending_application_shows_and_can_be_withdrawn(
+    run_bot: Callable[..., Awaitable[RunningBot]],
+) -> None:
+    bot = await run_bot()
+    db = Database(bot.settings.effective_database_url)
+    async with db.session() as session:
+        session.add(
+            Application(
+                tourist_id=TOURIST["id"],
+                full_name_encrypted="",
+                document_type="prc_id",
+                document_number_encrypted="",
+                phone_encrypted="",
+                hotel_code="wuzhen-xizha",
+                check_in=china_today(),
+                nights=1,
+                selfie_file_id_encrypted="",
+            )
+        )
+        await session.commit()
+    await db.close()
+    headers = {"Authorization": "tma " + signed_init_data(TOKEN, TOURIST, datetime.now(UTC))}
+    stranger = {**TOURIST, "id": 4002}
+    async with aiohttp.ClientSession() as http:
+        base = f"{bot.web_url}/app/api/certificate"
+        async with http.post(base, headers=headers) as response:
+            body = await response.json()
+        assert body["state"] == "pending" and body["application"]["id"] >= 1
+        assert body["strings"]["withdraw"] == "Withdraw the application"
+        other = {"Authorization": "tma " + signed_init_data(TOKEN, stranger, datetime.now(UTC))}
+        async with http.post(f"{base}/withdraw", headers=other) as response:
+            assert (await response.json()) == {"withdrawn": False}  # not theirs to withdraw
+        async with http.post(f"{base}/withdraw", headers=headers) as response:
+            assert (await response.json()) == {"withdrawn": True}
+        async with http.post(base, headers=headers) as response:
+            assert (await response.json())["state"] == "none"
