@@ -78,7 +78,6 @@ class Settings(BaseSettings):
     # Accommodation certificates and the personal data behind them.
     certificate_max_nights: int = Field(default=30, ge=1, le=365)
     live_code_seconds: int = Field(default=30, ge=1, le=255)  # a live QR's window (Mini App)
-    verify_remind_minutes: float = Field(default=15, gt=0)  # undecided: remind verifiers, admins
     personal_data_retention_days: int = Field(default=30, ge=0)  # after expiry or rejection
     undecided_application_days: int = Field(default=7, ge=1)  # then it lapses, data purged
     data_key: SecretStr | None = None  # Fernet keys, comma-separated; unset: DATA_DIR/data.key
