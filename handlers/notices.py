@@ -11,8 +11,6 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -45,16 +43,6 @@ class FixedAnswer(CallbackData, prefix="fx"):
 class Rating(CallbackData, prefix="rt"):
     ticket_id: int
     stars: int
-
-
-async def open_topic(bot: Bot, chat_id: int, name: str) -> int | None:
-    """A forum staff chat gets one topic per ticket; without one the card goes to General."""
-    try:
-        topic = await bot.create_forum_topic(chat_id, name)
-    except TelegramAPIError as error:
-        log.warning("could not open a topic in %s (%s); the card goes to General", chat_id, error)
-        return None
-    return topic.message_thread_id
 
 
 def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:

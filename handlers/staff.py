@@ -17,7 +17,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.notices import Reassign, TelegramTicketNotices, TicketAction, open_topic
+from handlers.notices import Reassign, TelegramTicketNotices, TicketAction
+from handlers.topics import ticket_topic
 from services.authorization import Actor, Authorization, StaffScope
 from services.models import Ticket, as_utc, utcnow
 from services.routing import Routing, text
@@ -236,9 +237,10 @@ async def reassign(
     grid_code = callback_data.code if callback_data.kind == "g" else ticket.grid
     grid = routing.grid(grid_code) if grid_code else None
     chat = routing.staff_chat(routing.category(category), grid) or ticket.staff_chat_id
-    topic = ticket.topic_id if chat == ticket.staff_chat_id else None
-    if chat != ticket.staff_chat_id and grid is not None and grid.forum and chat == grid.chat_id:
-        topic = await open_topic(bot, chat, notices.topic_name(ticket.number, category))
+    if chat == ticket.staff_chat_id:
+        topic = ticket.topic_id
+    else:
+        topic = await ticket_topic(bot, notices, chat, grid, ticket.number, category)
     previous = notices.team(ticket, notices.staff_locale)
     try:
         ticket = await tickets.reassign(

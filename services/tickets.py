@@ -164,8 +164,20 @@ def _maybe_overdue(
     )
 
 
+TICKET_REFERENCE = "ticket:"
+
+
 def ticket_reference(ticket_id: int) -> str:
-    return f"ticket:{ticket_id}"
+    """What a notification about a ticket carries, so a reply to it finds the ticket."""
+    return f"{TICKET_REFERENCE}{ticket_id}"
+
+
+def ticket_id_of(reference: str | None) -> int | None:
+    """The ticket a notification's reference names; None for anything else."""
+    if not reference or not reference.startswith(TICKET_REFERENCE):
+        return None
+    number = reference[len(TICKET_REFERENCE) :]
+    return int(number) if number.isdigit() else None
 
 
 class TicketService:
@@ -463,11 +475,11 @@ class TicketService:
 
     async def notification_unreachable(self, notification: Notification) -> None:
         """The sender met a 403: if it was a ticket's reporter, staff should know."""
-        reference = notification.reference or ""
-        if not reference.startswith("ticket:"):
+        ticket_id = ticket_id_of(notification.reference)
+        if ticket_id is None:
             return
         async with self.db.session() as session:
-            ticket = await session.get(Ticket, int(reference.split(":", 1)[1]))
+            ticket = await session.get(Ticket, ticket_id)
             if ticket is None or ticket.resident_id != notification.chat_id:
                 return
             told = await session.exec(
@@ -519,10 +531,8 @@ class TicketService:
                 .where(Notification.chat_id == chat_id)
                 .where(Notification.telegram_message_id == message_id)
             )
-            reference = rows.first()
-            if not reference or not reference.startswith("ticket:"):
-                return None
-            return await session.get(Ticket, int(reference.split(":", 1)[1]))
+            ticket_id = ticket_id_of(rows.first())
+            return None if ticket_id is None else await session.get(Ticket, ticket_id)
 
     async def _get(self, session: AsyncSession, ticket_id: int) -> Ticket:
         ticket = await session.get(Ticket, ticket_id)
