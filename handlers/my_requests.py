@@ -13,12 +13,12 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
+from handlers.relayed import media_of, source_of, words_of
 from handlers.statuses import status_label
 from services.models import TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
     CLOSED,
-    Media,
     NotYourTicket,
     TicketNotFound,
     TicketService,
@@ -169,13 +169,18 @@ async def reply_to_ticket_message(message: Message, tickets: TicketService) -> N
 
 async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService) -> None:
     assert message.from_user is not None
-    words = (message.text or message.caption or "").strip()
-    media = Media("photo", message.photo[-1].file_id) if message.photo else None
+    words = words_of(message)
+    media = media_of(message)
     if not words and media is None:
-        await message.answer(_("Please send text or a photo."), reply_markup=main_menu())
+        await message.answer(
+            _("This kind of message cannot be passed on; send words, a photo or a voice note."),
+            reply_markup=main_menu(),
+        )
         return
     try:
-        ticket = await tickets.comment_from_resident(ticket_id, message.from_user.id, words, media)
+        ticket = await tickets.comment_from_resident(
+            ticket_id, message.from_user.id, words, media, source_of(message)
+        )
     except NotYourTicket:
         await message.answer(_("This request is not yours."), reply_markup=main_menu())
         return
@@ -191,14 +196,28 @@ async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService
     )
 
 
+async def edit_comment(message: Message, tickets: TicketService) -> None:
+    """The resident edited a comment the team has: the team's copy follows."""
+    if message.from_user is None:
+        return
+    source = source_of(message)
+    ticket = await tickets.relayed_ticket(source)
+    if ticket is None or ticket.resident_id != message.from_user.id:
+        return  # not relayed, or (forged) not theirs: nothing to follow
+    name = message.from_user.full_name
+    await tickets.edit_relayed(source, message.from_user.id, name, words_of(message))
+
+
 def router() -> Router:
     router = Router(name="my-requests")
     router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
     router.message.register(my_requests, StateFilter(None), Command("requests"))
     router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
     router.callback_query.register(open_ticket, OpenTicket.filter())
     router.callback_query.register(ask_comment, CommentOn.filter())
-    router.message.register(take_comment, Commenting.writing, F.text | F.photo)
+    router.message.register(take_comment, Commenting.writing, ~F.text.startswith("/"))
+    router.edited_message.register(edit_comment)
     router.message.register(
         reply_to_ticket_message, StateFilter(None), F.reply_to_message.from_user.is_bot
     )

@@ -272,6 +272,11 @@ async def take_photo(message: Message, state: FSMContext) -> None:
         await message.answer(
             _("Photo added ({count}). Send more, or press “Done”.").format(count=len(photos))
         )
+        return
+    albums = list((await state.get_data()).get("albums", []))
+    if message.media_group_id not in albums:  # one answer for an album, not one per photo
+        await state.update_data(albums=[*albums, message.media_group_id])
+        await message.answer(_("Album received. Send more, or press “Done”."))
 
 
 async def not_a_photo(message: Message) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.authorization import StaffScope
+from services.conversation import EditTarget, Relayed, Source, copies_of, edit_targets, record_relay
 from services.intake import file_once
 from services.models import (
     Notification,
@@ -94,10 +95,13 @@ class Resident:
 
 @dataclass(frozen=True)
 class Media:
-    """A photo or document relayed between staff and residents (Telegram file id)."""
+    """A message that is not only words (a photo, voice note, sticker, location, …).
 
-    kind: str  # photo, document
-    file_id: str
+    Relayed as itself: a copy of the original message (`Source`).
+    """
+
+    kind: str  # photo, document, voice, video, video_note, audio, sticker, location, contact, …
+    file_id: str = ""
     caption: str = ""
 
 
@@ -109,12 +113,19 @@ class TicketNotices(Protocol):
     def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
     def staff_reply(
-        self, ticket: Ticket, to: Resident, text: str, media: Media | None
-    ) -> list[Outgoing]: ...
+        self, ticket: Ticket, to: Resident, text: str, media: Media | None, source: Source | None
+    ) -> Relayed: ...
 
     def resident_comment(
-        self, ticket: Ticket, text: str, media: Media | None, card_message_id: int | None
-    ) -> list[Outgoing]: ...
+        self,
+        ticket: Ticket,
+        text: str,
+        media: Media | None,
+        card_message_id: int | None,
+        source: Source | None,
+    ) -> Relayed: ...
+
+    def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]: ...
 
     def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
@@ -240,7 +251,12 @@ class TicketService:
             return await self._save(session, ticket)
 
     async def reply_from_staff(
-        self, ticket_id: int, staff: Staff, text: str, media: Media | None = None
+        self,
+        ticket_id: int,
+        staff: Staff,
+        text: str,
+        media: Media | None = None,
+        source: Source | None = None,
     ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._get(session, ticket_id)
@@ -249,7 +265,8 @@ class TicketService:
             ticket.first_response_at = ticket.first_response_at or utcnow()
             self._record(session, ticket, "reply", staff.user_id, staff.name, _detail(text, media))
             for resident in await self._residents(session, ticket):
-                self._notify(session, self.notices.staff_reply(ticket, resident, text, media))
+                relayed = self.notices.staff_reply(ticket, resident, text, media, source)
+                await record_relay(session, self.outbox, ticket, relayed, source)
             return await self._save(session, ticket)
 
     async def note_from_staff(self, ticket_id: int, staff: Staff, text: str) -> Ticket:
@@ -260,7 +277,12 @@ class TicketService:
             return await self._save(session, ticket)
 
     async def comment_from_resident(
-        self, ticket_id: int, resident_id: int, text: str, media: Media | None = None
+        self,
+        ticket_id: int,
+        resident_id: int,
+        text: str,
+        media: Media | None = None,
+        source: Source | None = None,
     ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._resident_ticket(session, ticket_id, resident_id)
@@ -270,8 +292,32 @@ class TicketService:
                 session, ticket, "comment", resident_id, ticket.resident_name, _detail(text, media)
             )
             card = await self._card_message_id(session, ticket)
-            self._notify(session, self.notices.resident_comment(ticket, text, media, card))
+            relayed = self.notices.resident_comment(ticket, text, media, card, source)
+            await record_relay(session, self.outbox, ticket, relayed, source)
             return await self._save(session, ticket)
+
+    async def relayed_ticket(self, source: Source) -> Ticket | None:
+        """The ticket a message was relayed for (None: it was not relayed)."""
+        async with self.db.session() as session:
+            copies = await copies_of(session, source)
+            return copies[0][1] if copies else None
+
+    async def edit_relayed(self, source: Source, editor: int, editor_name: str, text: str) -> int:
+        """The original was edited: its copies follow, or say "edited" anew. Returns how many.
+
+        The caller has checked the editor may still write on the ticket.
+        """
+        async with self.db.session() as session:
+            copies = await copies_of(session, source)
+            if not copies:
+                return 0
+            ticket = copies[0][1]
+            targets = await edit_targets(session, [pair for pair, _ticket in copies])
+            for target in targets:
+                self._notify(session, self.notices.relay_edit(ticket, target, text))
+            self._record(session, ticket, "edited", editor, editor_name, text)
+            await self._save(session, ticket)
+            return len(targets)
 
     async def subscribe(self, ticket_id: int, resident_id: int, locale: str) -> Ticket:
         """A neighbour reporting the same problem joins this ticket instead of a new one."""

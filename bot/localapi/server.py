@@ -409,13 +409,14 @@ class BotAPIStandin:
         caption: str | None = None,
         chat: ChatRef | None = None,
         mime_type: str | None = None,
+        reply_to: dict[str, Any] | int | None = None,
     ) -> dict[str, Any]:
         """A user sends a file as a document."""
         stored = self.state.files.add("document", data, file_name=file_name, mime_type=mime_type)
         content: dict[str, Any] = {"document": self.state.files.describe(stored)}
         if caption:
             content["caption"] = caption
-        return self._user_message(user, content, chat, None, None)
+        return self._user_message(user, content, chat, reply_to, None)
 
     def send_media(
         self,
