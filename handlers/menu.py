@@ -39,6 +39,15 @@ HELP = MenuEntry("❓", N_("Help"))
 CANCEL = MenuEntry("✖️", N_("Cancel"))
 
 
+def keyboard(*rows: list[KeyboardButton]) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(keyboard=list(rows), resize_keyboard=True)
+
+
+def cancel_only() -> ReplyKeyboardMarkup:
+    """A form's step that waits for words: the only button stops the form."""
+    return keyboard([KeyboardButton(text=CANCEL.text())])
+
+
 def main_menu() -> ReplyKeyboardMarkup:
     rows = [[REPORT, REQUESTS], [CERTIFICATE], [LANGUAGE, HELP]]
     return ReplyKeyboardMarkup(

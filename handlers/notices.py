@@ -8,21 +8,22 @@ matched to the ticket.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from services.conversation import CAPTION, TEXT, EditTarget, Relayed, Source, render
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
 from services.routing import Routing, text
 from services.tickets import Media, Resident, Staff, ticket_reference
 
-_SEND = {"photo": "sendPhoto", "document": "sendDocument"}
+CAPTIONED = {"photo", "video", "audio", "document", "voice", "animation"}
+CAPTION_LIMIT = 1024
 log = logging.getLogger(__name__)
 
 
@@ -45,16 +46,6 @@ class FixedAnswer(CallbackData, prefix="fx"):
 class Rating(CallbackData, prefix="rt"):
     ticket_id: int
     stars: int
-
-
-async def open_topic(bot: Bot, chat_id: int, name: str) -> int | None:
-    """A forum staff chat gets one topic per ticket; without one the card goes to General."""
-    try:
-        topic = await bot.create_forum_topic(chat_id, name)
-    except TelegramAPIError as error:
-        log.warning("could not open a topic in %s (%s); the card goes to General", chat_id, error)
-        return None
-    return topic.message_thread_id
 
 
 def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
@@ -170,10 +161,13 @@ class TelegramTicketNotices:
                     {"latitude": ticket.latitude, "longitude": ticket.longitude},
                 )
             )
-        sends += [
-            self._to_staff(ticket, "sendPhoto", {"photo": photo, "caption": ticket.number})
-            for photo in ticket.photos
-        ]
+        if len(ticket.photos) == 1:
+            photo = {"photo": ticket.photos[0], "caption": ticket.number}
+            sends.append(self._to_staff(ticket, "sendPhoto", photo))
+        elif ticket.photos:  # one album, the number under its first photo
+            album = [{"type": "photo", "media": photo} for photo in ticket.photos[:10]]
+            album[0]["caption"] = ticket.number
+            sends.append(self._to_staff(ticket, "sendMediaGroup", {"media": album}))
         return sends
 
     def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
@@ -190,39 +184,84 @@ class TelegramTicketNotices:
             )
         ]
 
+    def _relay(
+        self,
+        heading: str,
+        words: str,
+        media: Media | None,
+        source: Source | None,
+        send: Callable[[str, dict[str, Any]], Outgoing],
+        locale: str,
+    ) -> Relayed:
+        """A message relayed as itself under a heading: words as text, anything else copied.
+
+        A kind that takes a caption carries the heading in it; one that does not (a sticker, a
+        video note, a location, a contact) follows a line of heading. The copy goes last.
+        """
+        body = render(heading, words)
+        if media is None or source is None:
+            return Relayed([send("sendMessage", {"text": body})], heading, TEXT, locale)
+        copy: dict[str, Any] = {"from_chat_id": source.chat_id, "message_id": source.message_id}
+        if media.kind in CAPTIONED and len(body) <= CAPTION_LIMIT:
+            copy["caption"] = body
+            return Relayed([send("copyMessage", copy)], heading, CAPTION, locale)
+        lead = send("sendMessage", {"text": body})
+        return Relayed([lead, send("copyMessage", copy)], heading, "", locale)
+
     def staff_reply(
-        self, ticket: Ticket, to: Resident, reply: str, media: Media | None
-    ) -> list[Outgoing]:
+        self, ticket: Ticket, to: Resident, reply: str, media: Media | None, source: Source | None
+    ) -> Relayed:
         locale = to.locale
         heading = self._("💬 {team} about your request {number}:", locale).format(
             team=self.team(ticket, locale), number=ticket.number
         )
-        body = f"{heading}\n\n{reply}".rstrip()
-        if media is None:
-            return [self._text_to_resident(ticket, to, body)]
-        return [
-            self._to_resident(
-                ticket, to, _SEND[media.kind], {media.kind: media.file_id, "caption": body}
-            )
-        ]
+
+        def send(method: str, params: dict[str, Any]) -> Outgoing:
+            return self._to_resident(ticket, to, method, params)
+
+        return self._relay(heading, reply, media, source, send, locale)
 
     def resident_comment(
-        self, ticket: Ticket, comment: str, media: Media | None, card_message_id: int | None
-    ) -> list[Outgoing]:
+        self,
+        ticket: Ticket,
+        comment: str,
+        media: Media | None,
+        card_message_id: int | None,
+        source: Source | None,
+    ) -> Relayed:
         heading = self._("💬 The resident adds to request {number}:", self.staff_locale).format(
             number=ticket.number
         )
-        body = f"{heading}\n\n{comment}".rstrip()
-        params: dict[str, Any] = {"text": body}
-        method = "sendMessage"
-        if media is not None:
-            method, params = _SEND[media.kind], {media.kind: media.file_id, "caption": body}
-        if card_message_id is not None and ticket.topic_id is None:
+
+        def send(method: str, params: dict[str, Any]) -> Outgoing:
+            if card_message_id is not None and ticket.topic_id is None:
+                params["reply_parameters"] = {
+                    "message_id": card_message_id,
+                    "allow_sending_without_reply": True,
+                }
+            return self._to_staff(ticket, method, params)
+
+        return self._relay(heading, comment, media, source, send, self.staff_locale)
+
+    def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]:
+        """The copy edited in place; where it cannot be, the new words sent anew, "edited"."""
+        assert ticket.id is not None
+        reference = ticket_reference(ticket.id)
+        if target.message_id is not None and target.in_time and target.editable:
+            method = "editMessageText" if target.editable == TEXT else "editMessageCaption"
+            params: dict[str, Any] = {"message_id": target.message_id}
+            params[target.editable] = render(target.heading, words)
+            return [Outgoing(target.chat_id, method, params, Priority.URGENT, reference)]
+        edited = self._("✏️ Edited:", target.locale)
+        params = {"text": render(f"{target.heading}\n{edited}".strip(), words)}
+        if target.thread_id is not None:
+            params["message_thread_id"] = target.thread_id
+        if target.message_id is not None:
             params["reply_parameters"] = {
-                "message_id": card_message_id,
+                "message_id": target.message_id,
                 "allow_sending_without_reply": True,
             }
-        return [self._to_staff(ticket, method, params)]
+        return [Outgoing(target.chat_id, "sendMessage", params, Priority.URGENT, reference)]
 
     def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
         assert ticket.id is not None

@@ -17,14 +17,15 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.notices import Reassign, TelegramTicketNotices, TicketAction, open_topic
+from handlers.notices import Reassign, TelegramTicketNotices, TicketAction
+from handlers.relayed import media_of, source_of, words_of
+from handlers.topics import ticket_topic
 from services.authorization import Actor, Authorization, StaffScope
 from services.models import Ticket, as_utc, utcnow
 from services.routing import Routing, text
 from services.ticket_stats import TicketStats, summarize
 from services.tickets import (
     AlreadyTaken,
-    Media,
     Staff,
     TicketNotFound,
     TicketService,
@@ -132,14 +133,6 @@ async def find_ticket(message: Message, tickets: TicketService) -> Ticket | None
     return None
 
 
-def media_of(message: Message) -> Media | None:
-    if message.photo:
-        return Media("photo", message.photo[-1].file_id)
-    if message.document:
-        return Media("document", message.document.file_id)
-    return None
-
-
 async def relay_to_resident(
     message: Message, tickets: TicketService, authorization: Authorization
 ) -> None:
@@ -170,10 +163,10 @@ async def relay_to_resident(
         return
     media = media_of(message)
     if not words and media is None:
-        await message.reply(_("Only text, photos and documents reach the resident."))
+        await message.reply(_("This kind of message cannot be passed on to the resident."))
         return
     try:
-        await tickets.reply_from_staff(_id(ticket), staff, words, media)
+        await tickets.reply_from_staff(_id(ticket), staff, words, media, source_of(message))
     except WrongState:
         await message.reply(
             _("Request {number} is closed; the resident will not see this.").format(
@@ -182,6 +175,30 @@ async def relay_to_resident(
         )
         return
     await message.reply(_("✉️ Sent to the resident of {number}.").format(number=ticket.number))
+
+
+async def edit_in_group(
+    message: Message, tickets: TicketService, authorization: Authorization
+) -> None:
+    """A staff member edited a message relayed to the resident: the resident's copy follows.
+
+    Asked of the person now: someone who has left the team cannot change what was said.
+    """
+    if message.from_user is None:
+        return
+    source = source_of(message)
+    ticket = await tickets.relayed_ticket(source)
+    if ticket is None:
+        return
+    actor = actor_of(message)
+    if not await authorization.may_work_on(ticket, actor, "reply", via_chat=message.chat.id):
+        await message.reply(
+            _("Only the team of request {number} can change what its resident reads.").format(
+                number=ticket.number
+            )
+        )
+        return
+    await tickets.edit_relayed(source, actor.user_id, actor.name, words_of(message))
 
 
 async def offer_reassignment(
@@ -236,9 +253,10 @@ async def reassign(
     grid_code = callback_data.code if callback_data.kind == "g" else ticket.grid
     grid = routing.grid(grid_code) if grid_code else None
     chat = routing.staff_chat(routing.category(category), grid) or ticket.staff_chat_id
-    topic = ticket.topic_id if chat == ticket.staff_chat_id else None
-    if chat != ticket.staff_chat_id and grid is not None and grid.forum and chat == grid.chat_id:
-        topic = await open_topic(bot, chat, notices.topic_name(ticket.number, category))
+    if chat == ticket.staff_chat_id:
+        topic = ticket.topic_id
+    else:
+        topic = await ticket_topic(bot, notices, chat, grid, ticket.number, category)
     previous = notices.team(ticket, notices.staff_locale)
     try:
         ticket = await tickets.reassign(
@@ -408,5 +426,6 @@ def router() -> Router:
     router.message.register(show_ticket, GROUPS, Command("ticket"))
     router.message.register(show_stats, GROUPS, Command("stats"))
     router.message.register(relay_to_resident, GROUPS, ~F.text.startswith("/"))
+    router.edited_message.register(edit_in_group, GROUPS)
     router.chat_member.register(membership_changed)
     return router

@@ -263,3 +263,24 @@ class CheckIn(SQLModel, table=True):
     hotel_code: str = Field(max_length=32, index=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # the front desk
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class MessagePair(SQLModel, table=True):
+    """A message relayed between a resident and staff, and the notification that copied it.
+
+    The copy's message id is the notification's (recorded by the sender on delivery), so an
+    edit of the original can edit the copy; `heading` and `editable` say how to render it again.
+    """
+
+    __tablename__ = "message_pair"
+    __table_args__ = (Index("ix_message_pair_source", "source_chat_id", "source_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    source_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    source_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    notification_id: int  # no foreign key: a pruned notification leaves "say it anew"
+    heading: str = Field(default="", sa_column=Column(Text, nullable=False))
+    editable: str = Field(default="", max_length=8)  # text, caption, or "" (say it anew)
+    locale: str = Field(default="en", max_length=8)  # the reader's, for "edited"
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.authorization import StaffScope
+from services.conversation import EditTarget, Relayed, Source, copies_of, edit_targets, record_relay
 from services.intake import file_once
 from services.models import (
     Notification,
@@ -94,10 +95,13 @@ class Resident:
 
 @dataclass(frozen=True)
 class Media:
-    """A photo or document relayed between staff and residents (Telegram file id)."""
+    """A message that is not only words (a photo, voice note, sticker, location, …).
 
-    kind: str  # photo, document
-    file_id: str
+    Relayed as itself: a copy of the original message (`Source`).
+    """
+
+    kind: str  # photo, document, voice, video, video_note, audio, sticker, location, contact, …
+    file_id: str = ""
     caption: str = ""
 
 
@@ -109,12 +113,19 @@ class TicketNotices(Protocol):
     def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
     def staff_reply(
-        self, ticket: Ticket, to: Resident, text: str, media: Media | None
-    ) -> list[Outgoing]: ...
+        self, ticket: Ticket, to: Resident, text: str, media: Media | None, source: Source | None
+    ) -> Relayed: ...
 
     def resident_comment(
-        self, ticket: Ticket, text: str, media: Media | None, card_message_id: int | None
-    ) -> list[Outgoing]: ...
+        self,
+        ticket: Ticket,
+        text: str,
+        media: Media | None,
+        card_message_id: int | None,
+        source: Source | None,
+    ) -> Relayed: ...
+
+    def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]: ...
 
     def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
@@ -164,8 +175,20 @@ def _maybe_overdue(
     )
 
 
+TICKET_REFERENCE = "ticket:"
+
+
 def ticket_reference(ticket_id: int) -> str:
-    return f"ticket:{ticket_id}"
+    """What a notification about a ticket carries, so a reply to it finds the ticket."""
+    return f"{TICKET_REFERENCE}{ticket_id}"
+
+
+def ticket_id_of(reference: str | None) -> int | None:
+    """The ticket a notification's reference names; None for anything else."""
+    if not reference or not reference.startswith(TICKET_REFERENCE):
+        return None
+    number = reference[len(TICKET_REFERENCE) :]
+    return int(number) if number.isdigit() else None
 
 
 class TicketService:
@@ -228,7 +251,12 @@ class TicketService:
             return await self._save(session, ticket)
 
     async def reply_from_staff(
-        self, ticket_id: int, staff: Staff, text: str, media: Media | None = None
+        self,
+        ticket_id: int,
+        staff: Staff,
+        text: str,
+        media: Media | None = None,
+        source: Source | None = None,
     ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._get(session, ticket_id)
@@ -237,7 +265,8 @@ class TicketService:
             ticket.first_response_at = ticket.first_response_at or utcnow()
             self._record(session, ticket, "reply", staff.user_id, staff.name, _detail(text, media))
             for resident in await self._residents(session, ticket):
-                self._notify(session, self.notices.staff_reply(ticket, resident, text, media))
+                relayed = self.notices.staff_reply(ticket, resident, text, media, source)
+                await record_relay(session, self.outbox, ticket, relayed, source)
             return await self._save(session, ticket)
 
     async def note_from_staff(self, ticket_id: int, staff: Staff, text: str) -> Ticket:
@@ -248,7 +277,12 @@ class TicketService:
             return await self._save(session, ticket)
 
     async def comment_from_resident(
-        self, ticket_id: int, resident_id: int, text: str, media: Media | None = None
+        self,
+        ticket_id: int,
+        resident_id: int,
+        text: str,
+        media: Media | None = None,
+        source: Source | None = None,
     ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._resident_ticket(session, ticket_id, resident_id)
@@ -258,8 +292,32 @@ class TicketService:
                 session, ticket, "comment", resident_id, ticket.resident_name, _detail(text, media)
             )
             card = await self._card_message_id(session, ticket)
-            self._notify(session, self.notices.resident_comment(ticket, text, media, card))
+            relayed = self.notices.resident_comment(ticket, text, media, card, source)
+            await record_relay(session, self.outbox, ticket, relayed, source)
             return await self._save(session, ticket)
+
+    async def relayed_ticket(self, source: Source) -> Ticket | None:
+        """The ticket a message was relayed for (None: it was not relayed)."""
+        async with self.db.session() as session:
+            copies = await copies_of(session, source)
+            return copies[0][1] if copies else None
+
+    async def edit_relayed(self, source: Source, editor: int, editor_name: str, text: str) -> int:
+        """The original was edited: its copies follow, or say "edited" anew. Returns how many.
+
+        The caller has checked the editor may still write on the ticket.
+        """
+        async with self.db.session() as session:
+            copies = await copies_of(session, source)
+            if not copies:
+                return 0
+            ticket = copies[0][1]
+            targets = await edit_targets(session, [pair for pair, _ticket in copies])
+            for target in targets:
+                self._notify(session, self.notices.relay_edit(ticket, target, text))
+            self._record(session, ticket, "edited", editor, editor_name, text)
+            await self._save(session, ticket)
+            return len(targets)
 
     async def subscribe(self, ticket_id: int, resident_id: int, locale: str) -> Ticket:
         """A neighbour reporting the same problem joins this ticket instead of a new one."""
@@ -463,11 +521,11 @@ class TicketService:
 
     async def notification_unreachable(self, notification: Notification) -> None:
         """The sender met a 403: if it was a ticket's reporter, staff should know."""
-        reference = notification.reference or ""
-        if not reference.startswith("ticket:"):
+        ticket_id = ticket_id_of(notification.reference)
+        if ticket_id is None:
             return
         async with self.db.session() as session:
-            ticket = await session.get(Ticket, int(reference.split(":", 1)[1]))
+            ticket = await session.get(Ticket, ticket_id)
             if ticket is None or ticket.resident_id != notification.chat_id:
                 return
             told = await session.exec(
@@ -519,10 +577,8 @@ class TicketService:
                 .where(Notification.chat_id == chat_id)
                 .where(Notification.telegram_message_id == message_id)
             )
-            reference = rows.first()
-            if not reference or not reference.startswith("ticket:"):
-                return None
-            return await session.get(Ticket, int(reference.split(":", 1)[1]))
+            ticket_id = ticket_id_of(rows.first())
+            return None if ticket_id is None else await session.get(Ticket, ticket_id)
 
     async def _get(self, session: AsyncSession, ticket_id: int) -> Ticket:
         ticket = await session.get(Ticket, ticket_id)

@@ -529,3 +529,57 @@ def test_the_packaged_bot_api_spec_is_the_published_one() -> None:
     assert provenance["source"].startswith("https://github.com/PaulSonOfLars/telegram-bot-api-spec")
     license_text = (DEFAULT_SPEC_PATH.parent / "LICENSE-bot-api-spec").read_text()
     assert license_text.startswith("MIT License")
+
+
+async def test_a_user_edits_a_message_and_the_bot_gets_edited_message(
+    api: BotAPIStandin, bot: Bot
+) -> None:
+    api.user(501, "Lao Shen")
+    sent = api.send_message(501, "The well is blocked")["message"]
+    api.edit_message(501, sent, "The cellar well is blocked")
+    first, edit = await bot.get_updates()
+    assert first.message is not None and first.message.text == "The well is blocked"
+    assert edit.edited_message is not None
+    assert edit.edited_message.message_id == first.message.message_id
+    assert edit.edited_message.text == "The cellar well is blocked"
+    assert edit.edited_message.edit_date is not None
+    with pytest.raises(AssertionError):  # nobody edits another person's message
+        api.user(502, "Someone else")
+        api.edit_message(502, sent, "mine now")
+
+
+async def test_voice_video_note_and_sticker_arrive_as_themselves_and_copy_as_themselves(
+    api: BotAPIStandin, bot: Bot
+) -> None:
+    api.user(501, "Lao Shen")
+    api.group(-100777, title="Staff")
+    voice = api.send_media(501, "voice", b"OggS voice", caption="listen")["message"]
+    note = api.send_media(501, "video_note", b"mp4", caption="ignored")["message"]
+    sticker = api.send_media(501, "sticker", b"RIFF webp")["message"]
+    updates = await bot.get_updates()
+    assert updates[0].message.voice is not None and updates[0].message.caption == "listen"
+    assert updates[1].message.video_note is not None and updates[1].message.caption is None
+    assert updates[2].message.sticker is not None
+    for original, kind in ((voice, "voice"), (note, "video_note"), (sticker, "sticker")):
+        copied = await bot.copy_message(-100777, 501, original["message_id"])
+        [shown] = [m for m in api.messages(-100777) if m["message_id"] == copied.message_id]
+        assert shown[kind]["file_id"] == original[kind]["file_id"]
+
+
+async def test_an_album_is_one_media_group_and_send_media_group_makes_one(
+    api: BotAPIStandin, bot: Bot
+) -> None:
+    api.user(501, "Lao Shen")
+    api.group(-100777, title="Staff")
+    album = api.send_album(501, [b"one", b"two", b"three"], caption="the well")
+    messages = [update["message"] for update in album]
+    assert len({m["media_group_id"] for m in messages}) == 1
+    assert [m.get("caption") for m in messages] == ["the well", None, None]
+    sent = await bot.send_media_group(
+        -100777,
+        [
+            {"type": "photo", "media": m["photo"][-1]["file_id"]}  # type: ignore[misc]
+            for m in messages
+        ],
+    )
+    assert len(sent) == 3 and len({m.media_group_id for m in sent}) == 1

@@ -46,6 +46,14 @@ ANONYMOUS_ADMIN_ID = 1087968824
 """A syntactically valid token tests can use (bot id 123456789)."""
 
 ChatRef = FakeChat | FakeUser | int
+_USER_MEDIA = {
+    "voice": "audio/ogg",
+    "audio": "audio/mpeg",
+    "video": "video/mp4",
+    "video_note": "video/mp4",
+    "animation": "video/mp4",
+    "sticker": "image/webp",
+}
 UserRef = FakeUser | int
 
 
@@ -401,13 +409,93 @@ class BotAPIStandin:
         caption: str | None = None,
         chat: ChatRef | None = None,
         mime_type: str | None = None,
+        reply_to: dict[str, Any] | int | None = None,
     ) -> dict[str, Any]:
         """A user sends a file as a document."""
         stored = self.state.files.add("document", data, file_name=file_name, mime_type=mime_type)
         content: dict[str, Any] = {"document": self.state.files.describe(stored)}
         if caption:
             content["caption"] = caption
-        return self._user_message(user, content, chat, None, None)
+        return self._user_message(user, content, chat, reply_to, None)
+
+    def send_media(
+        self,
+        user: UserRef,
+        kind: str,
+        data: bytes,
+        caption: str | None = None,
+        chat: ChatRef | None = None,
+        reply_to: dict[str, Any] | int | None = None,
+        *,
+        duration: int = 3,
+        message_thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A user sends a voice note, video, video note, audio, animation or sticker.
+
+        As in Telegram, a video note and a sticker carry no caption.
+        """
+        if kind not in _USER_MEDIA:
+            raise ValueError(f"unknown media kind {kind!r}; one of {sorted(_USER_MEDIA)}")
+        stored = self.state.files.add(kind, data, mime_type=_USER_MEDIA[kind])
+        media: dict[str, Any] = self.state.files.describe(stored)
+        if kind in ("voice", "audio", "video", "video_note", "animation"):
+            media["duration"] = duration
+        if kind in ("video", "animation"):
+            media.update(width=640, height=360)
+        if kind == "video_note":
+            media["length"] = 240
+        if kind == "sticker":
+            media.update(type="regular", width=512, height=512, is_animated=False)
+            media["is_video"] = False
+        content: dict[str, Any] = {kind: media}
+        if caption and kind not in ("video_note", "sticker"):
+            content["caption"] = caption
+        return self._user_message(user, content, chat, reply_to, message_thread_id)
+
+    def send_album(
+        self,
+        user: UserRef,
+        photos: list[bytes],
+        caption: str | None = None,
+        chat: ChatRef | None = None,
+        reply_to: dict[str, Any] | int | None = None,
+    ) -> list[dict[str, Any]]:
+        """A user sends 2-10 photos as one album: one update per photo, one media_group_id,
+        the caption on the first, as Telegram delivers them."""
+        if not 2 <= len(photos) <= 10:
+            raise ValueError("an album holds 2 to 10 items")
+        group_id = str(13_500_000_000_000_000 + len(self.state.bot_log) + time.time_ns() % 10**9)
+        updates = []
+        for index, data in enumerate(photos):
+            content: dict[str, Any] = {
+                "photo": self.state.files.add_photo(data),
+                "media_group_id": group_id,
+            }
+            if caption and index == 0:
+                content["caption"] = caption
+            updates.append(self._user_message(user, content, chat, reply_to, None))
+        return updates
+
+    def edit_message(self, user: UserRef, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """A user edits their own message's text (or caption): an ``edited_message`` update
+        carries the whole message as it is now, with ``edit_date``."""
+        sender = self._user_obj(user)
+        chat_id = int(message["chat"]["id"])
+        stored = self.state.get_message(chat_id, int(message["message_id"]))
+        if stored is None:
+            raise AssertionError(f"message {message['message_id']} in chat {chat_id} is gone")
+        if stored.get("from", {}).get("id") != sender.id:
+            raise AssertionError("a user can edit only their own messages")
+        if "text" in stored:
+            stored["text"] = text
+            stored["entities"] = find_entities(text)
+            if not stored["entities"]:
+                stored.pop("entities")
+        else:
+            stored["caption"] = text
+        stored["edit_date"] = max(int(time.time()), int(stored["date"]))
+        self.state.changed()
+        return self.state.push_update("edited_message", copy.deepcopy(stored))
 
     def send_location(
         self, user: UserRef, latitude: float, longitude: float, chat: ChatRef | None = None

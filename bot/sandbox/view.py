@@ -91,6 +91,13 @@ def message_view(standin: BotAPIStandin, message: dict[str, Any]) -> dict[str, A
             "file_id": message["document"]["file_id"],
             "name": message["document"].get("file_name") or "file",
         }
+    for kind in ("voice", "audio", "video", "video_note", "animation", "sticker"):
+        if kind in message:  # shown as a file to open: the page plays what the browser can
+            view["document"] = {"file_id": message[kind]["file_id"], "name": kind}
+    if "edit_date" in message:
+        view["edited"] = True
+    if "media_group_id" in message:
+        view["album"] = message["media_group_id"]
     reply = message.get("reply_to_message")
     if reply is not None and reply.get("message_id") != message.get("message_thread_id"):
         view["reply_to"] = {

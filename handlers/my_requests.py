@@ -1,0 +1,224 @@
+"""My requests: the resident's list, one request's history, and adding to a request."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
+from handlers.notices import TelegramTicketNotices
+from handlers.relayed import media_of, source_of, words_of
+from handlers.statuses import status_label
+from services.models import TicketEvent
+from services.routing import Routing, text
+from services.tickets import (
+    CLOSED,
+    NotYourTicket,
+    TicketNotFound,
+    TicketService,
+    WrongState,
+)
+
+
+class OpenTicket(CallbackData, prefix="open"):
+    ticket_id: int
+
+
+class CommentOn(CallbackData, prefix="cmt"):
+    ticket_id: int
+
+
+class Commenting(StatesGroup):
+    writing = State()
+
+
+async def my_requests(
+    message: Message, tickets: TicketService, routing: Routing, i18n: I18n
+) -> None:
+    assert message.from_user is not None
+    mine = await tickets.for_resident(message.from_user.id)
+    if not mine:
+        await message.answer(
+            _("You have no requests yet. Press “Report a problem” to make one."),
+            reply_markup=main_menu(),
+        )
+        return
+    locale = i18n.current_locale
+    lines = [
+        _("{number} · {category} · {status} · updated {when}").format(
+            number=ticket.number,
+            category=text(routing.category(ticket.category).name, locale),
+            status=status_label(ticket.status),
+            when=ticket.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        + f"\n“{ticket.text[:80]}”"
+        for ticket in mine
+    ]
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=_("Open {number}").format(number=ticket.number),
+                callback_data=OpenTicket(ticket_id=ticket.id or 0).pack(),
+            )
+        ]
+        for ticket in mine[:10]
+    ]
+    await message.answer(
+        _("Your requests, newest first:") + "\n\n" + "\n\n".join(lines),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
+
+
+def describe_event(event: TicketEvent, team: str) -> str | None:
+    """One line of a ticket's history as its reporter sees it (internal notes stay hidden)."""
+    lines = {
+        "created": _("you reported it"),
+        "taken": _("{team} took it").format(team=team),
+        "reply": _("{team}: {text}").format(team=team, text=event.detail),
+        "comment": _("you added: {text}").format(text=event.detail),
+        "resolved": _("{team} marked it resolved").format(team=team),
+        "reopened": _("you said it is not fixed yet"),
+        "confirmed": _("you confirmed it is fixed"),
+        "rated": _("you rated it {stars} of 5").format(stars=event.detail),
+        "feedback": _("you told the team: {text}").format(text=event.detail),
+        "joined": _("a neighbour joined it"),
+    }
+    line = lines.get(event.kind)
+    return f"{event.at.strftime('%m-%d %H:%M')} · {line}" if line else None
+
+
+async def open_ticket(
+    query: CallbackQuery,
+    callback_data: OpenTicket,
+    tickets: TicketService,
+    notices: TelegramTicketNotices,
+    i18n: I18n,
+) -> None:
+    try:
+        ticket = await tickets.get(callback_data.ticket_id)
+    except TicketNotFound:
+        ticket = None
+    if ticket is None or ticket.resident_id != query.from_user.id:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    await query.answer()
+    team = notices.team(ticket, i18n.current_locale)
+    history = [
+        line
+        for event in await tickets.history(callback_data.ticket_id)
+        if (line := describe_event(event, team))
+    ]
+    buttons = []
+    if ticket.status != CLOSED:
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    text="💬 " + _("Add a comment or photo"),
+                    callback_data=CommentOn(ticket_id=callback_data.ticket_id).pack(),
+                )
+            ]
+        ]
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Request {number}: {status}").format(
+                number=ticket.number, status=status_label(ticket.status)
+            )
+            + f"\n“{ticket.text}”\n\n"
+            + "\n".join(history),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
+        )
+
+
+async def ask_comment(query: CallbackQuery, callback_data: CommentOn, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(Commenting.writing)
+    await state.update_data(ticket_id=callback_data.ticket_id)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send your comment or a photo; the team will see it."), reply_markup=cancel_only()
+        )
+
+
+async def take_comment(message: Message, state: FSMContext, tickets: TicketService) -> None:
+    ticket_id = int((await state.get_data())["ticket_id"])
+    await state.clear()
+    await add_to_ticket(message, ticket_id, tickets)
+
+
+async def reply_to_ticket_message(message: Message, tickets: TicketService) -> None:
+    """Replying to a bot message about a ticket adds to that ticket; otherwise a new report."""
+    assert message.reply_to_message is not None and message.from_user is not None
+    ticket = await tickets.by_bot_message(message.chat.id, message.reply_to_message.message_id)
+    if ticket is None or ticket.id is None:
+        await message.answer(
+            _(
+                "That message is not about one of your requests. "
+                "To report something new, press “Report a problem”."
+            ),
+            reply_markup=main_menu(),
+        )
+        return
+    await add_to_ticket(message, ticket.id, tickets)
+
+
+async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService) -> None:
+    assert message.from_user is not None
+    words = words_of(message)
+    media = media_of(message)
+    if not words and media is None:
+        await message.answer(
+            _("This kind of message cannot be passed on; send words, a photo or a voice note."),
+            reply_markup=main_menu(),
+        )
+        return
+    try:
+        ticket = await tickets.comment_from_resident(
+            ticket_id, message.from_user.id, words, media, source_of(message)
+        )
+    except NotYourTicket:
+        await message.answer(_("This request is not yours."), reply_markup=main_menu())
+        return
+    except WrongState:
+        await message.answer(
+            _("That request is closed. To report something new, press “Report a problem”."),
+            reply_markup=main_menu(),
+        )
+        return
+    await message.answer(
+        _("Added to request {number}. The team will see it.").format(number=ticket.number),
+        reply_markup=main_menu(),
+    )
+
+
+async def edit_comment(message: Message, tickets: TicketService) -> None:
+    """The resident edited a comment the team has: the team's copy follows."""
+    if message.from_user is None:
+        return
+    source = source_of(message)
+    ticket = await tickets.relayed_ticket(source)
+    if ticket is None or ticket.resident_id != message.from_user.id:
+        return  # not relayed, or (forged) not theirs: nothing to follow
+    name = message.from_user.full_name
+    await tickets.edit_relayed(source, message.from_user.id, name, words_of(message))
+
+
+def router() -> Router:
+    router = Router(name="my-requests")
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+    router.message.register(my_requests, StateFilter(None), Command("requests"))
+    router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
+    router.callback_query.register(open_ticket, OpenTicket.filter())
+    router.callback_query.register(ask_comment, CommentOn.filter())
+    router.message.register(take_comment, Commenting.writing, ~F.text.startswith("/"))
+    router.edited_message.register(edit_comment)
+    router.message.register(
+        reply_to_ticket_message, StateFilter(None), F.reply_to_message.from_user.is_bot
+    )
+    return router
