@@ -47,6 +47,7 @@ from services.authorization import Authorization
 from services.certificates import CertificateService
 from services.checkins import CheckInService
 from services.outbox import Outbox
+from services.outbox_files import FileStore
 from services.people import PeopleService
 from services.privacy import FieldCipher
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
@@ -284,7 +285,8 @@ def build(settings: Settings) -> Linkage:
     bot = build_bot(settings)
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     cipher = FieldCipher.from_setting(data_key, settings.data_dir)
-    outbox = Outbox(db, cipher)  # seals the notifications that carry personal data
+    # seals the notifications that carry personal data; keeps the cards it sends in DATA_DIR
+    outbox = Outbox(db, cipher, FileStore(settings.data_dir, cipher))
     certificates = CertificateService(  # signing keys generated into DATA_DIR on first run
         db,
         KeyRing.open(settings.data_dir),

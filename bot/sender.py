@@ -37,6 +37,7 @@ from aiogram.types import BufferedInputFile
 
 from services.models import Notification
 from services.outbox import INLINE_FILE, SEALED, Outbox
+from services.outbox_files import FILE_REF
 from services.queue import Entry, NotificationQueue
 from services.ratelimit import RateLimiter
 
@@ -57,25 +58,30 @@ def consumer_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def telegram_call(method: str, params: dict[str, Any]) -> methods.TelegramMethod[Any]:
+def telegram_call(
+    method: str, params: dict[str, Any], load_file: Callable[[str], bytes] | None = None
+) -> methods.TelegramMethod[Any]:
     """The aiogram method object for a stored Bot API call (its parameters opened)."""
     name = method[0].upper() + method[1:]
     method_class = getattr(methods, name, None)
     if method_class is None:
         raise ValueError(f"unknown Bot API method {method!r}")
-    uploads = {key: _upload(key, value) for key, value in params.items()}
+    uploads = {key: _upload(key, value, load_file) for key, value in params.items()}
     return method_class.model_validate(uploads)  # type: ignore[no-any-return]
 
 
-def _upload(key: str, value: Any) -> Any:
-    """A file made by the bot (a certificate card) travels in the outbox as base64 text.
+def _upload(key: str, value: Any, load_file: Callable[[str], bytes] | None) -> Any:
+    """A file made by the bot (a certificate card): stored in DATA_DIR (services.outbox_files)
+    or, from an outbox without a file store, base64 text in the row.
 
     It may stand in a parameter or in the InputMedia of editMessageMedia.
     """
     if isinstance(value, str) and value.startswith(INLINE_FILE):
         return BufferedInputFile(base64.b64decode(value[len(INLINE_FILE) :]), f"{key}.png")
+    if isinstance(value, str) and value.startswith(FILE_REF) and load_file is not None:
+        return BufferedInputFile(load_file(value), f"{key}.png")
     if isinstance(value, dict) and key == "media":
-        return {inner: _upload(inner, item) for inner, item in value.items()}
+        return {inner: _upload(inner, item, load_file) for inner, item in value.items()}
     return value
 
 
@@ -204,7 +210,9 @@ class Sender:
         """Send one notification to its end: delivered, dead or unreachable. False if stopping."""
         assert notification.id is not None
         try:
-            call = telegram_call(notification.method, self.outbox.opened(notification))
+            call = telegram_call(
+                notification.method, self.outbox.opened(notification), self.outbox.load_file
+            )
         except Exception as error:  # a sealed one's error could quote what it carries
             said = type(error).__name__ if SEALED in notification.params else str(error)
             await self._give_up(notification, f"cannot build the call: {said}")
