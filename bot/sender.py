@@ -4,8 +4,11 @@ Flood limits are held before each send. 429: wait as told and send again. 5xx an
 back off with jitter, and after `max_attempts` the notification becomes a dead letter that
 admins see in /deadletters. 403 (blocked): the person is marked unreachable; nothing retries.
 
-The one window where a message could go out twice: Telegram accepted it and this process died
-before recording it as delivered. The record is written right after Telegram's answer.
+Two windows remain where a message could go out twice: Telegram accepted it and this process
+died before recording it as delivered (the record is written right after Telegram's answer); or
+the call timed out after Telegram had accepted it, and it is sent again (counted: `uncertain`).
+The chat's lock is renewed while this sender waits (services.queue), so another process never
+sends the same row meanwhile.
 
 A sealed notification (personal data) is opened here, just before its call, and its parameters
 are never logged.
@@ -52,6 +55,9 @@ class SenderCounters:
     retries: int = 0
     dead: int = 0
     unreachable: int = 0
+    # sent again after a timeout or a broken connection: Telegram may have accepted the first
+    # try, so the person may have it twice (the one duplicate window left while running)
+    uncertain: int = 0
 
 
 def consumer_name() -> str:
@@ -239,6 +245,8 @@ class Sender:
                 await self._give_up(notification, error.message)
                 return True
             except TRANSIENT as error:
+                if not isinstance(error, TelegramServerError):
+                    self.counters.uncertain += 1
                 attempts = await self.outbox.record_failure(notification.id, str(error))
                 if attempts >= self.max_attempts:
                     await self._give_up(notification, str(error))
