@@ -38,6 +38,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile
 
+from bot.metrics import Metrics
 from services.models import Notification
 from services.outbox import INLINE_FILE, SEALED, Outbox
 from services.outbox_files import FILE_REF
@@ -108,6 +109,7 @@ class Sender:
         flush_seconds: float = 5.0,
         lock_turn_seconds: float = 20.0,
         on_unreachable: Callable[[Notification], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -122,6 +124,7 @@ class Sender:
         self.flush_seconds = flush_seconds
         self.lock_turn_seconds = lock_turn_seconds
         self.on_unreachable = on_unreachable
+        self.metrics = metrics
         self.counters = SenderCounters()
         self._slots = asyncio.Semaphore(concurrency)
         self._working: set[asyncio.Task[None]] = set()
@@ -264,12 +267,16 @@ class Sender:
                 continue
             await self.outbox.mark_delivered(notification.id, _message_id(result))
             self.counters.delivered += 1
+            if self.metrics is not None:
+                self.metrics.delivered(notification)
             return True
         return False
 
     async def _give_up(self, notification: Notification, error: str) -> None:
         assert notification.id is not None
         self.counters.dead += 1
+        if self.metrics is not None:
+            self.metrics.dead_letters.inc()
         log.error("notification %s is a dead letter: %s", notification.id, error)
         await self.outbox.give_up(notification.id, error)
 

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
     verification_log_retention_days: int = Field(default=90, ge=1)
 
+    # who may read /metrics: this bearer token; unset, callers on this machine, not via a proxy
+    metrics_token: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
+
     # Retention: what the bot keeps of its own work (README "Retention").
     # a delivered notification's row (a ticket's stays slimmed to "message → ticket")
     notification_retention_days: int = Field(default=30, ge=1)
@@ -139,7 +143,7 @@ class Settings(BaseSettings):
     def _blank_chat_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("webhook_secret", mode="before")
+    @field_validator("webhook_secret", "metrics_token", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         """`WEBHOOK_SECRET=` (a copied template) means unset: the token's secret, never none."""
