@@ -6,7 +6,12 @@ own parser for the text format.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import aiohttp
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.localapi import BotAPIStandin
@@ -56,6 +61,25 @@ async def test_metrics_count_updates_deliveries_429s_and_tickets(
         assert (("linkage_queue_depth", (("priority", priority),))) in figures
     assert figures[("linkage_dead_letters_total", ())] == 0
     assert "Wu" not in text and "street lamp" not in text  # volumes, never personal data
+
+    deploy = Path(__file__).parent.parent / "deploy"
+    rules = yaml.safe_load((deploy / "alerts.yml").read_text())["groups"][0]["rules"]
+    panels = json.loads((deploy / "grafana-dashboard.json").read_text())["panels"]
+    expressions = [rule["expr"] for rule in rules] + [
+        target["expr"] for panel in panels for target in panel["targets"]
+    ]
+    exposed = {name for name, _labels in figures}
+    used = {name for expr in expressions for name in re.findall(r"linkage_[a-z_]+", expr)}
+    assert used and used <= exposed, (
+        f"alerts or dashboard read what is not exposed: {used - exposed}"
+    )
+    alerts = {rule["alert"] for rule in rules}
+    assert {
+        "LinkageQueueStuck",
+        "LinkageDeadLetters",
+        "Linkage429Storm",
+        "LinkageDatabaseDown",
+    } <= alerts
 
 
 async def test_metrics_are_refused_through_a_proxy_and_without_the_token(
