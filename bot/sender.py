@@ -265,12 +265,31 @@ class Sender:
                 )
                 await asyncio.sleep(delay)
                 continue
-            await self.outbox.mark_delivered(notification.id, _message_id(result))
+            await self._record_delivery(notification.id, _message_id(result))
             self.counters.delivered += 1
             if self.metrics is not None:
                 self.metrics.delivered(notification)
             return True
         return False
+
+    async def _record_delivery(self, notification_id: int, message_id: int | None) -> None:
+        """Telegram took it: record that, waiting out a database outage (the chat's lock is
+        renewed meanwhile), for an unrecorded message would be sent again."""
+        pause = 0.5
+        while True:
+            try:
+                await self.outbox.mark_delivered(notification_id, message_id)
+                return
+            except Exception as error:
+                if self._stopping:
+                    raise
+                log.warning(
+                    "notification %s was sent but cannot be recorded yet (%s); retrying",
+                    notification_id,
+                    type(error).__name__,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
 
     async def _give_up(self, notification: Notification, error: str) -> None:
         assert notification.id is not None

@@ -7,14 +7,33 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
+import asyncpg
 from redis.asyncio import Redis
-from sqlalchemy import func
+from sqlalchemy import exc, func
 from sqlmodel import col, select
 
 from services.models import Notification, Ticket
 from services.outbox import UNDELIVERED, Priority
 from services.storage import Database
 from services.tickets import OPEN
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """The database cannot be reached (stopped, restarting, the network): the step can be sent
+    again in a moment, and nothing of it was kept (its transaction never committed)."""
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig if error.orig is not None else error
+    return isinstance(
+        error,
+        OSError  # refused, reset, timed out
+        | exc.OperationalError
+        | exc.InterfaceError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError,
+    )
 
 
 @dataclass(frozen=True)
