@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "restore":
             return _restore(args.kid)
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
+        from bot.logs import configure_logging
         from bot.runner import serve
+
+        configure_logging(settings.log_format)
 
         asyncio.run(serve(settings))
     except SettingsError as error:

@@ -6,6 +6,7 @@ BACKUP_PASSPHRASE), the real databases, pg_dump and pg_restore, the keys in DATA
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def operator_environment(
 
 async def a_year_of_work(database_url: str, data_dir: Path) -> FieldCipher:
     """A database with people and a sealed notification; the data key and signing keys."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(data_dir, exist_ok=True)
     cipher = FieldCipher.from_setting(None, data_dir)
     KeyRing.open(data_dir)
     db = Database(database_url)
