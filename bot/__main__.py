@@ -2,7 +2,9 @@
 starts signing certificates with a new key (the old ones keep verifying until they expire);
 `retire-key KID` forgets a key at once, as after a leak (what it signed is invalid from the next
 check; the key signing now is first replaced); `sandbox` runs the bot against a local Telegram
-with every role on one web page, no token needed."""
+with every role on one web page, no token needed; `backup [FILE]` writes the database and the keys
+in DATA_DIR to one file encrypted with BACKUP_PASSPHRASE (asked for when unset) and `restore
+FILE` puts them back (stop the bot first)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,16 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox"],
+        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox", "backup", "restore"],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
-        "key, retire a key, or try it all in a browser (sandbox)",
+        "key, retire a key, try it all in a browser (sandbox), back up or restore",
     )
-    parser.add_argument("kid", nargs="?", help="retire-key: the id of the key to retire")
+    parser.add_argument(
+        "kid",
+        nargs="?",
+        help="retire-key: the id of the key to retire; backup: the file to write "
+        "(default linkage-YYYYmmdd-HHMMSS.backup); restore: the file to read",
+    )
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--host", default="127.0.0.1", help="address of the sandbox page")
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
@@ -50,8 +57,15 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_retire_key(args.kid))
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args))
+        if args.command == "backup":
+            return _backup(args.kid)
+        if args.command == "restore":
+            return _restore(args.kid)
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
+        from bot.logs import configure_logging
         from bot.runner import serve
+
+        configure_logging(settings.log_format)
 
         asyncio.run(serve(settings))
     except SettingsError as error:
@@ -84,6 +98,65 @@ async def _sandbox(args: argparse.Namespace) -> int:
             f"the sandbox cannot listen on {config.host}, ports {ports} ({error.strerror}); "
             "another program may use them: choose others with --port"
         ) from None
+    return 0
+
+
+def _passphrase(confirm: bool) -> str:
+    import getpass
+    import os
+
+    given = os.environ.get("BACKUP_PASSPHRASE")
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise SettingsError("BACKUP_PASSPHRASE is not set (and there is no terminal to ask)")
+    passphrase = getpass.getpass("Backup passphrase: ")
+    if confirm and getpass.getpass("The same again: ") != passphrase:
+        raise SettingsError("the two passphrases differ")
+    return passphrase
+
+
+def _backup(file: str | None) -> int:
+    from datetime import datetime
+    from pathlib import Path
+
+    from services.backup import BackupError, make_backup
+
+    settings = load_settings()
+    target = Path(file or f"linkage-{datetime.now():%Y%m%d-%H%M%S}.backup")
+    try:
+        blob = make_backup(settings.effective_database_url, settings.data_dir, _passphrase(True))
+    except BackupError as error:
+        raise SettingsError(f"backup: {error}") from None
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(blob)
+    partial.chmod(0o600)
+    partial.replace(target)
+    print(f"backup written to {target} ({len(blob)} bytes); keep the passphrase apart from it")
+    return 0
+
+
+def _restore(file: str | None) -> int:
+    from pathlib import Path
+
+    from services.backup import BackupError, restore_backup
+
+    settings = load_settings()
+    if not file or not Path(file).is_file():
+        raise SettingsError("say which backup to restore: python -m bot restore FILE")
+    try:
+        manifest = restore_backup(
+            Path(file).read_bytes(),
+            _passphrase(False),
+            settings.effective_database_url,
+            settings.data_dir,
+        )
+    except BackupError as error:
+        raise SettingsError(f"restore: {error}") from None
+    print(
+        f"restored the {manifest.database} database and {len(manifest.files)} files of DATA_DIR "
+        f"from the backup of {manifest.created_at}"
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -32,6 +33,7 @@ from bot.forms import (
 from bot.i18n import build_i18n
 from bot.limits import TelegramLimits
 from bot.membership import TelegramMembership
+from bot.metrics import CountTelegramAnswers, Metrics, TimeUpdates
 from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
@@ -47,7 +49,9 @@ from services.applications import ApplicationService
 from services.authorization import Authorization
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.models import utcnow
 from services.outbox import Outbox
+from services.outbox_files import FileStore
 from services.people import PeopleService
 from services.privacy import FieldCipher
 from services.queue import MemoryQueue, NotificationQueue, RedisStreamQueue
@@ -71,6 +75,7 @@ from services.tickets import TicketService
 from services.updates import UpdateLog
 
 log = logging.getLogger(__name__)
+REVIEW_WINDOW = timedelta(days=30)  # certificate review times on /metrics
 
 
 @dataclass
@@ -92,6 +97,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    metrics: Metrics | None = None  # /metrics (bot/metrics.py)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -101,13 +107,15 @@ class Linkage:
         await self.db.close()
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings, metrics: Metrics | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     # The first registered is outermost: limits split a long text, then each piece is retried.
     session.middleware(NoteAnsweredPresses())
     session.middleware(TelegramLimits())
     session.middleware(RetryOnTelegramHiccups())
     session.middleware(KeepResponseModels())
+    if metrics is not None:  # innermost: every attempt's answer is counted
+        session.middleware(CountTelegramAnswers(metrics))
     return Bot(settings.bot_token.get_secret_value(), session=session)
 
 
@@ -158,7 +166,12 @@ def flood_limits(settings: Settings) -> FloodLimits:
 
 
 def build_delivery(
-    settings: Settings, bot: Bot, outbox: Outbox, redis: Redis | None, tickets: TicketService
+    settings: Settings,
+    bot: Bot,
+    outbox: Outbox,
+    redis: Redis | None,
+    tickets: TicketService,
+    metrics: Metrics | None = None,
 ) -> tuple[Relay, Sender]:
     """Outbox → queue → sender: Redis Streams when configured, in-process otherwise."""
     queue: NotificationQueue
@@ -177,6 +190,7 @@ def build_delivery(
         claim_idle_seconds=settings.send_takeover_seconds,
         lock_turn_seconds=settings.send_takeover_seconds * 2 / 3,  # well within the chat lock
         on_unreachable=tickets.notification_unreachable,
+        metrics=metrics,
     )
     return Relay(outbox, queue), sender
 
@@ -191,6 +205,7 @@ def build_dispatcher(
     tickets: TicketService,
     authorization: Authorization,
     cipher: FieldCipher,
+    metrics: Metrics,
 ) -> TrackedDispatcher:
     storage, isolation = build_fsm(settings, redis, cipher)
     people = PeopleService(db, settings.default_locale)
@@ -209,6 +224,7 @@ def build_dispatcher(
         authorization=authorization,
     )
     dispatcher.startup.register(storage.seal_plain_forms)
+    dispatcher.update.outer_middleware(TimeUpdates(metrics))  # outermost: times everything
     lease = timedelta(seconds=settings.update_lease_seconds)
     dispatcher.update.outer_middleware(OnceOnly(UpdateLog(db, lease), storage))
     PersonLocale(i18n, people).setup(dispatcher)
@@ -234,12 +250,16 @@ def build_web_app(
     i18n: I18n,
     routing: Routing,
     certificates: CertificateService,
+    metrics: Callable[[], Awaitable[bytes]],
 ) -> web.Application:
     policy = content_security_policy(style_sources=[verification_routes.STYLE_SOURCE])
     app = web.Application(middlewares=[security_headers(policy)])
     app[web_routes.DATABASE] = db
     app[web_routes.REDIS] = redis
     app[web_routes.VERSION] = __version__
+    app[web_routes.METRICS] = metrics
+    token = settings.metrics_token
+    app[web_routes.METRICS_TOKEN] = token.get_secret_value() if token else None
     app.add_routes(web_routes.routes)
     # certificate verification: /v/{token}, /api/v1/certificates/verify, the JWK set
     app[verification_routes.CERTIFICATES] = certificates
@@ -289,10 +309,12 @@ def build(settings: Settings) -> Linkage:
     db = Database(settings.effective_database_url)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     i18n = build_i18n(settings.default_locale)
-    bot = build_bot(settings)
+    metrics = Metrics()
+    bot = build_bot(settings, metrics)
     data_key = settings.data_key.get_secret_value() if settings.data_key else None
     cipher = FieldCipher.from_setting(data_key, settings.data_dir)
-    outbox = Outbox(db, cipher)  # seals the notifications that carry personal data
+    # seals the notifications that carry personal data; keeps the cards it sends in DATA_DIR
+    outbox = Outbox(db, cipher, FileStore(settings.data_dir, cipher))
     certificates = CertificateService(  # signing keys generated into DATA_DIR on first run
         db,
         KeyRing.open(settings.data_dir),
@@ -313,12 +335,9 @@ def build(settings: Settings) -> Linkage:
         cache_seconds=settings.membership_cache_seconds,
     )
     dispatcher = build_dispatcher(
-        settings, db, redis, i18n, outbox, routing, tickets, authorization, cipher
+        settings, db, redis, i18n, outbox, routing, tickets, authorization, cipher, metrics
     )
-    web_app = build_web_app(
-        settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates
-    )
-    relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
+    relay, sender = build_delivery(settings, bot, outbox, redis, tickets, metrics)
     application_notices = ApplicationTelegramNotices(
         i18n,
         routing,
@@ -346,6 +365,22 @@ def build(settings: Settings) -> Linkage:
         retention_days=settings.personal_data_retention_days,
         max_nights=settings.certificate_max_nights,
     )
+
+    async def exposition() -> bytes:
+        await metrics.refresh(db, lambda: applications.review_stats(utcnow() - REVIEW_WINDOW))
+        return metrics.exposition()
+
+    web_app = build_web_app(
+        settings,
+        db,
+        redis,
+        bot,
+        dispatcher,
+        i18n=i18n,
+        routing=routing,
+        certificates=certificates,
+        metrics=exposition,
+    )
     dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
@@ -372,4 +407,5 @@ def build(settings: Settings) -> Linkage:
         certificates=certificates,
         cipher=cipher,
         applications=applications,
+        metrics=metrics,
     )

@@ -13,7 +13,8 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 
 from bot.forms import StagedStorage
-from services.people import PeopleService
+from services.health import database_unreachable
+from services.people import PeopleService, locale_from_language_code
 from services.throttle import Throttle, Verdict
 from services.updates import Claim, UpdateLog
 
@@ -69,7 +70,13 @@ class PersonLocale(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.people.default_locale
-        return await self.people.locale_for(user.id, user.language_code)
+        try:
+            return await self.people.locale_for(user.id, user.language_code)
+        except Exception as error:  # the database is away: Telegram's language will do
+            if not database_unreachable(error):
+                raise
+            fallback = locale_from_language_code(user.language_code)
+            return fallback or self.people.default_locale
 
 
 class Throttling(BaseMiddleware):

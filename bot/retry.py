@@ -56,6 +56,7 @@ class RetryOnTelegramHiccups(BaseRequestMiddleware):
         self.random = random
         self.flood_waits = 0
         self.server_retries = 0
+        self.uncertain_retries = 0  # sent again after a timeout: Telegram may have it already
 
     async def __call__(
         self,
@@ -88,6 +89,8 @@ class RetryOnTelegramHiccups(BaseRequestMiddleware):
                 )
                 attempts += 1
                 self.server_retries += 1
+                if not isinstance(error, TelegramServerError):
+                    self.uncertain_retries += 1
                 _log_retry(name, error, delay)
             await self.sleep(delay)
 

@@ -22,9 +22,12 @@ from services.certificates import china_today
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
+from services.retention import OutboxRetention
+from services.updates import UpdateLog
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (1, 2, 5, 10, 30)
+RETENTION_EVERY = 60  # rounds of the minute loop: the retention round runs hourly
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -86,6 +89,8 @@ async def escalate(linkage: Linkage, now: datetime) -> int:
 
 
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
+    retention = OutboxRetention(linkage.outbox)
+    rounds = 0
     while not stop.is_set():
         try:
             await escalate(linkage, utcnow())
@@ -99,6 +104,12 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
             await tidy_certificates(linkage)
         except Exception:
             log.exception("pruning keys or the verification log failed; trying again in a minute")
+        if rounds % RETENTION_EVERY == 0:
+            try:
+                await tidy_delivery(linkage, retention)
+            except Exception:
+                log.exception("the retention round failed; trying again in an hour")
+        rounds += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 60)
 
@@ -111,6 +122,28 @@ async def tidy_certificates(linkage: Linkage) -> None:
     days = linkage.settings.verification_log_retention_days
     if purged := await linkage.certificates.purge_verification_log(utcnow() - timedelta(days)):
         log.info("deleted %s verification log rows older than %s days", purged, days)
+
+
+async def tidy_delivery(linkage: Linkage, retention: OutboxRetention) -> None:
+    """Delivered notifications, their files, update claims and acknowledged stream entries:
+    kept as long as their settings say (README "Retention"), then forgotten."""
+    settings, now = linkage.settings, utcnow()
+    pruned = await retention.prune(
+        delivered_before=now - timedelta(days=settings.notification_retention_days),
+        dead_before=now - timedelta(days=settings.dead_letter_retention_days),
+    )
+    if pruned.deleted or pruned.slimmed or pruned.files:
+        log.info(
+            "retention: %s notifications deleted, %s slimmed, %s files deleted",
+            pruned.deleted,
+            pruned.slimmed,
+            pruned.files,
+        )
+    keep_for = timedelta(hours=settings.processed_update_retention_hours)
+    if forgotten := await UpdateLog(linkage.db).prune(keep_for):
+        log.info("retention: %s processed-update claims forgotten", forgotten)
+    if trimmed := await linkage.sender.queue.trim():
+        log.info("retention: %s acknowledged stream entries trimmed", trimmed)
 
 
 async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:

@@ -4,8 +4,11 @@ Flood limits are held before each send. 429: wait as told and send again. 5xx an
 back off with jitter, and after `max_attempts` the notification becomes a dead letter that
 admins see in /deadletters. 403 (blocked): the person is marked unreachable; nothing retries.
 
-The one window where a message could go out twice: Telegram accepted it and this process died
-before recording it as delivered. The record is written right after Telegram's answer.
+Two windows remain where a message could go out twice: Telegram accepted it and this process
+died before recording it as delivered (the record is written right after Telegram's answer); or
+the call timed out after Telegram had accepted it, and it is sent again (counted: `uncertain`).
+The chat's lock is renewed while this sender waits (services.queue), so another process never
+sends the same row meanwhile.
 
 A sealed notification (personal data) is opened here, just before its call, and its parameters
 are never logged.
@@ -35,8 +38,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile
 
+from bot.metrics import Metrics
 from services.models import Notification
 from services.outbox import INLINE_FILE, SEALED, Outbox
+from services.outbox_files import FILE_REF
 from services.queue import Entry, NotificationQueue
 from services.ratelimit import RateLimiter
 
@@ -51,31 +56,39 @@ class SenderCounters:
     retries: int = 0
     dead: int = 0
     unreachable: int = 0
+    # sent again after a timeout or a broken connection: Telegram may have accepted the first
+    # try, so the person may have it twice (the one duplicate window left while running)
+    uncertain: int = 0
 
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def telegram_call(method: str, params: dict[str, Any]) -> methods.TelegramMethod[Any]:
+def telegram_call(
+    method: str, params: dict[str, Any], load_file: Callable[[str], bytes] | None = None
+) -> methods.TelegramMethod[Any]:
     """The aiogram method object for a stored Bot API call (its parameters opened)."""
     name = method[0].upper() + method[1:]
     method_class = getattr(methods, name, None)
     if method_class is None:
         raise ValueError(f"unknown Bot API method {method!r}")
-    uploads = {key: _upload(key, value) for key, value in params.items()}
+    uploads = {key: _upload(key, value, load_file) for key, value in params.items()}
     return method_class.model_validate(uploads)  # type: ignore[no-any-return]
 
 
-def _upload(key: str, value: Any) -> Any:
-    """A file made by the bot (a certificate card) travels in the outbox as base64 text.
+def _upload(key: str, value: Any, load_file: Callable[[str], bytes] | None) -> Any:
+    """A file made by the bot (a certificate card): stored in DATA_DIR (services.outbox_files)
+    or, from an outbox without a file store, base64 text in the row.
 
     It may stand in a parameter or in the InputMedia of editMessageMedia.
     """
     if isinstance(value, str) and value.startswith(INLINE_FILE):
         return BufferedInputFile(base64.b64decode(value[len(INLINE_FILE) :]), f"{key}.png")
+    if isinstance(value, str) and value.startswith(FILE_REF) and load_file is not None:
+        return BufferedInputFile(load_file(value), f"{key}.png")
     if isinstance(value, dict) and key == "media":
-        return {inner: _upload(inner, item) for inner, item in value.items()}
+        return {inner: _upload(inner, item, load_file) for inner, item in value.items()}
     return value
 
 
@@ -96,6 +109,7 @@ class Sender:
         flush_seconds: float = 5.0,
         lock_turn_seconds: float = 20.0,
         on_unreachable: Callable[[Notification], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -110,6 +124,7 @@ class Sender:
         self.flush_seconds = flush_seconds
         self.lock_turn_seconds = lock_turn_seconds
         self.on_unreachable = on_unreachable
+        self.metrics = metrics
         self.counters = SenderCounters()
         self._slots = asyncio.Semaphore(concurrency)
         self._working: set[asyncio.Task[None]] = set()
@@ -204,7 +219,9 @@ class Sender:
         """Send one notification to its end: delivered, dead or unreachable. False if stopping."""
         assert notification.id is not None
         try:
-            call = telegram_call(notification.method, self.outbox.opened(notification))
+            call = telegram_call(
+                notification.method, self.outbox.opened(notification), self.outbox.load_file
+            )
         except Exception as error:  # a sealed one's error could quote what it carries
             said = type(error).__name__ if SEALED in notification.params else str(error)
             await self._give_up(notification, f"cannot build the call: {said}")
@@ -231,6 +248,8 @@ class Sender:
                 await self._give_up(notification, error.message)
                 return True
             except TRANSIENT as error:
+                if not isinstance(error, TelegramServerError):
+                    self.counters.uncertain += 1
                 attempts = await self.outbox.record_failure(notification.id, str(error))
                 if attempts >= self.max_attempts:
                     await self._give_up(notification, str(error))
@@ -246,14 +265,37 @@ class Sender:
                 )
                 await asyncio.sleep(delay)
                 continue
-            await self.outbox.mark_delivered(notification.id, _message_id(result))
+            await self._record_delivery(notification.id, _message_id(result))
             self.counters.delivered += 1
+            if self.metrics is not None:
+                self.metrics.delivered(notification)
             return True
         return False
+
+    async def _record_delivery(self, notification_id: int, message_id: int | None) -> None:
+        """Telegram took it: record that, waiting out a database outage (the chat's lock is
+        renewed meanwhile), for an unrecorded message would be sent again."""
+        pause = 0.5
+        while True:
+            try:
+                await self.outbox.mark_delivered(notification_id, message_id)
+                return
+            except Exception as error:
+                if self._stopping:
+                    raise
+                log.warning(
+                    "notification %s was sent but cannot be recorded yet (%s); retrying",
+                    notification_id,
+                    type(error).__name__,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
 
     async def _give_up(self, notification: Notification, error: str) -> None:
         assert notification.id is not None
         self.counters.dead += 1
+        if self.metrics is not None:
+            self.metrics.dead_letters.inc()
         log.error("notification %s is a dead letter: %s", notification.id, error)
         await self.outbox.give_up(notification.id, error)
 

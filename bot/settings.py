@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     data_key: SecretStr | None = None  # Fernet keys, comma-separated; unset: DATA_DIR/data.key
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
     verification_log_retention_days: int = Field(default=90, ge=1)
+
+    # who may read /metrics: this bearer token; unset, callers on this machine, not via a proxy
+    metrics_token: SecretStr | None = None
+    log_format: Literal["text", "json"] = "text"
+
+    # Retention: what the bot keeps of its own work (README "Retention").
+    # a delivered notification's row (a ticket's stays slimmed to "message → ticket")
+    notification_retention_days: int = Field(default=30, ge=1)
+    dead_letter_retention_days: int = Field(default=90, ge=1)  # dead and unreachable ones
+    # Telegram redelivers an update for at most 24 hours: its claim is kept a while longer
+    processed_update_retention_hours: float = Field(default=48, ge=25)
     verify_rate_per_second: int = Field(default=100, ge=1)  # per address: /v/ and the API
     # proxies whose X-Forwarded-For is believed (deploy/nginx.conf); empty: the peer is the client
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
@@ -133,7 +144,7 @@ class Settings(BaseSettings):
     def _blank_chat_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("webhook_secret", mode="before")
+    @field_validator("webhook_secret", "metrics_token", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         """`WEBHOOK_SECRET=` (a copied template) means unset: the token's secret, never none."""
@@ -183,6 +194,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_font_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _cards_outlive_decisions(self) -> Settings:
+        """A verifier's card is edited down when its application lapses: its row must exist."""
+        if self.notification_retention_days <= self.undecided_application_days:
+            raise ValueError(
+                "NOTIFICATION_RETENTION_DAYS must be longer than UNDECIDED_APPLICATION_DAYS "
+                f"({self.undecided_application_days}): a lapsed application's card is edited "
+                "through its notification"
+            )
+        return self
 
     @model_validator(mode="after")
     def _routing_file_exists(self) -> Settings:

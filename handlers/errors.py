@@ -11,21 +11,30 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.authorization import MembershipUnknown
-from services.people import PeopleService
+from services.health import database_unreachable
+from services.people import PeopleService, locale_from_language_code
 
 log = logging.getLogger(__name__)
 
 
 def storage_outage(error: BaseException) -> bool:
-    """Redis (forms, locks, the flood guard) cannot be reached: the step can be sent again."""
-    return isinstance(error, RedisConnectionError | RedisTimeoutError)
+    """Redis (forms, locks, the flood guard) or the database cannot be reached: nothing of the
+    step was kept, and it can be sent again."""
+    return isinstance(error, RedisConnectionError | RedisTimeoutError) or database_unreachable(
+        error
+    )
 
 
 async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18n) -> None:
     update = event.update
     unsure = isinstance(event.exception, MembershipUnknown)
     if storage_outage(event.exception):
-        log.warning("update %s: Redis unavailable (%s)", update.update_id, event.exception)
+        log.warning(
+            "update %s: storage unavailable (%s: %s)",
+            update.update_id,
+            type(event.exception).__name__,
+            event.exception,
+        )
     elif unsure:
         log.warning(
             "update %s: Telegram could not say who is who (%s)", update.update_id, event.exception
@@ -41,7 +50,10 @@ async def on_error(event: ErrorEvent, bot: Bot, people: PeopleService, i18n: I18
         chat_id = query.message.chat.id if query.message else user.id
     if user is None:
         return
-    locale = await people.locale_for(user.id, user.language_code)
+    try:
+        locale = await people.locale_for(user.id, user.language_code)
+    except Exception:  # the database is away too: Telegram's language will do
+        locale = locale_from_language_code(user.language_code) or people.default_locale
     if storage_outage(event.exception):
         # nothing of this step was taken; the form so far waits in Redis (kept on disk)
         text = i18n.gettext(

@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.batching import GroupCommit
 from services.models import Notification, Person, utcnow
+from services.outbox_files import FileStore, file_refs
 from services.privacy import FieldCipher
 from services.storage import Database
 
@@ -41,7 +42,7 @@ PENDING, QUEUED, DELIVERED, DEAD, UNREACHABLE, WITHDRAWN = (
     "withdrawn",
 )
 UNDELIVERED = (PENDING, QUEUED)
-INLINE_FILE = "base64:"  # a file the bot made (a certificate card), kept in the row itself
+INLINE_FILE = "base64:"  # a file the bot made (a certificate card), as handed to `add`
 SEALED = "sealed"  # the parameters, encrypted: {"chat_id": …, "sealed": token}
 
 
@@ -89,16 +90,19 @@ class Outbox:
     was sent, instead of one each per message. Each still waits for its own answer, so a
     notification is recorded as delivered as soon as before, or sooner under load."""
 
-    def __init__(self, db: Database, cipher: FieldCipher | None = None) -> None:
+    def __init__(
+        self, db: Database, cipher: FieldCipher | None = None, files: FileStore | None = None
+    ) -> None:
         self.db = db
         self.cipher = cipher  # seals and opens notifications that carry personal data
+        self.files = files  # where made files (cards) wait for the sender; else in the row
         self._written = asyncio.Event()
         self._undelivered = GroupCommit(self._undelivered_for_chats)
         self._deliveries = GroupCommit(self._mark_all_delivered)
 
     def add(self, session: AsyncSession, outgoing: Outgoing) -> Notification:
         """Stage a notification in the caller's transaction; it exists once they commit."""
-        params = {**outgoing.params, "chat_id": outgoing.chat_id}
+        params = self._store_files({**outgoing.params, "chat_id": outgoing.chat_id})
         if outgoing.sealed:
             sealed = self._cipher().encrypt(json.dumps(params, ensure_ascii=False))
             params = {"chat_id": outgoing.chat_id, SEALED: sealed}
@@ -119,6 +123,41 @@ class Outbox:
             return dict(notification.params)
         opened: dict[str, Any] = json.loads(self._cipher().decrypt(notification.params[SEALED]))
         return opened
+
+    def _store_files(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Made files (base64 in `params`, also inside an InputMedia) go to the file store."""
+        if self.files is None:
+            return params
+        stored: dict[str, Any] = {}
+        for key, value in params.items():
+            if isinstance(value, str) and value.startswith(INLINE_FILE):
+                value = self.files.put(base64.b64decode(value[len(INLINE_FILE) :]))
+            elif isinstance(value, dict):
+                value = self._store_files(value)
+            stored[key] = value
+        return stored
+
+    def load_file(self, reference: str) -> bytes:
+        """A stored file's bytes, for the sender."""
+        if self.files is None:
+            raise RuntimeError("this outbox keeps no files")
+        return self.files.get(reference)
+
+    async def files_still_needed(self) -> set[str]:
+        """The stored files that notifications not yet delivered (or dead, for a retry) name."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Notification).where(
+                    col(Notification.state).in_((*UNDELIVERED, DEAD, UNREACHABLE))
+                )
+            )
+            needed: set[str] = set()
+            for row in rows:
+                try:
+                    needed.update(file_refs(self.opened(row)))
+                except Exception:  # a row sealed with a key no longer held: send can't either
+                    continue
+            return needed
 
     def _cipher(self) -> FieldCipher:
         if self.cipher is None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError, ResponseError
 
 from services.batching import GroupCommit
 from services.outbox import Priority
 
+log = logging.getLogger(__name__)
 GROUP = "senders"
 
 
@@ -40,6 +43,8 @@ class NotificationQueue(Protocol):
     async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]: ...
 
     def chat_lock(self, chat_id: int) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+    async def trim(self) -> int: ...
 
 
 class MemoryQueue:
@@ -68,6 +73,9 @@ class MemoryQueue:
 
     async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]:
         return []  # nobody else consumes here
+
+    async def trim(self) -> int:
+        return 0  # a taken entry is gone already
 
     @contextlib.asynccontextmanager
     async def chat_lock(self, chat_id: int) -> AsyncIterator[None]:
@@ -163,13 +171,64 @@ class RedisStreamQueue:
 
     @contextlib.asynccontextmanager
     async def chat_lock(self, chat_id: int) -> AsyncIterator[None]:
+        """Held while this process sends to the chat, however long Telegram makes it wait.
+
+        The lock expires `lock_seconds` after its last renewal, so a dead process frees the
+        chat; a live one renews it every third of that, through a 429 wait or a backoff, so
+        no other process takes the chat while a message of it may still go out from here.
+        """
         lock = self.redis.lock(
             f"{self.prefix}:lock:{chat_id}",
             timeout=self.lock_seconds,
             blocking_timeout=self.lock_seconds,
         )
         async with lock:
-            yield
+            renewing = asyncio.create_task(self._renew(lock, chat_id))
+            try:
+                yield
+            finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+
+    async def _renew(self, lock: Lock, chat_id: int) -> None:
+        while True:
+            await asyncio.sleep(self.lock_seconds / 3)
+            try:
+                await lock.reacquire()
+            except LockError:  # expired meanwhile (Redis away longer than the lock)
+                log.error("the lock on chat %s expired while sending to it", chat_id)
+                return
+            except Exception as error:  # Redis away: try again before the lock runs out
+                log.warning("cannot renew the lock on chat %s (%s)", chat_id, error)
+
+    async def trim(self) -> int:
+        """Delete the entries every consumer is done with; returns how many.
+
+        Entries are kept from the oldest one still pending (read, not acknowledged: a sender is
+        at it, or died at it and another will claim it) or, when none is, from the first the
+        group has not read yet. So trimming never loses work: XTRIM MINID below that entry.
+        """
+        await self._ensure_groups()
+        trimmed = 0
+        for stream in self.streams:
+            groups: Any = await self.redis.xinfo_groups(stream)
+            group = next((g for g in groups if _text(g["name"]) == GROUP), None)
+            if group is None:
+                continue
+            keep_from = _after(_text(group["last-delivered-id"]))
+            if int(group["pending"]):
+                pending: Any = await self.redis.xpending(stream, GROUP)
+                keep_from = _text(pending["min"])
+            trimmed += int(await self.redis.xtrim(stream, minid=keep_from, approximate=False))
+        return trimmed
+
+    async def length(self) -> dict[int, int]:
+        """Entries held per priority stream (read or not): what Redis keeps."""
+        lengths = {}
+        for priority in Priority:
+            lengths[int(priority)] = int(await self.redis.xlen(self._stream(int(priority))))
+        return lengths
 
     def _entries(self, stream: Any, items: list[Any]) -> list[Entry]:
         name = stream.decode() if isinstance(stream, bytes) else str(stream)
@@ -187,3 +246,13 @@ class RedisStreamQueue:
                 )
             )
         return entries
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _after(entry_id: str) -> str:
+    """The smallest stream id after `entry_id` ("ms-seq")."""
+    milliseconds, sequence = entry_id.split("-")
+    return f"{milliseconds}-{int(sequence) + 1}"

@@ -103,9 +103,9 @@ class UpdateLog:
             claimed.discard(update_id)
         return answers
 
-    async def prune(self) -> int:
-        """Forget ids older than Telegram would ever redeliver."""
-        cutoff = utcnow() - KEEP_FOR
+    async def prune(self, keep_for: timedelta = KEEP_FOR) -> int:
+        """Forget ids older than Telegram would ever redeliver (it keeps an update 24 hours)."""
+        cutoff = utcnow() - keep_for
         async with self.db.session() as session:
             result = await session.exec(
                 delete(ProcessedUpdate).where(col(ProcessedUpdate.received_at) < cutoff)
