@@ -37,15 +37,18 @@ from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
+from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
+from services.api_keys import ApiKeys
 from services.applications import ApplicationService
 from services.authorization import Authorization
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.open311 import Open311
 from services.outbox import Outbox
 from services.people import PeopleService
 from services.privacy import FieldCipher
@@ -91,6 +94,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    open311: Open311
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -233,6 +237,7 @@ def build_web_app(
     i18n: I18n,
     routing: Routing,
     certificates: CertificateService,
+    open311: Open311,
 ) -> web.Application:
     policy = content_security_policy(style_sources=[verification_routes.STYLE_SOURCE])
     app = web.Application(middlewares=[security_headers(policy)])
@@ -248,6 +253,19 @@ def build_web_app(
         build_verify_limiter(settings, redis), settings.trusted_proxies
     )
     app.add_routes(verification_routes.routes)
+    # Open311 GeoReport v2: /open311/v2/...
+    notices = dispatcher.workflow_data["notices"]
+    app[open311_routes.SITE] = open311_routes.Open311Site(
+        service=open311,
+        api_keys=ApiKeys(db),
+        post_limit=build_open311_limiter(settings, redis),
+        bot=bot,
+        notices=notices,
+        jurisdiction_id=settings.open311_jurisdiction_id,
+        base_url=settings.effective_public_base_url,
+        default_locale=settings.default_locale,
+    )
+    app.add_routes(open311_routes.routes)
     if settings.webhook_url:
         # answered once handled, not before: a process killed mid-update gets no 200 from
         # Telegram's point of view, so Telegram delivers the update again (to another process)
@@ -266,6 +284,14 @@ def build_verify_limiter(settings: Settings, redis: Redis | None) -> RequestLimi
     if redis is None:
         return MemoryRequestLimiter(window)
     return RedisRequestLimiter(redis, window, prefix="linkage:verify")
+
+
+def build_open311_limiter(settings: Settings, redis: Redis | None) -> RequestLimiter:
+    """POSTs per API key per minute: counted together by every process when Redis is there."""
+    window = Window(settings.open311_posts_per_minute, 60.0)
+    if redis is None:
+        return MemoryRequestLimiter(window)
+    return RedisRequestLimiter(redis, window, prefix="linkage:open311")
 
 
 def webhook_path(webhook_url: str) -> str:
@@ -306,8 +332,23 @@ def build(settings: Settings) -> Linkage:
     dispatcher = build_dispatcher(
         settings, db, redis, i18n, outbox, routing, tickets, authorization, cipher
     )
+    open311 = Open311(
+        db,
+        routing,
+        tickets,
+        cipher,
+        contact_retention_days=settings.personal_data_retention_days,
+    )
     web_app = build_web_app(
-        settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates
+        settings,
+        db,
+        redis,
+        bot,
+        dispatcher,
+        i18n=i18n,
+        routing=routing,
+        certificates=certificates,
+        open311=open311,
     )
     relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
     application_notices = ApplicationTelegramNotices(
@@ -353,4 +394,5 @@ def build(settings: Settings) -> Linkage:
         certificates=certificates,
         cipher=cipher,
         applications=applications,
+        open311=open311,
     )

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
     verification_log_retention_days: int = Field(default=90, ge=1)
     verify_rate_per_second: int = Field(default=100, ge=1)  # per address: /v/ and the API
+    # Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id clients may name, and how many
+    # requests one API key may POST in a minute
+    open311_jurisdiction_id: str = Field(default="linkage", min_length=1, max_length=64)
+    open311_posts_per_minute: int = Field(default=30, ge=1)
     # proxies whose X-Forwarded-For is believed (deploy/nginx.conf); empty: the peer is the client
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
