@@ -119,8 +119,11 @@ def _locale(request: web.Request, site: Open311Site) -> str:
     return choose_locale(request, site.default_locale)
 
 
-async def _answer(request: web.Request, root: str, item: str | None, status: int) -> web.Response:
-    """Runs the endpoint `request` matched; an Open311Error becomes the error list."""
+async def _answer(
+    request: web.Request, root: str, item: str | None, status: int, xml_list: bool = False
+) -> web.Response:
+    """Runs the endpoint `request` matched; an Open311Error (`status` for a jurisdiction not
+    served) becomes the error list. `xml_list`: one record, written in XML as a list of one."""
     site = request.app[SITE]
     fmt = request.match_info["format"]
     try:
@@ -129,6 +132,8 @@ async def _answer(request: web.Request, root: str, item: str | None, status: int
         body = await ENDPOINTS[request.match_info.route.name or ""](request, site)
     except Open311Error as failure:
         return error(fmt, failure)
+    if xml_list and fmt == "xml":
+        body = [body]
     return render(fmt, body, root, item)
 
 
@@ -220,7 +225,8 @@ async def one(request: web.Request) -> web.Response:
 
 @routes.get(PREFIX + "/tokens/{token}.{format}", name="open311-token")
 async def token(request: web.Request) -> web.Response:
-    return await _answer(request, "service_requests", None, 404)
+    """JSON as the draft spec (the TokenResponse itself); XML as the wiki's example."""
+    return await _answer(request, "service_requests", "request", 404, xml_list=True)
 
 
 @routes.post(PREFIX + "/requests.{format}")
