@@ -6,6 +6,7 @@ Uses the bundled sample routing file: grid SJB-01 ("Grid 1: east gate").
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ElementTree
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -384,3 +385,19 @@ async def test_chat_tickets_show_no_residents_words_and_old_ones_wait_for_dates(
     assert sorted(r["service_request_id"] for r in records) == ["2026-000501", "2026-000502"]
     status, records = await city.get("/requests.json", service_code="roads")
     assert records == []
+
+
+async def test_no_log_line_holds_the_key_or_the_requesters_contacts(
+    city: City, caplog: pytest.LogCaptureFixture
+) -> None:
+    query = {"service_code": "drainage", "address_string": "east gate", **CONTACT}
+    with caplog.at_level(logging.DEBUG):
+        async with city.http.post(
+            f"{city.base}/requests.json", params={**query, "api_key": city.key}
+        ) as response:
+            assert response.status == 200
+        await eventually(lambda: any(r.name == "aiohttp.access" for r in caplog.records))
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "POST /open311/v2/requests.json?" in logged
+    for secret in (city.key, *CONTACT.values(), "lin.hua%40example.cn", "%2B86"):
+        assert secret not in logged
