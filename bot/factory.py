@@ -37,6 +37,7 @@ from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
+from handlers import board as board_routes
 from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
@@ -46,6 +47,7 @@ from handlers.web_security import AddressLimit, content_security_policy, securit
 from services.api_keys import ApiKeys
 from services.applications import ApplicationService
 from services.authorization import Authorization
+from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
 from services.open311 import Open311
@@ -238,6 +240,7 @@ def build_web_app(
     routing: Routing,
     certificates: CertificateService,
     open311: Open311,
+    board: Board,
 ) -> web.Application:
     policy = content_security_policy(style_sources=[verification_routes.STYLE_SOURCE])
     app = web.Application(middlewares=[security_headers(policy)])
@@ -266,6 +269,9 @@ def build_web_app(
         default_locale=settings.default_locale,
     )
     app.add_routes(open311_routes.routes)
+    # the public board: /board (figures and published fixes; no sign-in, no personal data)
+    app[board_routes.BOARD] = board
+    app.add_routes(board_routes.routes)
     if settings.webhook_url:
         # answered once handled, not before: a process killed mid-update gets no 200 from
         # Telegram's point of view, so Telegram delivers the update again (to another process)
@@ -332,6 +338,8 @@ def build(settings: Settings) -> Linkage:
     dispatcher = build_dispatcher(
         settings, db, redis, i18n, outbox, routing, tickets, authorization, cipher
     )
+    board = Board(db)
+    dispatcher.workflow_data.update(board=board)
     open311 = Open311(
         db,
         routing,
@@ -349,6 +357,7 @@ def build(settings: Settings) -> Linkage:
         routing=routing,
         certificates=certificates,
         open311=open311,
+        board=board,
     )
     relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
     application_notices = ApplicationTelegramNotices(
