@@ -35,7 +35,9 @@ from services.routing import Routing, text
 from services.tickets import TicketNotFound, TicketService
 
 BOARD = web.AppKey("board", Board)
-STYLESHEET = (Path(__file__).parent / "static" / "board.css").read_text(encoding="utf-8")
+STATIC = Path(__file__).parent / "static"
+STYLESHEET = (STATIC / "board.css").read_text(encoding="utf-8")
+ICON = (STATIC / "board-icon.svg").read_text(encoding="utf-8")
 routes = web.RouteTableDef()
 
 
@@ -70,6 +72,12 @@ async def stylesheet(request: web.Request) -> web.Response:
     return web.Response(text=STYLESHEET, content_type="text/css", charset="utf-8", headers=headers)
 
 
+@routes.get("/board/icon.svg")
+async def icon(request: web.Request) -> web.Response:
+    headers = {"Cache-Control": "public, max-age=86400"}
+    return web.Response(text=ICON, content_type="image/svg+xml", headers=headers)
+
+
 def render_board(snapshot: Snapshot, routing: Routing, _: Callable[[str], str], locale: str) -> str:
     """The whole page; every value escaped."""
     e = html.escape
@@ -89,7 +97,8 @@ def render_board(snapshot: Snapshot, routing: Routing, _: Callable[[str], str], 
         '<meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{e(title)} · {e(office)}</title>"
-        '<link rel="stylesheet" href="/board/board.css"></head><body>'
+        '<link rel="stylesheet" href="/board/board.css"><link rel="icon" href="/board/icon.svg">'
+        "</head><body>"
         f"<header><h1>{e(office)} · {e(title)}</h1>"
         f'<p class="updated">{e(updated)} '
         f'<a href="?lang={other}" hreflang="{other}">{other_name}</a></p></header>'

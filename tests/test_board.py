@@ -11,15 +11,18 @@ from datetime import datetime, timedelta
 
 import aiohttp
 import pytest
+from playwright.async_api import async_playwright
 
 from bot.localapi import BotAPIStandin
 from services.board import WHOLE_AREA, Board, month_start
 from services.models import Ticket, utcnow
+from services.routing import load_routing
 from services.storage import Database
 from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 from tests.support.walks import Walker, report_problem
 from tests.test_resident_requests import EAST_GATE_CHAT, INSIDE_EAST_GATE
+from tests.test_sandbox_browser import CHROMIUM, CHROMIUM_FLAGS
 
 RESIDENT_WORDS = "The cellar well at Zhang Wei's door is blocked, call 13800138000"
 SUMMARY = "The blocked cellar well by the east gate was dredged and its cover replaced."
@@ -184,3 +187,49 @@ async def test_a_stranger_cannot_publish_nor_finish_someone_elses_summary(
     _, page, _ = await board_page(bot)
     assert "Nothing published yet." in page
     assert "Fake news" not in page and "someone who left" not in page
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (2560, 1440)], ids=["phone", "wall"])
+async def test_the_board_loads_in_chromium_with_nothing_from_elsewhere(
+    standin: BotAPIStandin,
+    run_bot: Callable[..., Awaitable[RunningBot]],
+    viewport: tuple[int, int],
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail("no /usr/bin/chromium: install the Debian package `chromium` (scripts/test)")
+    bot = await run_bot()
+    errors: list[str] = []
+    requested: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
+        )
+        width, height = viewport
+        context = await browser.new_context(
+            viewport={"width": width, "height": height}, locale="zh-CN"
+        )
+        page = await context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
+        )
+        page.on("request", lambda request: requested.append(request.url))
+        response = await page.goto(f"{bot.web_url}/board")
+        assert response is not None and response.status == 200
+        await page.wait_for_load_state("networkidle")
+        heading = await page.locator("h1").inner_text()
+        colour = await page.locator("header").evaluate(
+            "node => getComputedStyle(node).borderBottomStyle"
+        )
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        cells = await page.locator("table").first.locator("tbody tr").count()
+        await browser.close()
+    assert heading == "七星街道办事处 · 公示栏"
+    assert colour == "solid"  # the stylesheet loaded under the page's CSP
+    assert overflow <= 0  # wide tables scroll inside their box, not the page
+    assert cells == len(load_routing(None, None).grids) + 1
+    assert not errors, errors
+    assert requested and all(url.startswith(bot.web_url + "/") for url in requested), requested
