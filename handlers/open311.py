@@ -13,6 +13,7 @@ The domain is services/open311.py; this module parses, asks it, and writes the a
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ PREFIX = "/open311/v2"
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 # the element a list's items are named by, in XML
 ITEM_TAGS = {"attributes": "attribute", "endpoints": "endpoint", "formats": "format"}
+# characters XML 1.0 cannot hold at all, even escaped (a description may carry them)
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def _element(tag: str, value: Any) -> ElementTree.Element:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     else:
-        element.text = str(value)
+        element.text = NOT_IN_XML.sub("\ufffd", str(value))
     return element
 
 

@@ -209,11 +209,13 @@ async def test_an_address_places_the_request_and_a_forum_grid_gives_it_a_topic(
     standin: BotAPIStandin, city: City
 ) -> None:
     status, answer, _ = await city.post(
-        fmt="xml", service_code="waste", address_string="Rubbish at building 1, east gate"
+        fmt="xml", service_code="waste", address_string="Rubbish at building 1, east gate \x01"
     )
     assert status == 200 and answer.tag == "service_requests"
     number = answer.findtext("request/service_request_id")
     [card] = await standin.wait_for_messages(EAST_GATE_CHAT, timeout=10)
+    status, tree = await city.get(f"/requests/{number}.xml")  # parses: no raw control bytes
+    assert tree.findtext("request/address") == "Rubbish at building 1, east gate \ufffd"
     assert card["text"].startswith(f"🆕 Request {number} · Rubbish and cleanliness")
     assert "Place: Rubbish at building 1, east gate" in card["text"]
 
