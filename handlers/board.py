@@ -121,23 +121,24 @@ def _table(
         _("Median time to resolve"),
         _("Satisfaction"),
     ]
-    rows = [
-        (text(grid.name, locale), figures.get(grid.code, Figures(0, 0, None, None, 0)), "")
-        for grid in routing.grids
-    ]
-    whole = figures.get(WHOLE_AREA, Figures(0, 0, None, None, 0))
-    rows.append((_("Whole area"), whole, "whole"))
+    empty = Figures(0, 0, None, None, 0)
+
+    def row(name: str, numbers: Figures, kind: str = "") -> str:
+        cells = "".join(f"<td>{e(value)}</td>" for value in _cells(numbers, _))
+        return f'<tr class="{kind}"><th scope="row">{e(name)}</th>{cells}</tr>'
+
+    rows = []
+    for community in routing.communities:  # grids are named within their community
+        rows.append(
+            f'<tr class="community"><th scope="colgroup" colspan="{len(columns)}">'
+            f"{e(text(community.name, locale))}</th></tr>"
+        )
+        rows += [row(text(g.name, locale), figures.get(g.code, empty)) for g in community.grids]
+    rows.append(row(_("Whole area"), figures.get(WHOLE_AREA, empty), "whole"))
     head = "".join(f'<th scope="col">{e(name)}</th>' for name in columns)
-    body = "".join(
-        f'<tr class="{kind}"><th scope="row">{e(name)}</th>'
-        + "".join(f"<td>{e(value)}</td>" for value in _cells(numbers, _))
-        + "</tr>"
-        for name, numbers, kind in rows
-    )
     return (
-        f'<section><h2>{e(heading)}</h2><div class="table"><table>'
-        f"<caption>{e(heading)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table></div></section>"
+        f'<section><h2>{e(heading)}</h2><div class="table"><table aria-label="{e(heading)}">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
 

@@ -22,8 +22,9 @@ from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 from tests.support.walks import Walker, report_problem
 from tests.test_resident_requests import EAST_GATE_CHAT, INSIDE_EAST_GATE
-from tests.test_sandbox_browser import CHROMIUM, CHROMIUM_FLAGS
+from tests.test_sandbox_browser import CHROMIUM, CHROMIUM_FLAGS, ROOT
 
+ARTIFACTS = ROOT / "test-artifacts" / "board"
 RESIDENT_WORDS = "The cellar well at Zhang Wei's door is blocked, call 13800138000"
 SUMMARY = "The blocked cellar well by the east gate was dredged and its cover replaced."
 
@@ -226,10 +227,13 @@ async def test_the_board_loads_in_chromium_with_nothing_from_elsewhere(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         cells = await page.locator("table").first.locator("tbody tr").count()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / f"board-{width}x{height}.png"), full_page=True)
         await browser.close()
     assert heading == "七星街道办事处 · 公示栏"
     assert colour == "solid"  # the stylesheet loaded under the page's CSP
     assert overflow <= 0  # wide tables scroll inside their box, not the page
-    assert cells == len(load_routing(None, None).grids) + 1
+    routing = load_routing(None, None)
+    assert cells == len(routing.communities) + len(routing.grids) + 1
     assert not errors, errors
     assert requested and all(url.startswith(bot.web_url + "/") for url in requested), requested
