@@ -89,6 +89,16 @@ class Placement:
         return self.grid is not None and self.grid.forum and self.chat_id == self.grid.chat_id
 
 
+def _text(value: str | None) -> str:
+    """A field as stored: NUL characters (which PostgreSQL cannot store) left out, trimmed."""
+    return (value or "").replace("\x00", "").strip()
+
+
+def _storable(value: str) -> bool:
+    """Whether a looked-up value could be stored at all (no NUL: it can match nothing)."""
+    return "\x00" not in value
+
+
 def parse_moment(value: str, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip())
@@ -99,9 +109,10 @@ def parse_moment(value: str, name: str) -> datetime:
 
 def parse_query(params: Mapping[str, str]) -> Query:
     """The GET requests parameters, checked; Open311Error(400) names the one that is wrong."""
-    ids = tuple(part.strip() for part in params.get("service_request_id", "").split(",") if part)
-    if ids:
-        return Query(ids=ids[:MAX_RESULTS])
+    asked = params.get("service_request_id", "")
+    if asked:
+        ids = tuple(part.strip() for part in asked.split(",") if _storable(part))
+        return Query(ids=ids[:MAX_RESULTS] or ("",))
     statuses = tuple(s.strip() for s in params.get("status", "").split(",") if s.strip())
     if any(status not in ("open", "closed") for status in statuses):
         raise Open311Error(400, "status must be open, closed, or both separated by a comma")
@@ -119,22 +130,22 @@ def parse_query(params: Mapping[str, str]) -> Query:
 
 def parse_submission(params: Mapping[str, str]) -> Submission:
     """A POSTed request, checked; Open311Error(400) says what is missing or wrong."""
-    code = params.get("service_code", "").strip()
+    code = _text(params.get("service_code"))
     if not code:
         raise Open311Error(400, "service_code is required")
     latitude = _coordinate(params.get("lat"), "lat", 90)
     longitude = _coordinate(params.get("long"), "long", 180)
     if (latitude is None) != (longitude is None):
         raise Open311Error(400, "lat and long go together: give both or neither")
-    address = (params.get("address_string") or params.get("address_id") or "").strip()[:300]
+    address = _text(params.get("address_string") or params.get("address_id"))[:300]
     if latitude is None and not address:
         raise Open311Error(400, "a location is required: lat and long, or address_string")
-    description = (params.get("description") or "").strip()
+    description = _text(params.get("description"))
     if len(description) > TEXT_LIMIT:
         raise Open311Error(400, f"description is longer than {TEXT_LIMIT} characters")
     contact = {}
     for name in CONTACT_FIELDS:
-        value = (params.get(name) or "").strip()
+        value = _text(params.get(name))
         if len(value) > FIELD_LIMIT:
             raise Open311Error(400, f"{name} is longer than {FIELD_LIMIT} characters")
         if value:
@@ -271,6 +282,8 @@ class Open311:
                 col(Ticket.created_at) <= end
             )
             if query.service_code:
+                if query.service_code not in {c.code for c in self.routing.categories}:
+                    return []
                 statement = statement.where(Ticket.category == query.service_code)
             if query.statuses and set(query.statuses) != {"open", "closed"}:
                 opened = col(Ticket.status).in_(OPEN)
@@ -281,12 +294,16 @@ class Open311:
         return await self._records(tickets, locale)
 
     async def request(self, request_id: str, locale: str) -> Record:
-        records = await self.requests(Query(ids=(request_id,)), locale, utcnow())
+        records = []
+        if _storable(request_id):
+            records = await self.requests(Query(ids=(request_id,)), locale, utcnow())
         if not records:
             raise Open311Error(404, f"there is no service request {request_id!r}")
         return records[0]
 
     async def token(self, token: str) -> Record:
+        if not _storable(token):
+            raise Open311Error(404, "there is no service request with this token")
         async with self.db.session() as session:
             rows = await session.exec(
                 select(Ticket.number)

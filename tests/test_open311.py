@@ -403,3 +403,21 @@ async def test_no_log_line_holds_the_key_or_the_requesters_contacts(
     assert "POST /open311/v2/requests.json?" in logged
     for secret in (city.key, *CONTACT.values(), "lin.hua%40example.cn", "%2B86"):
         assert secret not in logged
+
+
+async def test_a_nul_character_is_an_unknown_value_not_a_server_error(city: City) -> None:
+    """PostgreSQL refuses NUL in text: it must never reach a query."""
+    status, records = await city.get("/requests.json", service_request_id="2026-\x00")
+    assert (status, records) == (200, [])
+    status, records = await city.get("/requests.json", service_code="drain\x00age")
+    assert (status, records) == (200, [])
+    status, _ = await city.get("/requests/2026\x00.json")
+    assert status == 404
+    status, _ = await city.get("/tokens/abc\x00.json")
+    assert status == 404
+    status, [created], _ = await city.post(
+        service_code="drainage", address_string="east\x00 gate", description="over\x00flow"
+    )
+    assert status == 200
+    status, [record] = await city.get(f"/requests/{created['service_request_id']}.json")
+    assert (record["address"], record["description"]) == ("east gate", "overflow")
