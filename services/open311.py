@@ -104,6 +104,8 @@ def parse_moment(value: str, name: str) -> datetime:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise Open311Error(400, f"{name} is not a date and time (ISO 8601)") from None
+    if not 1900 <= moment.year <= 9000:  # and so far from the ends that 90 days fit around it
+        raise Open311Error(400, f"{name} must be between the years 1900 and 9000")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

@@ -329,6 +329,12 @@ async def test_bad_submissions_and_searches_are_answered_with_what_was_wrong(cit
     assert status == 400 and errors[0]["description"] == (
         "start_date is not a date and time (ISO 8601)"
     )
+    for edge in ("0001-01-02T00:00:00", "9999-12-31T23:00:00+00:00"):
+        status, errors = await city.get("/requests.json", start_date=edge)
+        assert status == 400
+        assert errors[0]["description"] == "start_date must be between the years 1900 and 9000"
+        status, errors = await city.get("/requests.json", end_date=edge)
+        assert status == 400
     status, errors = await city.get("/requests/2026-999999.json")
     assert status == 404
     status, errors = await city.get("/tokens/nothing.json")
