@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,7 @@ class Open311Site:
 
 
 SITE = web.AppKey("open311", Open311Site)
+Endpoint = Callable[[web.Request, Open311Site], Awaitable[Any]]
 routes = web.RouteTableDef()
 
 
@@ -123,7 +124,12 @@ def _locale(request: web.Request, site: Open311Site) -> str:
 
 
 async def _answer(
-    request: web.Request, root: str, item: str | None, status: int, xml_list: bool = False
+    request: web.Request,
+    endpoint: Endpoint,
+    root: str,
+    item: str | None,
+    status: int,
+    xml_list: bool = False,
 ) -> web.Response:
     """Runs the endpoint `request` matched; an Open311Error (`status` for a jurisdiction not
     served) becomes the error list. `xml_list`: one record, written in XML as a list of one."""
@@ -132,7 +138,7 @@ async def _answer(
     try:
         fmt = _format(request)
         _check_jurisdiction(request.query, site, status)
-        body = await ENDPOINTS[request.match_info.route.name or ""](request, site)
+        body = await endpoint(request, site)
     except Open311Error as failure:
         return error(fmt, failure)
     if xml_list and fmt == "xml":
@@ -185,51 +191,40 @@ async def _token(request: web.Request, site: Open311Site) -> Any:
     return await site.service.token(request.match_info["token"])
 
 
-ENDPOINTS = {
-    "open311-discovery": _discovery,
-    "open311-services": _services,
-    "open311-definition": _definition,
-    "open311-requests": _requests,
-    "open311-request-list": _one_as_list,
-    "open311-request": _one,
-    "open311-token": _token,
-}
-
-
-@routes.get(PREFIX + "/discovery.{format}", name="open311-discovery")
+@routes.get(PREFIX + "/discovery.{format}")
 async def discovery(request: web.Request) -> web.Response:
-    return await _answer(request, "discovery", None, 404)
+    return await _answer(request, _discovery, "discovery", None, 404)
 
 
-@routes.get(PREFIX + "/services.{format}", name="open311-services")
+@routes.get(PREFIX + "/services.{format}")
 async def services(request: web.Request) -> web.Response:
-    return await _answer(request, "services", "service", 404)
+    return await _answer(request, _services, "services", "service", 404)
 
 
-@routes.get(PREFIX + "/services/{code}.{format}", name="open311-definition")
+@routes.get(PREFIX + "/services/{code}.{format}")
 async def definition(request: web.Request) -> web.Response:
-    return await _answer(request, "service_definition", None, 404)
+    return await _answer(request, _definition, "service_definition", None, 404)
 
 
-@routes.get(PREFIX + "/requests.{format}", name="open311-requests")
+@routes.get(PREFIX + "/requests.{format}")
 async def search(request: web.Request) -> web.Response:
-    return await _answer(request, "service_requests", "request", 401)
+    return await _answer(request, _requests, "service_requests", "request", 401)
 
 
-@routes.get(PREFIX + "/requests/{id}.{format}", name="open311-request-list")
+@routes.get(PREFIX + "/requests/{id}.{format}")
 async def one_as_list(request: web.Request) -> web.Response:
-    return await _answer(request, "service_requests", "request", 404)
+    return await _answer(request, _one_as_list, "service_requests", "request", 404)
 
 
-@routes.get(PREFIX + "/request/{id}.{format}", name="open311-request")
+@routes.get(PREFIX + "/request/{id}.{format}")
 async def one(request: web.Request) -> web.Response:
-    return await _answer(request, "request", None, 404)
+    return await _answer(request, _one, "request", None, 404)
 
 
-@routes.get(PREFIX + "/tokens/{token}.{format}", name="open311-token")
+@routes.get(PREFIX + "/tokens/{token}.{format}")
 async def token(request: web.Request) -> web.Response:
     """JSON as the draft spec (the TokenResponse itself); XML as the wiki's example."""
-    return await _answer(request, "service_requests", "request", 404, xml_list=True)
+    return await _answer(request, _token, "service_requests", "request", 404, xml_list=True)
 
 
 @routes.post(PREFIX + "/requests.{format}")
