@@ -427,3 +427,18 @@ async def test_a_nul_character_is_an_unknown_value_not_a_server_error(city: City
     assert status == 200
     status, [record] = await city.get(f"/requests/{created['service_request_id']}.json")
     assert (record["address"], record["description"]) == ("east gate", "overflow")
+
+
+async def test_a_department_with_a_chat_of_its_own_is_the_agency_responsible(
+    standin: BotAPIStandin, city: City
+) -> None:
+    status, [created], _ = await city.post(
+        service_code="disputes", lat=INSIDE_EAST_GATE[0], long=INSIDE_EAST_GATE[1]
+    )
+    assert status == 200
+    mediation = -1001000000090  # the category's own chat, whatever the grid
+    [card] = await standin.wait_for_messages(mediation, timeout=10)
+    assert card["text"].startswith(f"🆕 Request {created['service_request_id']} · Neighbour")
+    status, [record] = await city.get(f"/requests/{created['service_request_id']}.json")
+    assert record["agency_responsible"] == "Neighbour disputes"
+    assert record["description"] == "Neighbour disputes"  # no description: the service's name
