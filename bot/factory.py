@@ -262,6 +262,12 @@ def build_web_app(
         service=open311,
         api_keys=ApiKeys(db),
         post_limit=build_open311_limiter(settings, redis),
+        read_limit=AddressLimit(
+            build_request_limiter(
+                Window(settings.open311_reads_per_second, 1.0), redis, "linkage:open311-read"
+            ),
+            settings.trusted_proxies,
+        ),
         bot=bot,
         notices=notices,
         jurisdiction_id=settings.open311_jurisdiction_id,
@@ -287,17 +293,20 @@ def build_web_app(
 def build_verify_limiter(settings: Settings, redis: Redis | None) -> RequestLimiter:
     """Checks per address per second: counted together by every process when Redis is there."""
     window = Window(settings.verify_rate_per_second, 1.0)
-    if redis is None:
-        return MemoryRequestLimiter(window)
-    return RedisRequestLimiter(redis, window, prefix="linkage:verify")
+    return build_request_limiter(window, redis, "linkage:verify")
 
 
 def build_open311_limiter(settings: Settings, redis: Redis | None) -> RequestLimiter:
     """POSTs per API key per minute: counted together by every process when Redis is there."""
     window = Window(settings.open311_posts_per_minute, 60.0)
+    return build_request_limiter(window, redis, "linkage:open311")
+
+
+def build_request_limiter(window: Window, redis: Redis | None, prefix: str) -> RequestLimiter:
+    """Requests per key within the window, shared by every process through Redis if there."""
     if redis is None:
         return MemoryRequestLimiter(window)
-    return RedisRequestLimiter(redis, window, prefix="linkage:open311")
+    return RedisRequestLimiter(redis, window, prefix=prefix)
 
 
 def webhook_path(webhook_url: str) -> str:

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from handlers.notices import TelegramTicketNotices, open_topic
 from handlers.verification import choose_locale
+from handlers.web_security import AddressLimit
 from services.api_keys import ApiKeys
 from services.models import utcnow
 from services.open311 import (
@@ -50,6 +51,7 @@ class Open311Site:
     service: Open311
     api_keys: ApiKeys
     post_limit: RequestLimiter  # per API key
+    read_limit: AddressLimit  # GETs per client address
     bot: Bot  # a forum grid chat gets a topic per ticket, as in the chat
     notices: TelegramTicketNotices
     jurisdiction_id: str
@@ -137,6 +139,10 @@ async def _answer(
     fmt = request.match_info["format"]
     try:
         fmt = _format(request)
+        wait = await site.read_limit.retry_after(request)
+        if wait:
+            busy = Open311Error(429, f"too many requests from this address; retry in {wait} s")
+            return error(fmt, busy, {"Retry-After": str(wait)})
         _check_jurisdiction(request.query, site, status)
         body = await endpoint(request, site)
     except Open311Error as failure:

@@ -89,7 +89,7 @@ async def city(
     standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
 ) -> AsyncIterator[City]:
     register_routing_chats(standin)
-    bot = await run_bot(open311_posts_per_minute=5)
+    bot = await run_bot(open311_posts_per_minute=5, open311_reads_per_second=1000)
     db = Database(bot.settings.effective_database_url)
     key = await ApiKeys(db).create("City hotline 12345")
     async with aiohttp.ClientSession() as http:
@@ -442,3 +442,18 @@ async def test_a_department_with_a_chat_of_its_own_is_the_agency_responsible(
     status, [record] = await city.get(f"/requests/{created['service_request_id']}.json")
     assert record["agency_responsible"] == "Neighbour disputes"
     assert record["description"] == "Neighbour disputes"  # no description: the service's name
+
+
+async def test_one_address_reading_too_fast_is_told_to_wait(
+    standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
+) -> None:
+    bot = await run_bot(open311_reads_per_second=3)
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for _ in range(4):
+            async with http.get(f"{bot.web_url}/open311/v2/services.xml") as response:
+                statuses.append(response.status)
+                body, headers = await response.text(), response.headers
+    assert statuses == [200, 200, 200, 429]
+    assert int(headers["Retry-After"]) >= 1
+    assert ElementTree.fromstring(body).findtext("error/code") == "429"

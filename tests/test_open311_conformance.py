@@ -65,7 +65,7 @@ async def served(
     standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
 ) -> tuple[RunningBot, str]:
     register_routing_chats(standin)
-    bot = await run_bot(open311_posts_per_minute=10_000)
+    bot = await run_bot(open311_posts_per_minute=10_000, open311_reads_per_second=10_000)
     db = Database(bot.settings.effective_database_url)
     try:
         key = await ApiKeys(db).create("Conformance")
