@@ -4,7 +4,8 @@ starts signing certificates with a new key (the old ones keep verifying until th
 check; the key signing now is first replaced); `sandbox` runs the bot against a local Telegram
 with every role on one web page, no token needed; `backup [FILE]` writes the database and the keys
 in DATA_DIR to one file encrypted with BACKUP_PASSPHRASE (asked for when unset) and `restore
-FILE` puts them back (stop the bot first)."""
+FILE` puts them back (stop the bot first); `api-key create NAME` makes an Open311 API key (shown
+once), `api-key list` lists them, `api-key revoke NAME` stops one at once."""
 
 from __future__ import annotations
 
@@ -22,16 +23,28 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox", "backup", "restore"],
+        choices=[
+            "run",
+            "migrate",
+            "rotate-keys",
+            "retire-key",
+            "sandbox",
+            "backup",
+            "restore",
+            "api-key",
+        ],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
-        "key, retire a key, try it all in a browser (sandbox), back up or restore",
+        "key, retire a key, try it all in a browser (sandbox), back up or restore, or manage "
+        "Open311 API keys",
     )
     parser.add_argument(
         "kid",
         nargs="?",
         help="retire-key: the id of the key to retire; backup: the file to write "
-        "(default linkage-YYYYmmdd-HHMMSS.backup); restore: the file to read",
+        "(default linkage-YYYYmmdd-HHMMSS.backup); restore: the file to read; api-key: create, "
+        "list or revoke",
     )
+    parser.add_argument("name", nargs="?", help="api-key create/revoke: the client's name")
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--host", default="127.0.0.1", help="address of the sandbox page")
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
@@ -61,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             return _backup(args.kid)
         if args.command == "restore":
             return _restore(args.kid)
+        if args.command == "api-key":
+            return asyncio.run(_api_key(args.kid, args.name))
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.logs import configure_logging
         from bot.runner import serve
@@ -210,6 +225,39 @@ async def _retire_key(kid: str | None) -> int:
             f"key {retired.kid} is retired: the {len(serials)} certificates it signed that are "
             f"still in use are invalid from now on; issue them again: {', '.join(serials)}"
         )
+    return 0
+
+
+async def _api_key(action: str | None, name: str | None) -> int:
+    from services.api_keys import ApiKeyError, ApiKeys
+    from services.storage import Database
+
+    if action not in ("create", "list", "revoke") or (action != "list" and not name):
+        raise SettingsError(
+            "say what to do: python -m bot api-key create NAME, api-key list, "
+            "or api-key revoke NAME"
+        )
+    settings = load_settings()
+    await _migrate()
+    db = Database(settings.effective_database_url)
+    keys = ApiKeys(db)
+    try:
+        if action == "create":
+            assert name is not None
+            key = await keys.create(name)
+            print(f"API key for {name} (shown only now; keep it secret):\n{key}")
+        elif action == "revoke":
+            assert name is not None
+            await keys.revoke(name)
+            print(f"the API key of {name} is revoked: its requests are refused from now on")
+        else:
+            for row in await keys.list():
+                state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+                print(f"{row.name}\tmade {row.created_at:%Y-%m-%d}\t{state}")
+    except ApiKeyError as failure:
+        raise SettingsError(str(failure)) from None
+    finally:
+        await db.close()
     return 0
 
 

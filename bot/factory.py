@@ -39,17 +39,22 @@ from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
+from handlers import board as board_routes
 from handlers import miniapp_certificate as miniapp_routes
+from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
+from services.api_keys import ApiKeys
 from services.applications import ApplicationService
 from services.authorization import Authorization
+from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
 from services.models import utcnow
+from services.open311 import Open311
 from services.outbox import Outbox
 from services.outbox_files import FileStore
 from services.people import PeopleService
@@ -97,6 +102,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    open311: Open311
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
 
     async def close(self) -> None:
@@ -251,6 +257,8 @@ def build_web_app(
     routing: Routing,
     certificates: CertificateService,
     metrics: Callable[[], Awaitable[bytes]],
+    open311: Open311,
+    board: Board,
 ) -> web.Application:
     policy = content_security_policy(style_sources=[verification_routes.STYLE_SOURCE])
     app = web.Application(middlewares=[security_headers(policy)])
@@ -269,6 +277,28 @@ def build_web_app(
         build_verify_limiter(settings, redis), settings.trusted_proxies
     )
     app.add_routes(verification_routes.routes)
+    # Open311 GeoReport v2: /open311/v2/...
+    notices = dispatcher.workflow_data["notices"]
+    app[open311_routes.SITE] = open311_routes.Open311Site(
+        service=open311,
+        api_keys=ApiKeys(db),
+        post_limit=build_open311_limiter(settings, redis),
+        read_limit=AddressLimit(
+            build_request_limiter(
+                Window(settings.open311_reads_per_second, 1.0), redis, "linkage:open311-read"
+            ),
+            settings.trusted_proxies,
+        ),
+        bot=bot,
+        notices=notices,
+        jurisdiction_id=settings.open311_jurisdiction_id,
+        base_url=settings.effective_public_base_url,
+        default_locale=settings.default_locale,
+    )
+    app.add_routes(open311_routes.routes)
+    # the public board: /board (figures and published fixes; no sign-in, no personal data)
+    app[board_routes.BOARD] = board
+    app.add_routes(board_routes.routes)
     if settings.webhook_url:
         # answered once handled, not before: a process killed mid-update gets no 200 from
         # Telegram's point of view, so Telegram delivers the update again (to another process)
@@ -284,9 +314,20 @@ def build_web_app(
 def build_verify_limiter(settings: Settings, redis: Redis | None) -> RequestLimiter:
     """Checks per address per second: counted together by every process when Redis is there."""
     window = Window(settings.verify_rate_per_second, 1.0)
+    return build_request_limiter(window, redis, "linkage:verify")
+
+
+def build_open311_limiter(settings: Settings, redis: Redis | None) -> RequestLimiter:
+    """POSTs per API key per minute: counted together by every process when Redis is there."""
+    window = Window(settings.open311_posts_per_minute, 60.0)
+    return build_request_limiter(window, redis, "linkage:open311")
+
+
+def build_request_limiter(window: Window, redis: Redis | None, prefix: str) -> RequestLimiter:
+    """Requests per key within the window, shared by every process through Redis if there."""
     if redis is None:
         return MemoryRequestLimiter(window)
-    return RedisRequestLimiter(redis, window, prefix="linkage:verify")
+    return RedisRequestLimiter(redis, window, prefix=prefix)
 
 
 def miniapp_url(settings: Settings) -> str | None:
@@ -337,6 +378,15 @@ def build(settings: Settings) -> Linkage:
     dispatcher = build_dispatcher(
         settings, db, redis, i18n, outbox, routing, tickets, authorization, cipher, metrics
     )
+    board = Board(db)
+    dispatcher.workflow_data.update(board=board)
+    open311 = Open311(
+        db,
+        routing,
+        tickets,
+        cipher,
+        contact_retention_days=settings.personal_data_retention_days,
+    )
     relay, sender = build_delivery(settings, bot, outbox, redis, tickets, metrics)
     application_notices = ApplicationTelegramNotices(
         i18n,
@@ -380,6 +430,8 @@ def build(settings: Settings) -> Linkage:
         routing=routing,
         certificates=certificates,
         metrics=exposition,
+        open311=open311,
+        board=board,
     )
     dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
@@ -408,4 +460,5 @@ def build(settings: Settings) -> Linkage:
         cipher=cipher,
         applications=applications,
         metrics=metrics,
+        open311=open311,
     )

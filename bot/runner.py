@@ -98,6 +98,8 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("purged the personal data of %s applications", purged)
             if lapsed := await linkage.applications.lapse_undecided(utcnow()):
                 log.info("%s undecided applications lapsed; their personal data purged", lapsed)
+            if forgotten := await linkage.open311.purge_contacts(utcnow()):
+                log.info("deleted the contact details of %s Open311 requesters", forgotten)
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:

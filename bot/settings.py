@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     # Telegram redelivers an update for at most 24 hours: its claim is kept a while longer
     processed_update_retention_hours: float = Field(default=48, ge=25)
     verify_rate_per_second: int = Field(default=100, ge=1)  # per address: /v/ and the API
+    # Open311 GeoReport v2 (/open311/v2/): the jurisdiction_id clients may name, and how many
+    # requests one API key may POST in a minute
+    open311_jurisdiction_id: str = Field(default="linkage", min_length=1, max_length=64)
+    open311_posts_per_minute: int = Field(default=30, ge=1)
+    open311_reads_per_second: int = Field(default=20, ge=1)  # GETs per address (IPv6: per /64)
     # proxies whose X-Forwarded-For is believed (deploy/nginx.conf); empty: the peer is the client
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 

@@ -4,6 +4,7 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    board,
     common,
     errors,
     fallback,
@@ -23,6 +24,7 @@ def telegram_routers() -> list[Router]:
         common.router(),
         admin.router(),
         tourists.router(),
+        board.router(),  # before staff: a summary for the board is not a reply to relay
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
         residents.router(),

@@ -48,6 +48,12 @@ class Rating(CallbackData, prefix="rt"):
     stars: int
 
 
+class Publish(CallbackData, prefix="pb"):
+    """ "Publish on the board", on a resolved card (handlers/staff.py asks for the summary)."""
+
+    ticket_id: int
+
+
 def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
     return InlineKeyboardMarkup(inline_keyboard=rows).model_dump(exclude_none=True)
 
@@ -97,6 +103,12 @@ class TelegramTicketNotices:
                 ],
             ]
         )
+
+    def publish_button(self, ticket: Ticket) -> InlineKeyboardMarkup:
+        assert ticket.id is not None
+        label = "📣 " + self._("Publish on the board", self.staff_locale)
+        button = InlineKeyboardButton(text=label, callback_data=Publish(ticket_id=ticket.id).pack())
+        return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
     def card_text(self, ticket: Ticket) -> str:
         locale = self.staff_locale

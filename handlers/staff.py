@@ -89,6 +89,7 @@ async def ticket_action(
     routing: Routing,
     i18n: I18n,
     authorization: Authorization,
+    notices: TelegramTicketNotices,
 ) -> None:
     pressed = await staff_press(
         query, callback_data.ticket_id, callback_data.action, tickets, authorization
@@ -118,6 +119,8 @@ async def ticket_action(
         return
     await query.answer(_("Done: {number}").format(number=ticket.number))
     keep_buttons = message.reply_markup if ticket.status == "taken" else None
+    if ticket.status == "resolved":
+        keep_buttons = notices.publish_button(ticket)
     await message.edit_text(f"{message.text}\n\n{note}", reply_markup=keep_buttons)
 
 

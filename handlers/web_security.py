@@ -153,13 +153,18 @@ class AddressLimit:
 # --- the access log -------------------------------------------------------------------------------
 
 _TOKEN_PATH = re.compile(r"^(/v/)[^/]*", re.IGNORECASE)
-_TOKEN_PARAMETER = re.compile(r"(^|&)(token=)[^&]*", re.IGNORECASE)
+# certificate tokens, Open311 API keys and an Open311 requester's contact fields
+_TOKEN_PARAMETER = re.compile(
+    r"(^|&)((?:token|api_key|email|first_name|last_name|phone|device_id|account_id)=)[^&]*",
+    re.IGNORECASE,
+)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 REDACTED = "…"
 
 
 def redact(path: str, query: str = "") -> str:
-    """A request's path and query with certificate tokens cut out (/v/…, token=…)."""
+    """A request's path and query with certificate tokens, API keys and Open311 contact fields
+    cut out (/v/…, token=…, api_key=…, email=…)."""
     path = _TOKEN_PATH.sub(rf"\g<1>{REDACTED}", path)
     if query:
         path += "?" + _TOKEN_PARAMETER.sub(rf"\g<1>\g<2>{REDACTED}", query)

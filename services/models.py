@@ -284,3 +284,51 @@ class MessagePair(SQLModel, table=True):
     editable: str = Field(default="", max_length=8)  # text, caption, or "" (say it anew)
     locale: str = Field(default="en", max_length=8)  # the reader's, for "edited"
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ApiKey(SQLModel, table=True):
+    """A city system allowed to file requests through Open311. Only a hash of the key is kept:
+    the key itself is a credential, shown once when it is made (`python -m bot api-key`)."""
+
+    __tablename__ = "api_key"
+    __table_args__ = (
+        Index("ix_api_key_key_hash", "key_hash", unique=True),
+        Index("ix_api_key_name", "name", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)  # the client, as staff cards name it
+    key_hash: str = Field(max_length=64)  # SHA-256, hex
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Open311Request(SQLModel, table=True):
+    """A ticket filed through Open311: which client sent it, its token, and the requester's
+    contact details (email, names, phone, device and account ids) encrypted together, purged
+    on schedule (services.open311)."""
+
+    __tablename__ = "open311_request"
+    __table_args__ = (Index("ix_open311_request_token", "token", unique=True),)
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    api_key_id: int = Field(foreign_key="api_key.id", index=True)
+    client: str = Field(max_length=64)
+    token: str = Field(max_length=64)
+    contact_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class BoardPublication(SQLModel, table=True):
+    """A resolved ticket staff chose to show on the public board, with the summary they wrote."""
+
+    __tablename__ = "board_publication"
+
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    summary: str = Field(max_length=500)
+    published_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    published_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))

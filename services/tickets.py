@@ -32,6 +32,7 @@ from services.storage import Database
 
 NEW, TAKEN, RESOLVED, CLOSED, REOPENED = "new", "taken", "resolved", "closed", "reopened"
 OPEN = (NEW, TAKEN, REOPENED)
+NO_RESIDENT = 0  # filed by another system (Open311): nobody in Telegram to tell
 TEXT_LIMIT = 2000
 
 
@@ -618,7 +619,8 @@ class TicketService:
         rows = await session.exec(
             select(TicketSubscriber).where(TicketSubscriber.ticket_id == ticket.id)
         )
-        return [Resident(ticket.resident_id, ticket.resident_locale, owner=True)] + [
+        owner = [Resident(ticket.resident_id, ticket.resident_locale, owner=True)]
+        return (owner if ticket.resident_id != NO_RESIDENT else []) + [
             Resident(row.resident_id, row.resident_locale, owner=False) for row in rows
         ]
 

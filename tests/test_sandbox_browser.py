@@ -249,6 +249,19 @@ def test_the_page_and_a_person_switch_to_chinese(page: Page) -> None:
     page.locator("#page-language").get_by_role("button", name="English").click()
 
 
+def test_the_page_links_the_public_board_and_open311(page: Page) -> None:
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Public board", exact=True).click()
+    board = opened.value
+    expect(board.locator("h1")).to_have_text("Qixing Street Office · Public board")
+    board.close()
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Open311 services", exact=True).click()
+    services = opened.value
+    expect(services.locator("body")).to_contain_text('"service_code": "drainage"')
+    services.close()
+
+
 def test_start_again_forgets_everything(page: Page) -> None:
     resident = pane(page, "resident")
     say(resident, "The street light is out")

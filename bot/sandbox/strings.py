@@ -87,6 +87,8 @@ PAGE_STRINGS = {
     "not_answering": N_("The sandbox is not answering. Is it still running?"),
     "button_gone": N_("That button is no longer there."),
     "forgets": N_("The sandbox forgets everything when it stops or starts again."),
+    "board_link": N_("Public board"),
+    "open311_link": N_("Open311 services"),
 }
 
 

@@ -53,6 +53,23 @@ async def page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+@routes.get("/sandbox/board")
+async def board(request: web.Request) -> web.Response:
+    """The bot's public board, on its own web server."""
+    raise web.HTTPFound(_bot_web(request) + "/board")
+
+
+@routes.get("/sandbox/open311")
+async def open311(request: web.Request) -> web.Response:
+    """The bot's Open311 services list, on its own web server."""
+    raise web.HTTPFound(_bot_web(request) + "/open311/v2/services.json")
+
+
+def _bot_web(request: web.Request) -> str:
+    config = request.app[SANDBOX].config
+    return f"http://{config.host}:{config.web_port}"
+
+
 @routes.get("/sandbox/api/strings")
 async def strings(request: web.Request) -> web.Response:
     locale = request.query.get("locale", "en")
