@@ -2,7 +2,8 @@
 starts signing certificates with a new key (the old ones keep verifying until they expire);
 `retire-key KID` forgets a key at once, as after a leak (what it signed is invalid from the next
 check; the key signing now is first replaced); `sandbox` runs the bot against a local Telegram
-with every role on one web page, no token needed."""
+with every role on one web page, no token needed; `import-grids FILE` merges the grids of a GIS
+export (GeoJSON, Shapefile, GeoPackage) into the routing data."""
 
 from __future__ import annotations
 
@@ -20,11 +21,33 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox"],
+        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox", "import-grids"],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
-        "key, retire a key, or try it all in a browser (sandbox)",
+        "key, retire a key, try it all in a browser (sandbox), or import grids from GIS",
     )
-    parser.add_argument("kid", nargs="?", help="retire-key: the id of the key to retire")
+    parser.add_argument(
+        "kid", nargs="?", help="retire-key: the id of the key to retire; import-grids: the file"
+    )
+    grids = parser.add_argument_group("import-grids")
+    grids.add_argument("--code-field", default="code", help="attribute with the grid's code")
+    grids.add_argument("--name-zh-field", help="attribute with its Chinese name")
+    grids.add_argument("--name-en-field", help="attribute with its English name")
+    grids.add_argument("--community-field", help="attribute with its community's code")
+    grids.add_argument(
+        "--community", default="imported", help="community of grids the file gives none"
+    )
+    grids.add_argument(
+        "--crs",
+        help="coordinate system of the file: EPSG:4490 (CGCS2000), EPSG:4549, GCJ-02 ... "
+        "(default: the file's own, else WGS-84)",
+    )
+    grids.add_argument("--layer", help="the layer to read (GeoPackage)")
+    grids.add_argument(
+        "--routing", help="the routing file to merge into (default: ROUTING_FILE, else the sample)"
+    )
+    grids.add_argument(
+        "--output", help="where to write the merged routing file (default: --routing)"
+    )
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--host", default="127.0.0.1", help="address of the sandbox page")
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
@@ -50,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_retire_key(args.kid))
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args))
+        if args.command == "import-grids":
+            return _import_grids(args)
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.runner import serve
 
@@ -84,6 +109,47 @@ async def _sandbox(args: argparse.Namespace) -> int:
             f"the sandbox cannot listen on {config.host}, ports {ports} ({error.strerror}); "
             "another program may use them: choose others with --port"
         ) from None
+    return 0
+
+
+def _import_grids(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from services.grid_import import Fields, GridImportError, merge_grids, read_features, to_wgs84
+    from services.routing import (
+        RoutingError,
+        dump_routing,
+        load_routing,
+        routing_document,
+        routing_from_data,
+    )
+
+    if not args.kid:
+        raise SettingsError("say which file to import: python -m bot import-grids FILE")
+    routing_file = args.routing or os.environ.get("ROUTING_FILE")
+    output = args.output or routing_file
+    if not output:
+        raise SettingsError("say where to write the routing file: --output FILE")
+    try:
+        current = load_routing(Path(routing_file) if routing_file else None, None)
+        features, file_crs = read_features(Path(args.kid), args.layer)
+        transform = to_wgs84(args.crs or file_crs or "EPSG:4326")
+        fields = Fields(
+            args.code_field,
+            args.name_zh_field,
+            args.name_en_field,
+            args.community_field,
+            args.community,
+        )
+        merged, report = merge_grids(routing_document(current), features, fields, transform)
+        routing_from_data(merged, Path(output).name, None)  # the whole checked once more
+    except (GridImportError, RoutingError) as error:
+        raise SettingsError(str(error)) from None
+    Path(output).write_text(dump_routing(merged), encoding="utf-8")
+    for line in report.lines():
+        print(line)
+    print(f"wrote {output}")
     return 0
 
 

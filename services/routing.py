@@ -116,7 +116,7 @@ class Grid:
     code: str
     name: Localized = field(hash=False)
     community_code: str
-    chat_id: int
+    chat_id: int | None  # None: not bound yet, its reports go to the community's chat
     forum: bool  # the chat is a forum supergroup: one topic per ticket
     workers: tuple[int, ...]  # Telegram user ids of the grid workers
     area: Area
@@ -222,14 +222,12 @@ class Routing:
     # where things go
 
     def staff_chat(self, category: Category, grid: Grid | None) -> int | None:
-        """Category override > grid chat > fallback chat (STAFF_CHAT_ID) > street office."""
+        """Category override > grid chat (a grid without one: its community's, then the street
+        office's) > fallback chat (STAFF_CHAT_ID) > street office."""
         if category.chat_id is not None:
             return category.chat_id
-        if grid is not None:
-            return grid.chat_id
-        if self.fallback_chat_id is not None:
-            return self.fallback_chat_id
-        return self.street_office_chat_id
+        chain = self.escalation_chain(grid)
+        return chain[0] if chain else None
 
     def escalation_chain(self, grid: Grid | None) -> list[int]:
         """Chats from the bottom up: grid → community → street office; without a grid the
@@ -426,7 +424,7 @@ class _Area(_Model):
 class _Grid(_Model):
     code: _Code
     name: _Localized
-    chat: int
+    chat: int | None  # null: not bound to a chat yet (bound from Telegram with /bind)
     forum: bool = False
     workers: list[_UserId] = []
     area: _Area | None = None
@@ -529,6 +527,11 @@ def parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Routi
         raise RoutingError(f"{name}: {_describe_yaml_error(error)}") from None
     except yaml.YAMLError as error:
         raise RoutingError(f"{name}: YAML syntax error: {error}") from None
+    return routing_from_data(data, name, fallback_chat_id)
+
+
+def routing_from_data(data: object, name: str, fallback_chat_id: int | None) -> Routing:
+    """Check a routing document (the file's data, as from YAML or the database)."""
     if data is None:
         raise RoutingError(f"{name}: the file is empty")
     if not isinstance(data, dict):
@@ -541,6 +544,77 @@ def parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Routi
     except ValidationError as error:
         raise RoutingError(f"{name}: {_describe_validation_error(error, data)}") from None
     return _build(parsed, name, fallback_chat_id)
+
+
+def routing_document(routing: Routing) -> dict[str, Any]:
+    """The routing as the file's data: what `routing_from_data` reads back (export, seed)."""
+
+    def keywords(words: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+        return {language: list(values) for language, values in words.items()}
+
+    def grid(g: Grid) -> dict[str, Any]:
+        entry: dict[str, Any] = {"code": g.code, "name": dict(g.name), "chat": g.chat_id}
+        if g.forum:
+            entry["forum"] = True
+        if g.workers:
+            entry["workers"] = list(g.workers)
+        if g.area:
+            rings = [[list(position) for position in ring] for ring in g.area]
+            entry["area"] = {"type": "Polygon", "coordinates": rings}
+        if g.address_keywords:
+            entry["address_keywords"] = keywords(g.address_keywords)
+        return entry
+
+    office: dict[str, Any] = {"name": dict(routing.street_office_name)}
+    if routing.street_office_chat_id is not None:
+        office["chat"] = routing.street_office_chat_id
+    document: dict[str, Any] = {
+        "street_office": office,
+        "communities": [
+            {
+                "code": c.code,
+                "name": dict(c.name),
+                "chat": c.chat_id,
+                "grids": [grid(g) for g in c.grids],
+            }
+            for c in routing.communities
+        ],
+        "categories": [
+            {
+                "code": c.code,
+                "name": dict(c.name),
+                "keywords": keywords(c.keywords),
+                "chat": c.chat_id,
+            }
+            for c in routing.categories
+        ],
+        "hotels": [
+            {"code": h.code, "name": dict(h.name), "address": dict(h.address)}
+            for h in routing.hotels
+        ],
+    }
+    return document
+
+
+class _FlowCoordinatesDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Writes a position as [longitude, latitude] on one line, the rest in block style."""
+
+    def represent_sequence(self, tag: str, sequence: Any, flow_style: Any = None) -> Any:
+        flat = bool(sequence) and all(isinstance(item, int | float) for item in sequence)
+        return super().represent_sequence(tag, sequence, flow_style=True if flat else flow_style)
+
+
+def dump_routing(document: Mapping[str, Any]) -> str:
+    """A routing document as the text of a routing file."""
+    return str(
+        yaml.dump(
+            dict(document),
+            Dumper=_FlowCoordinatesDumper,
+            allow_unicode=True,
+            sort_keys=False,
+            width=100,
+        )
+    )
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:

@@ -9,6 +9,7 @@ tests (a few hundred).
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ def routing_data(grids: list[CityGrid]) -> dict[str, Any]:
                 "name": {"en": f"Grid {grid.number}", "zh": f"第{grid.number}网格"},
                 "chat": chat_of(grid),
                 "workers": [1_000_000 + grid.number],
-                "area": {"type": "Polygon", "coordinates": grid.rings},
+                "area": {"type": "Polygon", "coordinates": copy.deepcopy(grid.rings)},
             }
         )
     return {
@@ -140,7 +141,7 @@ def geojson(grids: list[CityGrid]) -> dict[str, Any]:
                     "NAME_EN": f"Grid {grid.number}",
                     "SQBM": grid.community,  # 社区编码
                 },
-                "geometry": {"type": "Polygon", "coordinates": grid.rings},
+                "geometry": {"type": "Polygon", "coordinates": copy.deepcopy(grid.rings)},
             }
             for grid in grids
         ],
