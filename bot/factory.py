@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -63,6 +64,7 @@ from services.ratelimit import (
 from services.relay import Relay
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
+from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
@@ -86,11 +88,12 @@ class Linkage:
     outbox: Outbox
     relay: Relay
     sender: Sender
-    routing: Routing
+    routing: Routing  # the routing file's; `live.current` is the one in use now
     tickets: TicketService
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    live: LiveRouting
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -337,6 +340,9 @@ def build(settings: Settings) -> Linkage:
         max_nights=settings.certificate_max_nights,
     )
     dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
+    live = follow_routing(settings, db, routing, dispatcher, authorization)
+    live.on_change(lambda current: setattr(notices, "routing", current))
+    live.on_change(lambda current: setattr(application_notices, "routing", current))
     return Linkage(
         settings,
         db,
@@ -353,4 +359,27 @@ def build(settings: Settings) -> Linkage:
         certificates=certificates,
         cipher=cipher,
         applications=applications,
+        live=live,
     )
+
+
+def follow_routing(
+    settings: Settings,
+    db: Database,
+    routing: Routing,
+    dispatcher: TrackedDispatcher,
+    authorization: Authorization,
+) -> LiveRouting:
+    """The routing data in the database, followed as it changes: every update's handlers get
+    the current routing, and authorization works out the staff chats again."""
+    store = RoutingStore(db, routing)
+    live = LiveRouting(store, settings.routing_poll_seconds)
+    live.on_change(authorization.use_routing)
+    dispatcher.workflow_data.update(live_routing=live)
+
+    async def current_routing(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        data["routing"] = live.current
+        return await handler(event, data)
+
+    dispatcher.update.outer_middleware(current_routing)
+    return live

@@ -40,6 +40,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     try:
         revision = await upgrade_to_head(linkage.db, lambda: linkage.cipher)
         log.info("database schema at revision %s", revision)
+        await linkage.live.start()  # the routing data: seeded from ROUTING_FILE the first time
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
@@ -64,6 +65,7 @@ async def _delivering(linkage: Linkage) -> AsyncIterator[None]:
         asyncio.create_task(linkage.relay.run(stop)),
         asyncio.create_task(linkage.sender.run(stop)),
         asyncio.create_task(_escalate_every_minute(linkage, stop)),
+        asyncio.create_task(linkage.live.run(stop)),
     ]
     try:
         yield
@@ -78,7 +80,7 @@ async def escalate(linkage: Linkage, now: datetime) -> int:
     settings = linkage.settings
     return await linkage.tickets.escalate_overdue(
         now,
-        escalation_chains(linkage.routing),
+        escalation_chains(linkage.live.current),
         take_within=timedelta(minutes=settings.escalate_take_minutes),
         resolve_within=timedelta(hours=settings.escalate_resolve_hours),
         close_after=timedelta(days=settings.auto_close_days),

@@ -148,16 +148,22 @@ class Authorization:
         self.routing = routing
         self.verifier_chat_id = verifier_chat_id
         self._cache = _StandingCache(cache_seconds, cache_size, clock)
-        self._chains = escalation_chains(routing)
+        self.use_routing(routing)
+
+    def use_routing(self, routing: Routing) -> None:
+        """Follow a change of the routing data (a chat bound, grids imported): the staff
+        chats, their escalation chains and grid workers are worked out again, at once."""
+        chains = escalation_chains(routing)
         self._workers = {
             grid.chat_id: frozenset(grid.workers)
             for grid in routing.grids
             if grid.chat_id is not None
         }
         self._staff_chats = frozenset(
-            [*self._chains, *(chat for chain in self._chains.values() for chat in chain)]
+            [*chains, *(chat for chain in chains.values() for chat in chain)]
             + ([routing.street_office_chat_id] if routing.street_office_chat_id else [])
         )
+        self.routing, self._chains = routing, chains
 
     # the plain roles
 

@@ -17,6 +17,7 @@ from bot.__main__ import main
 from services.grid_import import gcj02_to_wgs84, wgs84_to_gcj02
 from services.routing import Routing, load_routing
 from tests.support.city import city, geojson
+from tests.support.running import TOKEN
 
 # Reference pairs published with the transform (eviltransform's tests):
 # (WGS-84 latitude, longitude, GCJ-02 latitude, longitude)
@@ -177,3 +178,27 @@ def test_a_second_import_says_what_changed(
     assert "added 0 grids, changed 1, unchanged 29, refused 0" in printed
     assert "changed: G00005" in printed
     assert routing.grid("G00005").name["zh"] == "南湖网格"
+
+
+def test_an_import_into_the_database_is_a_new_version_and_exports_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'linkage.db'}")
+    source = tmp_path / "grids.geojson"
+    source.write_text(json.dumps(geojson(GRIDS[:40])), encoding="utf-8")
+    assert main(["import-grids", str(source), *FIELDS]) == 0
+    printed = capsys.readouterr().out
+    assert "added 40 grids, changed 0, unchanged 0, refused 0" in printed
+    assert "routing data at version 2: running bots follow within 3 s" in printed
+
+    exported = tmp_path / "exported.yaml"
+    assert main(["export-routing", "--output", str(exported)]) == 0
+    assert exported.read_text(encoding="utf-8").startswith(
+        "# exported from the routing data at version 2\n"
+    )
+    routing = load_routing(exported, None)
+    assert len(routing.grids) == 6 + 40
+    assert routing.grid_at(*GRIDS[9].inside_point()) == routing.grid("G00010")
