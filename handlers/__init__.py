@@ -4,6 +4,7 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    binding,
     common,
     errors,
     fallback,
@@ -22,6 +23,7 @@ def telegram_routers() -> list[Router]:
         roles.router(),  # before common: /start with an invitation code
         common.router(),
         admin.router(),
+        binding.router(),  # /bind, /unbound
         tourists.router(),
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
