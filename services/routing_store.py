@@ -21,7 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.models import RoutingCommunity, RoutingGrid, RoutingVersion, utcnow
-from services.routing import Routing, RoutingError, routing_document, routing_from_data
+from services.routing import (
+    Routing,
+    RoutingError,
+    no_gc_pauses,
+    routing_document,
+    routing_from_data,
+)
 from services.storage import Database
 
 __all__ = ["LiveRouting", "RoutingStore"]
@@ -56,26 +62,32 @@ class RoutingStore:
 
     async def document(self) -> tuple[int, dict[str, Any]]:
         """The routing document (the file's data, communities and grids from the tables)."""
-        async with self.db.session() as session:
-            row = await session.get(RoutingVersion, 1)
-            communities = (
-                await session.exec(
-                    select(RoutingCommunity).order_by(col(RoutingCommunity.position))
-                )
-            ).all()
-            grids = (
-                await session.exec(select(RoutingGrid).order_by(col(RoutingGrid.position)))
-            ).all()
-        by_community: dict[str, list[dict[str, Any]]] = {c.code: [] for c in communities}
-        for grid in grids:
-            by_community[grid.community_code].append(
-                {"code": grid.code, **grid.entry, "chat": grid.chat_id}
-            )
-        document = routing_document(self.base)
-        document["communities"] = [
-            {"code": c.code, **c.entry, "chat": c.chat_id, "grids": by_community[c.code]}
-            for c in communities
-        ]
+        community, grid = RoutingCommunity, RoutingGrid
+        with no_gc_pauses():  # plain rows, not ORM objects: a city has tens of thousands
+            async with self.db.session() as session:
+                row = await session.get(RoutingVersion, 1, populate_existing=True)
+                communities = (
+                    await session.exec(
+                        select(community.code, community.chat_id, community.entry).order_by(
+                            col(community.position)
+                        )
+                    )
+                ).all()
+                grids = (
+                    await session.exec(
+                        select(grid.code, grid.community_code, grid.chat_id, grid.entry).order_by(
+                            col(grid.position)
+                        )
+                    )
+                ).all()
+            by_community: dict[str, list[dict[str, Any]]] = {c[0]: [] for c in communities}
+            for code, community_code, chat_id, entry in grids:
+                by_community[community_code].append({"code": code, **entry, "chat": chat_id})
+            document = routing_document(self.base)
+            document["communities"] = [
+                {"code": code, **entry, "chat": chat_id, "grids": by_community[code]}
+                for code, chat_id, entry in communities
+            ]
         return (row.version if row is not None else 0), document
 
     async def load(self) -> tuple[int, Routing]:
