@@ -90,6 +90,10 @@ async def test_a_grid_bound_a_moment_ago_gets_its_reports_and_its_staff_work(
     await report(standin, shen, "The drain is blocked", INSIDE_EAST_GATE)
     first = (await standin.wait_for_messages(community.id, count=2, timeout=10))[0]
     assert first["text"].startswith("🆕 Request 2026-000001")
+    assert (
+        "ℹ️ Grid 1: east gate has no chat of its own yet, so its requests come here. An "
+        "administrator binds one by sending /bind grid SJB-01 in the grid's group."
+    ) in first["text"]
     standin.send_command(worker, "/open", chat=new_group.id)
     refusal = await next_message(standin, new_group.id)
     assert refusal["text"].startswith("This is not a staff chat")
@@ -105,6 +109,7 @@ async def test_a_grid_bound_a_moment_ago_gets_its_reports_and_its_staff_work(
     await report(standin, shen, "The street light is out", INSIDE_EAST_GATE)
     card = (await standin.wait_for_messages(new_group.id, count=2, timeout=10))[0]
     assert card["text"].startswith("🆕 Request 2026-000002")
+    assert "no chat of its own" not in card["text"]
     standin.send_command(worker, "/open", chat=new_group.id)
     listing = await next_message(standin, new_group.id)
     assert listing["text"].startswith("Open requests, oldest first:\n2026-000002")
