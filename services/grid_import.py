@@ -175,7 +175,7 @@ def gcj02_to_wgs84(longitude: float, latitude: float) -> tuple[float, float]:
 def to_wgs84(crs: str) -> Transform:
     """(x, y) in `crs` → (longitude, latitude) in WGS-84. `crs`: "GCJ-02", "EPSG:4490" (CGCS2000),
     "EPSG:4326" (already WGS-84), a projected system such as "EPSG:4549" ..."""
-    if crs.strip().upper().replace("_", "-") in ("GCJ-02", "GCJ02"):
+    if crs.strip().upper().replace("_", "-") in (GCJ02, "GCJ02"):
         return gcj02_to_wgs84
     from pyproj import CRS, Transformer
     from pyproj.exceptions import CRSError
