@@ -4,8 +4,9 @@ starts signing certificates with a new key (the old ones keep verifying until th
 check; the key signing now is first replaced); `sandbox` runs the bot against a local Telegram
 with every role on one web page, no token needed; `import-grids FILE` merges the grids of a GIS
 export (GeoJSON, Shapefile, GeoPackage) into the routing data in the database (every running bot
-follows within ROUTING_POLL_SECONDS), or into a routing file with --output; `export-routing`
-writes the routing data as a routing file."""
+follows within ROUTING_POLL_SECONDS), or into a routing file with --output; `import-routing FILE`
+replaces the stored communities and grids with a routing file's; `export-routing` writes the
+routing data as a routing file."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             "retire-key",
             "sandbox",
             "import-grids",
+            "import-routing",
             "export-routing",
         ],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
@@ -97,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_sandbox(args))
         if args.command == "import-grids":
             return _import_grids(args)
+        if args.command == "import-routing":
+            return asyncio.run(_import_routing(args.kid))
         if args.command == "export-routing":
             return _export_routing(args.output)
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
@@ -206,6 +210,29 @@ async def _import_grids_into_database(args: argparse.Namespace) -> int:
     print(
         f"routing data at version {version}: running bots follow within "
         f"{settings.routing_poll_seconds:g} s"
+    )
+    return 0
+
+
+async def _import_routing(file: str | None) -> int:
+    from pathlib import Path
+
+    from services.routing import RoutingError, load_routing, routing_document
+
+    if not file:
+        raise SettingsError("say which routing file: python -m bot import-routing FILE")
+    settings = load_settings()
+    try:
+        routing = load_routing(Path(file), settings.staff_chat_id)
+    except RoutingError as error:
+        raise SettingsError(str(error)) from None
+    async with _routing_store(settings) as store:
+        _, document = await store.document()
+        document["communities"] = routing_document(routing)["communities"]
+        version = await store.save(document, f"import-routing {Path(file).name}")
+    print(
+        f"{len(routing.communities)} communities and {len(routing.grids)} grids from {file}; "
+        f"routing data at version {version}"
     )
     return 0
 

@@ -22,6 +22,7 @@ from services.certificates import china_today
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
+from services.routing import RoutingError
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = (1, 2, 5, 10, 30)
@@ -40,7 +41,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     try:
         revision = await upgrade_to_head(linkage.db, lambda: linkage.cipher)
         log.info("database schema at revision %s", revision)
-        await linkage.live.start()  # the routing data: seeded from ROUTING_FILE the first time
+        try:  # the routing data: seeded from ROUTING_FILE the first time
+            await linkage.live.start()
+        except RoutingError as error:
+            raise SettingsError(f"the routing data in the database is invalid: {error}") from None
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)

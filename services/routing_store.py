@@ -202,6 +202,13 @@ class LiveRouting:
         if await self.store.seed():
             log.info("routing data seeded from %s", self.store.base.source)
         await self.refresh()
+        if self.current.communities != self.store.base.communities:
+            log.warning(
+                "the communities and grids of %s differ from those in the database, which are "
+                "used; to use the file's, run: python -m bot import-routing %s",
+                self.store.base.source,
+                self.store.base.source,
+            )
 
     async def refresh(self) -> bool:
         """Load the stored routing if its version moved; True if it did."""

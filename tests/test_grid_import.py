@@ -15,7 +15,7 @@ from pyproj import Transformer
 
 from bot.__main__ import main
 from services.grid_import import gcj02_to_wgs84, wgs84_to_gcj02
-from services.routing import Routing, load_routing
+from services.routing import SAMPLE_PATH, Routing, load_routing
 from tests.support.city import city, geojson
 from tests.support.running import TOKEN
 
@@ -202,3 +202,7 @@ def test_an_import_into_the_database_is_a_new_version_and_exports_back(
     routing = load_routing(exported, None)
     assert len(routing.grids) == 6 + 40
     assert routing.grid_at(*GRIDS[9].inside_point()) == routing.grid("G00010")
+    assert main(["import-routing", str(SAMPLE_PATH)]) == 0
+    assert "2 communities and 6 grids from" in capsys.readouterr().out
+    assert main(["export-routing", "--output", str(exported)]) == 0
+    assert len(load_routing(exported, None).grids) == 6

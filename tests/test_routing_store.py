@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,9 @@ def unbound_east_gate(tmp_path: Path) -> Path:
     return path
 
 
-async def test_the_store_is_seeded_once_and_counts_every_change(database_url: str) -> None:
+async def test_the_store_is_seeded_once_and_counts_every_change(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     db = Database(database_url)
     try:
         await upgrade_to_head(db)
@@ -71,6 +74,12 @@ async def test_the_store_is_seeded_once_and_counts_every_change(database_url: st
         stop.set()
         await follower
         assert seen == [6, 5]
+        restarted = LiveRouting(store, 0.05)
+        with caplog.at_level(logging.WARNING, logger="services.routing_store"):
+            await restarted.start()  # the file still has QD-02: the database's routing is used
+        assert len(restarted.current.grids) == 5
+        assert "differ from those in the database, which are used" in caplog.text
+        assert "python -m bot import-routing" in caplog.text
         assert [code for code, _ in await store.unbound_grids()] == []
     finally:
         await db.close()
