@@ -5,16 +5,27 @@ check; the key signing now is first replaced); `sandbox` runs the bot against a 
 with every role on one web page, no token needed; `backup [FILE]` writes the database and the keys
 in DATA_DIR to one file encrypted with BACKUP_PASSPHRASE (asked for when unset) and `restore
 FILE` puts them back (stop the bot first); `api-key create NAME` makes an Open311 API key (shown
-once), `api-key list` lists them, `api-key revoke NAME` stops one at once."""
+once), `api-key list` lists them, `api-key revoke NAME` stops one at once; `import-grids FILE`
+merges the grids of a GIS export (GeoJSON, Shapefile, GeoPackage) into the routing data in the
+database (every running bot follows within ROUTING_POLL_SECONDS), or into a routing file with
+--output; `import-routing FILE` replaces the stored communities and grids with a routing file's;
+`export-routing` writes the routing data as a routing file."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from services.grid_import import Fields
+    from services.routing_store import RoutingStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,19 +43,46 @@ def main(argv: list[str] | None = None) -> int:
             "backup",
             "restore",
             "api-key",
+            "import-grids",
+            "import-routing",
+            "export-routing",
         ],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
-        "key, retire a key, try it all in a browser (sandbox), back up or restore, or manage "
-        "Open311 API keys",
+        "key, retire a key, try it all in a browser (sandbox), back up or restore, manage "
+        "Open311 API keys, import grids from GIS, or export the routing data",
     )
     parser.add_argument(
         "kid",
         nargs="?",
         help="retire-key: the id of the key to retire; backup: the file to write "
         "(default linkage-YYYYmmdd-HHMMSS.backup); restore: the file to read; api-key: create, "
-        "list or revoke",
+        "list or revoke; import-grids, import-routing: the file",
     )
     parser.add_argument("name", nargs="?", help="api-key create/revoke: the client's name")
+    grids = parser.add_argument_group("import-grids")
+    grids.add_argument("--code-field", default="code", help="attribute with the grid's code")
+    grids.add_argument("--name-zh-field", help="attribute with its Chinese name")
+    grids.add_argument("--name-en-field", help="attribute with its English name")
+    grids.add_argument("--community-field", help="attribute with its community's code")
+    grids.add_argument(
+        "--community", default="imported", help="community of grids the file gives none"
+    )
+    grids.add_argument(
+        "--crs",
+        help="coordinate system of the file: EPSG:4490 (CGCS2000), EPSG:4549, GCJ-02 ... "
+        "(default: the file's own, else WGS-84)",
+    )
+    grids.add_argument("--layer", help="the layer to read (GeoPackage)")
+    grids.add_argument(
+        "--routing",
+        help="with --output: the routing file to merge into (default: ROUTING_FILE, else the "
+        "sample)",
+    )
+    grids.add_argument(
+        "--output",
+        help="write a routing file there instead of changing the database (export-routing: "
+        "default standard output)",
+    )
     sandbox = parser.add_argument_group("sandbox")
     sandbox.add_argument("--host", default="127.0.0.1", help="address of the sandbox page")
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
@@ -76,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             return _restore(args.kid)
         if args.command == "api-key":
             return asyncio.run(_api_key(args.kid, args.name))
+        if args.command == "import-grids":
+            return _import_grids(args)
+        if args.command == "import-routing":
+            return asyncio.run(_import_routing(args.kid))
+        if args.command == "export-routing":
+            return _export_routing(args.output)
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.logs import configure_logging
         from bot.runner import serve
@@ -173,6 +217,148 @@ def _restore(file: str | None) -> int:
         f"from the backup of {manifest.created_at}"
     )
     return 0
+
+
+def _import_grids(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from services.grid_import import GridImportError, merge_grids, read_features, to_wgs84
+    from services.routing import (
+        RoutingError,
+        dump_routing,
+        load_routing,
+        routing_document,
+        routing_from_data,
+    )
+
+    if not args.kid:
+        raise SettingsError("say which file to import: python -m bot import-grids FILE")
+    if not args.output:
+        return asyncio.run(_import_grids_into_database(args))
+    routing_file = args.routing or os.environ.get("ROUTING_FILE")
+    output = args.output
+    try:
+        current = load_routing(Path(routing_file) if routing_file else None, None)
+        features, file_crs = read_features(Path(args.kid), args.layer)
+        transform = to_wgs84(args.crs or file_crs or "EPSG:4326")
+        merged, report = merge_grids(
+            routing_document(current), features, _grid_fields(args), transform
+        )
+        routing_from_data(merged, Path(output).name, None)  # the whole checked once more
+    except (GridImportError, RoutingError) as error:
+        raise SettingsError(str(error)) from None
+    Path(output).write_text(dump_routing(merged), encoding="utf-8")
+    for line in report.lines():
+        print(line)
+    print(f"wrote {output}")
+    return 0
+
+
+def _grid_fields(args: argparse.Namespace) -> Fields:
+    from services.grid_import import Fields
+
+    return Fields(
+        args.code_field,
+        args.name_zh_field,
+        args.name_en_field,
+        args.community_field,
+        args.community,
+    )
+
+
+async def _import_grids_into_database(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from services.grid_import import GridImportError, merge_grids, read_features, to_wgs84
+    from services.routing import RoutingError
+
+    settings = load_settings()
+    async with _routing_store(settings) as store:
+        try:
+            features, file_crs = read_features(Path(args.kid), args.layer)
+            transform = to_wgs84(args.crs or file_crs or "EPSG:4326")
+            _, document = await store.document()
+            merged, report = merge_grids(document, features, _grid_fields(args), transform)
+            note = f"import-grids {Path(args.kid).name}: {report.lines()[0]}"
+            version = await store.save(merged, note)
+        except (GridImportError, RoutingError) as error:
+            raise SettingsError(str(error)) from None
+    for line in report.lines():
+        print(line)
+    print(
+        f"routing data at version {version}: running bots follow within "
+        f"{settings.routing_poll_seconds:g} s"
+    )
+    return 0
+
+
+async def _import_routing(file: str | None) -> int:
+    from pathlib import Path
+
+    from services.routing import RoutingError, load_routing, routing_document
+
+    if not file:
+        raise SettingsError("say which routing file: python -m bot import-routing FILE")
+    settings = load_settings()
+    try:
+        routing = load_routing(Path(file), settings.staff_chat_id)
+    except RoutingError as error:
+        raise SettingsError(str(error)) from None
+    async with _routing_store(settings) as store:
+        _, document = await store.document()
+        document["communities"] = routing_document(routing)["communities"]
+        version = await store.save(document, f"import-routing {Path(file).name}")
+    print(
+        f"{len(routing.communities)} communities and {len(routing.grids)} grids from {file}; "
+        f"routing data at version {version}"
+    )
+    return 0
+
+
+def _export_routing(output: str | None) -> int:
+    from pathlib import Path
+
+    from services.routing import dump_routing
+
+    version, document = asyncio.run(_stored_document())
+    text = f"# exported from the routing data at version {version}\n" + dump_routing(document)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _stored_document() -> tuple[int, dict[str, Any]]:
+    async with _routing_store(load_settings()) as store:
+        return await store.document()
+
+
+@contextlib.asynccontextmanager
+async def _routing_store(settings: Settings) -> AsyncIterator[RoutingStore]:
+    """The routing data in the bot's database, migrated and seeded from ROUTING_FILE first."""
+    from services.migrate import upgrade_to_head
+    from services.privacy import FieldCipher
+    from services.routing import RoutingError, load_routing
+    from services.routing_store import RoutingStore
+    from services.storage import Database
+
+    try:
+        base = load_routing(settings.routing_file, settings.staff_chat_id)
+    except RoutingError as error:
+        raise SettingsError(f"ROUTING_FILE is invalid: {error}") from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.effective_database_url)
+    data_key = settings.data_key.get_secret_value() if settings.data_key else None
+    try:
+        await upgrade_to_head(db, lambda: FieldCipher.from_setting(data_key, settings.data_dir))
+        store = RoutingStore(db, base)
+        await store.seed()
+        yield store
+    finally:
+        await db.close()
 
 
 def _rotate_keys() -> int:

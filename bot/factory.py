@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -73,6 +74,7 @@ from services.ratelimit import (
 from services.relay import Relay
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
+from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
@@ -97,12 +99,13 @@ class Linkage:
     outbox: Outbox
     relay: Relay
     sender: Sender
-    routing: Routing
+    routing: Routing  # the routing file's; `live.current` is the one in use now
     tickets: TicketService
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
     open311: Open311
+    live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
 
     async def close(self) -> None:
@@ -443,6 +446,10 @@ def build(settings: Settings) -> Linkage:
         applications=applications,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
+    live = follow_routing(settings, db, routing, dispatcher, authorization)
+    live.on_change(lambda current: setattr(notices, "routing", current))
+    live.on_change(lambda current: setattr(application_notices, "routing", current))
+    live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
     return Linkage(
         settings,
         db,
@@ -461,4 +468,27 @@ def build(settings: Settings) -> Linkage:
         applications=applications,
         metrics=metrics,
         open311=open311,
+        live=live,
     )
+
+
+def follow_routing(
+    settings: Settings,
+    db: Database,
+    routing: Routing,
+    dispatcher: TrackedDispatcher,
+    authorization: Authorization,
+) -> LiveRouting:
+    """The routing data in the database, followed as it changes: every update's handlers get
+    the current routing, and authorization works out the staff chats again."""
+    store = RoutingStore(db, routing)
+    live = LiveRouting(store, settings.routing_poll_seconds)
+    live.on_change(authorization.use_routing)
+    dispatcher.workflow_data.update(live_routing=live)
+
+    async def current_routing(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        data["routing"] = live.current
+        return await handler(event, data)
+
+    dispatcher.update.outer_middleware(current_routing)
+    return live

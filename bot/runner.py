@@ -23,6 +23,7 @@ from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
 from services.retention import OutboxRetention
+from services.routing import RoutingError
 from services.updates import UpdateLog
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     try:
         revision = await upgrade_to_head(linkage.db, lambda: linkage.cipher)
         log.info("database schema at revision %s", revision)
+        try:  # the routing data: seeded from ROUTING_FILE the first time
+            await linkage.live.start()
+        except RoutingError as error:
+            raise SettingsError(f"the routing data in the database is invalid: {error}") from None
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
@@ -67,6 +72,7 @@ async def _delivering(linkage: Linkage) -> AsyncIterator[None]:
         asyncio.create_task(linkage.relay.run(stop)),
         asyncio.create_task(linkage.sender.run(stop)),
         asyncio.create_task(_escalate_every_minute(linkage, stop)),
+        asyncio.create_task(linkage.live.run(stop)),
     ]
     try:
         yield
@@ -81,7 +87,7 @@ async def escalate(linkage: Linkage, now: datetime) -> int:
     settings = linkage.settings
     return await linkage.tickets.escalate_overdue(
         now,
-        escalation_chains(linkage.routing),
+        escalation_chains(linkage.live.current),
         take_within=timedelta(minutes=settings.escalate_take_minutes),
         resolve_within=timedelta(hours=settings.escalate_resolve_hours),
         close_after=timedelta(days=settings.auto_close_days),

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close
     # how long Telegram's answer "is this person in that staff chat?" is trusted
     membership_cache_seconds: float = Field(default=30, ge=0)
+    # how often each process asks whether the routing data changed (an import, a /bind)
+    routing_poll_seconds: float = Field(default=3, gt=0)
 
     # Accommodation certificates and the personal data behind them.
     certificate_max_nights: int = Field(default=30, ge=1, le=365)

@@ -4,6 +4,7 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    binding,
     board,
     common,
     errors,
@@ -23,6 +24,7 @@ def telegram_routers() -> list[Router]:
         roles.router(),  # before common: /start with an invitation code
         common.router(),
         admin.router(),
+        binding.router(),  # /bind, /unbound
         tourists.router(),
         board.router(),  # before staff: a summary for the board is not a reply to relay
         staff.router(),

@@ -73,6 +73,20 @@ class TelegramTicketNotices:
             return text(self.routing.grid(ticket.grid).name, locale)
         return text(self.routing.street_office_name, locale)
 
+    def routed_up(self, ticket: Ticket, locale: str) -> list[str]:
+        """Why a grid's request came to its community's (or the street office's) chat."""
+        if not ticket.grid or self.routing.category(ticket.category).chat_id is not None:
+            return []
+        grid = self.routing.grid(ticket.grid)
+        if grid.chat_id is not None:
+            return []
+        why = self._(
+            "ℹ️ {grid} has no chat of its own yet, so its requests come here. An administrator "
+            "binds one by sending /bind grid {code} in the grid's group.",
+            locale,
+        )
+        return [why.format(grid=text(grid.name, locale), code=grid.code)]
+
     def place(self, ticket: Ticket, locale: str) -> str:
         if ticket.address:
             return ticket.address
@@ -121,6 +135,7 @@ class TelegramTicketNotices:
             self._("From: {name}", locale).format(name=ticket.resident_name),
             self._("Place: {place}", locale).format(place=self.place(ticket, locale)),
         ]
+        lines += self.routed_up(ticket, locale)
         if ticket.photos:
             lines.append(self._("Photos: {count}", locale).format(count=len(ticket.photos)))
         lines += ["", f"“{ticket.text}”", "", self._("Reply to this message to answer.", locale)]

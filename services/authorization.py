@@ -93,7 +93,11 @@ class StaffScope:
 
 def escalation_chains(routing: Routing) -> dict[int, list[int]]:
     """Each staff chat → the chats above it: its community, then the street office."""
-    chains = {grid.chat_id: routing.escalation_chain(grid)[1:] for grid in routing.grids}
+    chains: dict[int, list[int]] = {}
+    for grid in routing.grids:  # a grid without a chat of its own starts at its community's
+        chain = routing.escalation_chain(grid)
+        if chain:
+            chains.setdefault(chain[0], chain[1:])
     for category in routing.categories:
         if category.chat_id is not None:
             chains.setdefault(category.chat_id, routing.escalation_chain(None)[1:])
@@ -144,12 +148,22 @@ class Authorization:
         self.routing = routing
         self.verifier_chat_id = verifier_chat_id
         self._cache = _StandingCache(cache_seconds, cache_size, clock)
-        self._chains = escalation_chains(routing)
-        self._workers = {grid.chat_id: frozenset(grid.workers) for grid in routing.grids}
+        self.use_routing(routing)
+
+    def use_routing(self, routing: Routing) -> None:
+        """Follow a change of the routing data (a chat bound, grids imported): the staff
+        chats, their escalation chains and grid workers are worked out again, at once."""
+        chains = escalation_chains(routing)
+        self._workers = {
+            grid.chat_id: frozenset(grid.workers)
+            for grid in routing.grids
+            if grid.chat_id is not None
+        }
         self._staff_chats = frozenset(
-            [*self._chains, *(chat for chain in self._chains.values() for chat in chain)]
+            [*chains, *(chat for chain in chains.values() for chat in chain)]
             + ([routing.street_office_chat_id] if routing.street_office_chat_id else [])
         )
+        self.routing, self._chains = routing, chains
 
     # the plain roles
 

@@ -332,3 +332,42 @@ class BoardPublication(SQLModel, table=True):
     summary: str = Field(max_length=500)
     published_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     published_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+
+
+class RoutingCommunity(SQLModel, table=True):
+    """A community of the routing data kept in the database (services/routing_store.py).
+
+    `entry` is the community as the routing file writes it, without its code, chat and grids
+    (so a field the file gains travels without a new column); `chat_id` is bound from Telegram.
+    """
+
+    __tablename__ = "routing_community"
+
+    code: str = Field(primary_key=True, max_length=32)
+    position: int = Field(default=0)  # the order of the file
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RoutingGrid(SQLModel, table=True):
+    """A grid of the routing data kept in the database; `entry` as for RoutingCommunity."""
+
+    __tablename__ = "routing_grid"
+    __table_args__ = (Index("ix_routing_grid_community", "community_code", "position"),)
+
+    code: str = Field(primary_key=True, max_length=32)
+    community_code: str = Field(max_length=32)
+    position: int = Field(default=0)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RoutingVersion(SQLModel, table=True):
+    """One row: raised with every change of the routing data, so each process sees it."""
+
+    __tablename__ = "routing_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0)
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

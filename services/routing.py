@@ -9,19 +9,27 @@ the format.
 Everything is checked when the file is loaded: any mistake is one `RoutingError` line naming the
 file and the entry, such as
 ``routing.yaml: communities[0].grids[2].area.coordinates[0]: a ring needs at least 4 points``.
+
+A city has thousands of grids (Jiaxing: 4,379), so nothing here compares grids pair by pair:
+shapes are checked and overlaps found with shapely (GEOS) over a spatial index (STRtree), and a
+point is routed through the same index (bench/routing.py measures both).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
+import numpy as np
+import shapely
 import yaml
 from pydantic import (
     AfterValidator,
@@ -44,7 +52,11 @@ __all__ = [
     "Routing",
     "RoutingError",
     "distance_m",
+    "find_overlaps",
     "load_routing",
+    "no_gc_pauses",
+    "polygon",
+    "shape_problem",
     "text",
 ]
 
@@ -107,7 +119,7 @@ class Grid:
     code: str
     name: Localized = field(hash=False)
     community_code: str
-    chat_id: int
+    chat_id: int | None  # None: not bound yet, its reports go to the community's chat
     forum: bool  # the chat is a forum supergroup: one topic per ticket
     workers: tuple[int, ...]  # Telegram user ids of the grid workers
     area: Area
@@ -161,7 +173,9 @@ class Routing:
         self._hotels = {h.code: h for h in self.hotels}
         self._category_matchers = [(c, _Matcher(c.keywords)) for c in self.categories]
         self._address_matchers = [(g, _Matcher(g.address_keywords)) for g in self.grids]
-        self._boxes = [(g, _bounding_box(g.area[0])) for g in self.grids if g.area]
+        self._placed = [g for g in self.grids if g.area]
+        self._shapes = np.array([polygon(g.area) for g in self._placed], dtype=object)
+        self._index = shapely.STRtree(self._shapes)
         fallbacks = [c for c in self.categories if c.is_fallback]
         self.fallback_category: Category | None = fallbacks[0] if fallbacks else None
 
@@ -197,11 +211,12 @@ class Routing:
 
     def grid_at(self, latitude: float, longitude: float) -> Grid | None:
         """The grid whose area holds the point (the first in file order on a shared border)."""
-        for grid, (west, south, east, north) in self._boxes:
-            inside_box = west <= longitude <= east and south <= latitude <= north
-            if inside_box and _in_area(longitude, latitude, grid.area):
-                return grid
-        return None
+        found = self._index.query(shapely.Point(longitude, latitude), predicate="intersects")
+        return self._placed[int(found.min())] if len(found) else None
+
+    def shapes(self) -> list[tuple[Grid, shapely.Polygon]]:
+        """The grids that have an area, with it as a shapely polygon, in file order."""
+        return list(zip(self._placed, self._shapes.tolist(), strict=True))
 
     def grid_for_address(self, text: str) -> Grid | None:
         """The grid whose address keywords (either language) the text hits most; None if none."""
@@ -210,14 +225,12 @@ class Routing:
     # where things go
 
     def staff_chat(self, category: Category, grid: Grid | None) -> int | None:
-        """Category override > grid chat > fallback chat (STAFF_CHAT_ID) > street office."""
+        """Category override > grid chat (a grid without one: its community's, then the street
+        office's) > fallback chat (STAFF_CHAT_ID) > street office."""
         if category.chat_id is not None:
             return category.chat_id
-        if grid is not None:
-            return grid.chat_id
-        if self.fallback_chat_id is not None:
-            return self.fallback_chat_id
-        return self.street_office_chat_id
+        chain = self.escalation_chain(grid)
+        return chain[0] if chain else None
 
     def escalation_chain(self, grid: Grid | None) -> list[int]:
         """Chats from the bottom up: grid → community → street office; without a grid the
@@ -339,41 +352,49 @@ def _on_ring(x: float, y: float, ring: Ring) -> bool:
     return False
 
 
-def _strictly_inside(x: float, y: float, area: Area) -> bool:
-    """Inside the area and not on any of its borders (adjacent grids share borders)."""
-    return _in_area(x, y, area) and not any(_on_ring(x, y, ring) for ring in area)
-
-
 def _signed_area(ring: Ring) -> float:
     return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
 
 
-def _centroid(ring: Ring) -> tuple[float, float]:
-    area = _signed_area(ring)
-    cx = cy = 0.0
-    for (x1, y1), (x2, y2) in pairwise(ring):
-        cross = x1 * y2 - x2 * y1
-        cx += (x1 + x2) * cross
-        cy += (y1 + y2) * cross
-    return cx / (6 * area), cy / (6 * area)
+def polygon(area: Area) -> shapely.Polygon:
+    """The area as a shapely polygon (outer ring, then holes)."""
+    return shapely.Polygon(area[0], area[1:])
 
 
-def _bounding_box(ring: Ring) -> tuple[float, float, float, float]:
-    xs = [x for x, _ in ring]
-    ys = [y for _, y in ring]
-    return min(xs), min(ys), max(xs), max(ys)
+def shape_problem(shape: shapely.Polygon) -> str | None:
+    """Why the polygon is not a usable shape (edges that cross, a hole that cuts it in two);
+    None when it is."""
+    reason = shapely.is_valid_reason(shape)
+    if reason == "Valid Geometry":
+        return None
+    kind, _, where = reason.partition("[")
+    at = f" at [{', '.join(where.rstrip(']').split())}]" if where else ""
+    if "Self-intersection" in kind:
+        return f"polygon's edges cross{at}"
+    return f"polygon is not a valid shape ({kind.strip().lower()}{at})"
 
 
-def _probe_points(area: Area) -> list[tuple[float, float]]:
-    """Points of a grid that must not lie inside another grid: the vertices and edge midpoints
-    of its outer ring, and its centroid when that falls inside it (catches identical copies)."""
-    outer = area[0]
-    points = list(outer[:-1])
-    points += [((x1 + x2) / 2, (y1 + y2) / 2) for (x1, y1), (x2, y2) in pairwise(outer)]
-    cx, cy = _centroid(outer)
-    if _strictly_inside(cx, cy, area):
-        points.append((cx, cy))
-    return points
+def find_overlaps(shapes: Sequence[shapely.Polygon]) -> list[tuple[int, int]]:
+    """Pairs (later, earlier) of positions in `shapes` whose insides overlap, in order.
+
+    Through a spatial index: each shape is compared only with those whose boxes meet it.
+    Neighbours sharing a border, and a grid that fills another's hole, only touch; a sliver
+    thinner than _EPSILON along the border (rounding in an export) does not count either.
+    """
+    if not shapes:
+        return []
+    geometries = np.array(shapes, dtype=object)
+    later, earlier = shapely.STRtree(geometries).query(geometries, predicate="intersects")
+    keep = later > earlier
+    later, earlier = later[keep], earlier[keep]
+    crossing = ~shapely.touches(geometries[later], geometries[earlier])
+    later, earlier = later[crossing], earlier[crossing]
+    if len(later):
+        shared = shapely.area(shapely.intersection(geometries[later], geometries[earlier]))
+        border = np.minimum(shapely.length(geometries[later]), shapely.length(geometries[earlier]))
+        real = shared > _EPSILON * border
+        later, earlier = later[real], earlier[real]
+    return sorted(zip(later.tolist(), earlier.tolist(), strict=True))
 
 
 # --- the file format, parsed with pydantic -----------------------------------------------------
@@ -406,7 +427,7 @@ class _Area(_Model):
 class _Grid(_Model):
     code: _Code
     name: _Localized
-    chat: int
+    chat: int | None  # null: not bound to a chat yet (bound from Telegram with /bind)
     forum: bool = False
     workers: list[_UserId] = []
     area: _Area | None = None
@@ -475,6 +496,16 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+class _FastUniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same, reading with libyaml (C) when PyYAML has it: a city's file is megabytes."""
+
+
+_FastUniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
 def load_routing(path: Path | None, fallback_chat_id: int | None) -> Routing:
     """Read and check a routing file; None: the bundled sample. Raises RoutingError."""
     path = SAMPLE_PATH if path is None else path
@@ -488,14 +519,45 @@ def load_routing(path: Path | None, fallback_chat_id: int | None) -> Routing:
     return parse_routing(source, name, fallback_chat_id)
 
 
+@contextlib.contextmanager
+def no_gc_pauses() -> Iterator[None]:
+    """A city is millions of small objects, none of them garbage: without this the cyclic
+    collector walks them all again and again while they are made (a third of the load time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Routing:
     """Check the text of a routing file; `name` is the file name used in error messages."""
+    with no_gc_pauses():
+        return _parse_routing(source, name, fallback_chat_id)
+
+
+def _parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Routing:
     try:
-        data = yaml.load(source, Loader=_UniqueKeyLoader)
+        try:
+            data = yaml.load(source, Loader=_FastUniqueKeyLoader)
+        except yaml.YAMLError:  # read again, slowly, for PyYAML's own words and position
+            data = yaml.load(source, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as error:
         raise RoutingError(f"{name}: {_describe_yaml_error(error)}") from None
     except yaml.YAMLError as error:
         raise RoutingError(f"{name}: YAML syntax error: {error}") from None
+    return _routing_from_data(data, name, fallback_chat_id)
+
+
+def routing_from_data(data: object, name: str, fallback_chat_id: int | None) -> Routing:
+    """Check a routing document (the file's data, as from YAML or the database)."""
+    with no_gc_pauses():
+        return _routing_from_data(data, name, fallback_chat_id)
+
+
+def _routing_from_data(data: object, name: str, fallback_chat_id: int | None) -> Routing:
     if data is None:
         raise RoutingError(f"{name}: the file is empty")
     if not isinstance(data, dict):
@@ -508,6 +570,77 @@ def parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Routi
     except ValidationError as error:
         raise RoutingError(f"{name}: {_describe_validation_error(error, data)}") from None
     return _build(parsed, name, fallback_chat_id)
+
+
+def routing_document(routing: Routing) -> dict[str, Any]:
+    """The routing as the file's data: what `routing_from_data` reads back (export, seed)."""
+
+    def keywords(words: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+        return {language: list(values) for language, values in words.items()}
+
+    def grid(g: Grid) -> dict[str, Any]:
+        entry: dict[str, Any] = {"code": g.code, "name": dict(g.name), "chat": g.chat_id}
+        if g.forum:
+            entry["forum"] = True
+        if g.workers:
+            entry["workers"] = list(g.workers)
+        if g.area:
+            rings = [[list(position) for position in ring] for ring in g.area]
+            entry["area"] = {"type": "Polygon", "coordinates": rings}
+        if g.address_keywords:
+            entry["address_keywords"] = keywords(g.address_keywords)
+        return entry
+
+    office: dict[str, Any] = {"name": dict(routing.street_office_name)}
+    if routing.street_office_chat_id is not None:
+        office["chat"] = routing.street_office_chat_id
+    document: dict[str, Any] = {
+        "street_office": office,
+        "communities": [
+            {
+                "code": c.code,
+                "name": dict(c.name),
+                "chat": c.chat_id,
+                "grids": [grid(g) for g in c.grids],
+            }
+            for c in routing.communities
+        ],
+        "categories": [
+            {
+                "code": c.code,
+                "name": dict(c.name),
+                "keywords": keywords(c.keywords),
+                "chat": c.chat_id,
+            }
+            for c in routing.categories
+        ],
+        "hotels": [
+            {"code": h.code, "name": dict(h.name), "address": dict(h.address)}
+            for h in routing.hotels
+        ],
+    }
+    return document
+
+
+class _FlowCoordinatesDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Writes a position as [longitude, latitude] on one line, the rest in block style."""
+
+    def represent_sequence(self, tag: str, sequence: Any, flow_style: Any = None) -> Any:
+        flat = bool(sequence) and all(isinstance(item, int | float) for item in sequence)
+        return super().represent_sequence(tag, sequence, flow_style=True if flat else flow_style)
+
+
+def dump_routing(document: Mapping[str, Any]) -> str:
+    """A routing document as the text of a routing file."""
+    return str(
+        yaml.dump(
+            dict(document),
+            Dumper=_FlowCoordinatesDumper,
+            allow_unicode=True,
+            sort_keys=False,
+            width=100,
+        )
+    )
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:
@@ -621,7 +754,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         )
 
     communities: list[Community] = []
-    placed: list[tuple[Grid, str]] = []
+    written: dict[str, str] = {}  # grid code → where the file has it
     for i, community in enumerate(parsed.communities):
         grids: list[Grid] = []
         for j, grid in enumerate(community.grids):
@@ -637,11 +770,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
                 area=area,
                 address_keywords={k: tuple(v) for k, v in grid.address_keywords.items()},
             )
-            if area:
-                for other, other_where in placed:
-                    if _overlap(area, other.area):
-                        raise fail(where, f"overlaps {other_where} ({other.code})")
-                placed.append((built, where.removesuffix(".area")))
+            written[grid.code] = where.removesuffix(".area")
             grids.append(built)
         communities.append(
             Community(
@@ -662,7 +791,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         for c in parsed.categories
     ]
     hotels = [Hotel(code=h.code, name=dict(h.name), address=dict(h.address)) for h in parsed.hotels]
-    return Routing(
+    routing = Routing(
         street_office_name=dict(parsed.street_office.name),
         street_office_chat_id=parsed.street_office.chat,
         fallback_chat_id=fallback_chat_id,
@@ -671,6 +800,23 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         hotels=hotels,
         source=name,
     )
+    check_shapes(routing, lambda grid: written[grid.code], fail)
+    return routing
+
+
+def check_shapes(
+    routing: Routing, where: Callable[[Grid], str], fail: Callable[[str, str], RoutingError]
+) -> None:
+    """Every area a valid polygon, and no two overlapping; the first problem found raises,
+    naming the grid where `where` says it is written."""
+    placed = routing.shapes()
+    for grid, shape in placed:
+        problem = shape_problem(shape)
+        if problem is not None:
+            raise fail(f"{where(grid)}.area", problem)
+    for later, earlier in find_overlaps([shape for _, shape in placed])[:1]:
+        other = placed[earlier][0]
+        raise fail(f"{where(placed[later][0])}.area", f"overlaps {where(other)} ({other.code})")
 
 
 def _check_area(area: _Area, where: str, fail: Callable[[str, str], RoutingError]) -> Area:
@@ -700,9 +846,3 @@ def _check_area(area: _Area, where: str, fail: Callable[[str, str], RoutingError
             raise fail(ring_where, "a hole must lie inside the outer ring")
         rings.append(ring)
     return tuple(rings)
-
-
-def _overlap(a: Area, b: Area) -> bool:
-    return any(_strictly_inside(x, y, b) for x, y in _probe_points(a)) or any(
-        _strictly_inside(x, y, a) for x, y in _probe_points(b)
-    )

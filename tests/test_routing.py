@@ -18,9 +18,12 @@ from services.routing import (
     Routing,
     RoutingError,
     distance_m,
+    find_overlaps,
     load_routing,
+    polygon,
     text,
 )
+from tests.support.city import CELL, city, routing_data
 
 FALLBACK_CHAT = -1009999999999
 
@@ -328,6 +331,10 @@ def ring(data: dict[str, Any], index: int = 0) -> list[list[Any]]:
     return grid(data, index)["area"]["coordinates"][0]  # type: ignore[no-any-return]
 
 
+# a ring whose edges cross: (120.753, 30.76) → (120.756, 30.764) crosses the way back
+BOWTIE = [[120.753, 30.76], [120.756, 30.764], [120.756, 30.76], [120.753, 30.763]]
+BOWTIE.append(BOWTIE[0])
+
 BROKEN: dict[str, tuple[Mutation, str]] = {
     "missing key": (
         lambda d: grid(d).pop("chat"),
@@ -451,6 +458,23 @@ BROKEN: dict[str, tuple[Mutation, str]] = {
         lambda d: grid(d, 1).update(area=square(120.75, 30.76)),
         "communities[0].grids[1].area: overlaps communities[0].grids[0] (g1)",
     ),
+    "edges that cross": (
+        lambda d: grid(d, 1)["area"].update(coordinates=[BOWTIE]),
+        "communities[0].grids[1].area: polygon's edges cross at [120.75",
+    ),
+    "an overlap named after a later grid without one": (
+        lambda d: d["communities"].append(
+            {
+                "code": "c2",
+                "name": L,
+                "grids": [
+                    {"code": "g3", "name": L, "chat": -21, "area": square(120.80, 30.80)},
+                    {"code": "g4", "name": L, "chat": -22, "area": square(120.7525, 30.7605)},
+                ],
+            }
+        ),
+        "communities[1].grids[1].area: overlaps communities[0].grids[0] (g1)",
+    ),
     "keywords not a list": (
         lambda d: d["categories"][0].update(keywords={"en": "drain"}),
         "categories[0].keywords.en: must be a list",
@@ -523,3 +547,44 @@ def test_yaml_syntax_errors_name_the_line(tmp_path: Path, source: str, expected:
 def test_a_missing_file_is_a_routing_error(tmp_path: Path) -> None:
     with pytest.raises(RoutingError, match="cannot read the routing file"):
         load_routing(tmp_path / "nowhere.yaml", None)
+
+
+# --- a city ----------------------------------------------------------------------------------
+
+
+def test_a_generated_city_loads_and_routes_every_grid(tmp_path: Path) -> None:
+    grids = city(400)
+    routing = load(tmp_path, routing_data(grids))
+    assert len(routing.grids) == 400
+    for generated in grids:
+        latitude, longitude = generated.inside_point()
+        assert routing.grid_at(latitude, longitude) == routing.grid(generated.code)
+    holed = grids[4]
+    assert len(routing.grid(holed.code).area) == 2
+    (west, south), (east, north) = holed.rings[1][0], holed.rings[1][2]
+    assert routing.grid_at((south + north) / 2, (west + east) / 2) is None  # in the hole
+
+
+def test_an_overlap_deep_in_a_city_is_found_and_named(tmp_path: Path) -> None:
+    data = routing_data(city(400))
+    moved = data["communities"][5]["grids"][7]  # grid 208 slides half a cell east
+    for ring_ in moved["area"]["coordinates"]:
+        for position in ring_:
+            position[0] += CELL / 2
+    with pytest.raises(RoutingError) as raised:
+        load(tmp_path, data)
+    message = str(raised.value)
+    # G00208 now overlaps its neighbours; the first of them in the file is named
+    assert message.startswith("routing.yaml: communities[5].grids[7].area: overlaps "), message
+    assert message.endswith(")") and "(G00" in message, message
+
+
+def test_a_rounding_sliver_on_a_shared_border_is_no_overlap() -> None:
+    left = polygon((((0.0, 0.0), (0.003, 0.0), (0.003, 0.003), (0.0, 0.003), (0.0, 0.0)),))
+    shifted = 0.003 - 1e-12  # the neighbour's border, rounded differently in an export
+    right = polygon(
+        (((shifted, 0.0), (0.006, 0.0), (0.006, 0.003), (shifted, 0.003), (shifted, 0.0)),)
+    )
+    assert find_overlaps([left, right]) == []
+    inside = polygon((((0.001, 0.001), (0.002, 0.001), (0.002, 0.002), (0.001, 0.001)),))
+    assert find_overlaps([left, right, inside]) == [(2, 0)]

@@ -57,6 +57,8 @@ def build_world(standin: BotAPIStandin, routing: Routing) -> World:
     actors: dict[int, int] = {}
     names = iter(STAFF_NAMES * 4)
     for grid in routing.grids:
+        if grid.chat_id is None:  # not bound yet: its reports go to its community's chat
+            continue
         worker = grid.workers[0] if grid.workers else 100000 + len(actors)
         _staff_chat(standin, grid.chat_id, dict(grid.name), worker, next(names), grid.forum)
         titles[grid.chat_id], actors[grid.chat_id] = dict(grid.name), worker
