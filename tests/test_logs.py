@@ -27,6 +27,8 @@ async def test_json_lines_time_each_update_and_name_nobody(standin: BotAPIStandi
         await eventually(lambda: standin.messages(dai.id), within=10)
         standin.send_command(dai, "/start")
         await eventually(lambda: len(standin.messages(dai.id)) >= 2, within=10)
+        # the line for an update is written once its handling ends, just after its answer left
+        await eventually(lambda: captured.getvalue().count('"update handled"') >= 2, within=10)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
