@@ -38,6 +38,7 @@ from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import miniapp_certificate as miniapp_routes
+from handlers import miniapp_desk as desk_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
@@ -346,7 +347,8 @@ def build(settings: Settings) -> Linkage:
         retention_days=settings.personal_data_retention_days,
         max_nights=settings.certificate_max_nights,
     )
-    dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
+    checkins = CheckInService(db, certificates, applications)
+    dispatcher.workflow_data.update(checkins=checkins)
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
         bot_token=settings.bot_token.get_secret_value(),
@@ -354,6 +356,14 @@ def build(settings: Settings) -> Linkage:
         routing=routing,
         certificates=certificates,
         applications=applications,
+    )
+    desk_routes.install(  # the front desk's console, /app/desk
+        web_app,
+        authorization=authorization,
+        checkins=checkins,
+        outbox=outbox,
+        selfies=desk_routes.telegram_selfies(bot),
+        verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
     return Linkage(

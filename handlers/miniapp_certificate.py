@@ -36,6 +36,7 @@ ROUTING = web.AppKey("miniapp_routing", Routing)
 STATIC = files("handlers") / "static" / "miniapp"
 ASSETS = {
     "certificate.js": "text/javascript",
+    "desk.js": "text/javascript",
     "miniapp.css": "text/css",
 }
 NO_STORE = {"Cache-Control": "no-store"}
