@@ -9,18 +9,23 @@ a stale live code are flagged to the desk and to the verifier chat.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import aiohttp
 import pytest
+from playwright.sync_api import Page, expect
 
 from bot.localapi import BotAPIStandin
+from handlers.miniapp_auth import signed_init_data
 from services.certificates import china_today
 from services.roles import Role
 from tests.support.desk import DOCUMENT, FULL_NAME, Office, ask, person, tma
-from tests.support.running import RunningBot, eventually
+from tests.support.running import TOKEN, RunningBot, eventually
+from tests.test_miniapp_certificate import browse
 
 VERIFIER_CHAT = -1001
 XIZHA_DESK, DONGZHA_DESK, FORMER_DESK, STRANGER = 6101, 6102, 6103, 6104
@@ -217,3 +222,51 @@ async def test_check_in_check_out_undo_and_todays_arrivals(office: Office) -> No
                 http, bot, "/app/api/desk/checkin", desk, {"serial": issued.certificate.serial}
             )
             assert status == 409
+
+
+def desk_url(bot: RunningBot, user: dict[str, object]) -> str:
+    init_data = signed_init_data(TOKEN, user, datetime.now(UTC))
+    return f"{bot.web_url}/app/desk#tgWebAppData={quote(init_data)}&tgWebAppVersion=8.0"
+
+
+def scan_and_check_in(code: str) -> Callable[[Page], dict[str, str]]:
+    def walk(page: Page) -> dict[str, str]:
+        expect(page.locator("body[data-state=desk]")).to_be_attached(timeout=15_000)
+        expect(page.locator("h1")).to_have_text("Front desk · Xizha Waterside Inn")
+        expect(page.locator("#arrival-list li")).to_contain_text("not checked in")
+        page.fill("#code", code)
+        page.click("#check")
+        expect(page.locator("#status")).to_have_attribute("data-status", "valid")
+        expect(page.locator("#selfie[data-loaded=yes]")).to_be_attached()
+        natural = page.eval_on_selector("#selfie", "img => img.naturalWidth")
+        details = page.locator("#details").inner_text()
+        page.click("#result button[data-action=checkin]")
+        expect(page.locator("#said")).to_contain_text("Checked in at Xizha Waterside Inn")
+        expect(page.locator("#arrival-list li")).to_contain_text("Checked in at")
+        page.click("#arrival-list button[data-action=undo]")  # asks for the reason first
+        page.fill("#arrival-list input", "the wrong guest")
+        page.click("#arrival-list button[data-action=undo]")
+        expect(page.locator("#arrival-list li")).to_contain_text("not checked in")
+        return {"details": details, "width": str(natural)}
+
+    return walk
+
+
+def refused_here(page: Page) -> str:
+    expect(page.locator("body[data-state=refused]")).to_be_attached(timeout=15_000)
+    return page.locator("#message").inner_text()
+
+
+async def test_the_console_in_a_browser(office: Office) -> None:
+    issued, _photo = await office.certificate()
+    live = office.certificates.url_for(
+        office.certificates.live_code(issued.certificate.serial).token
+    )
+    url = desk_url(office.bot, person(XIZHA_DESK))
+    seen = await asyncio.to_thread(browse, url, scan_and_check_in(live))
+    assert isinstance(seen, dict)
+    assert FULL_NAME in seen["details"] and "last four: 002X" in seen["details"]
+    assert seen["width"] == "320"  # the selfie as reviewed, drawn from the API's stream
+    stranger = desk_url(office.bot, person(STRANGER, "zh"))
+    said = await asyncio.to_thread(browse, stranger, refused_here, "zh-CN")
+    assert said == "此控制台仅供酒店前台使用；您不是前台。"
