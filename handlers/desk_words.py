@@ -69,6 +69,16 @@ def warning(
     return f"{text} {_(FLAGGED)}"
 
 
+def actions(check_in: CheckIn | None, hotel: str, *, may_check_in: bool) -> list[str]:
+    """What a desk may do next: check in (a valid code of its hotel), or check out and undo
+    its own standing check-in."""
+    if check_in is None:
+        return ["checkin"] if may_check_in else []
+    if check_in.hotel_code != hotel:
+        return []
+    return ["undo"] if check_in.checked_out_at is not None else ["checkout", "undo"]
+
+
 def standing_of(check_in: CheckIn, routing: Routing, locale: str, _: Translate) -> str:
     """Where and when a certificate is checked in, and out."""
     text = _(CHECKED_IN).format(

@@ -26,7 +26,14 @@ from aiogram import Bot
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
-from handlers.desk_words import HOLDER_SEEN, NO_SELFIE, flag_for_verifiers, standing_of, warning
+from handlers.desk_words import (
+    HOLDER_SEEN,
+    NO_SELFIE,
+    actions,
+    flag_for_verifiers,
+    standing_of,
+    warning,
+)
 from handlers.miniapp_auth import MINIAPP_I18N, authenticate
 from handlers.miniapp_certificate import NO_STORE, ROUTING, locale_of, page
 from handlers.roles import hotel_name
@@ -161,14 +168,6 @@ def arrival_view(arrival: Arrival, hotel: str, request: web.Request, locale: str
         "check_in": state,
         "actions": actions(arrival.check_in, hotel, may_check_in=False),
     }
-
-
-def actions(check_in: CheckIn | None, hotel: str, *, may_check_in: bool) -> list[str]:
-    if check_in is None:
-        return ["checkin"] if may_check_in else []
-    if check_in.hotel_code != hotel:
-        return []
-    return ["undo"] if check_in.checked_out_at is not None else ["checkout", "undo"]
 
 
 @routes.post("/app/api/desk")
