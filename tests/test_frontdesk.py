@@ -56,7 +56,7 @@ async def desk(
     standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
 ) -> AsyncIterator[Desk]:
     standin.group(VERIFIER_CHAT, title="Verifiers")
-    bot = await run_bot(admin_ids=str(ADMIN))
+    bot = await run_bot(admin_ids=str(ADMIN), public_base_url="https://linkage.example")
     # the bot made its keys in DATA_DIR; this is a second process sharing them and the database
     db = Database(bot.settings.effective_database_url)
     certificates = CertificateService(
@@ -284,6 +284,8 @@ async def test_in_the_bot_a_desk_sees_the_holder_checks_in_out_undoes_and_lists_
     listed = await next_message(standin, lin.id)
     assert listed["text"].startswith("Arriving today · Xizha Waterside Inn\n• ")
     assert f"{serial} · 戴*玲 · Checked in at Xizha Waterside Inn on " in listed["text"]
+    [[console]] = listed["reply_markup"]["inline_keyboard"]
+    assert console["web_app"] == {"url": "https://linkage.example/app/desk"}
     standin.send_command(dongzha, "/today")
     assert (await next_message(standin, dongzha.id))[
         "text"
