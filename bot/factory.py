@@ -63,6 +63,7 @@ from services.ratelimit import (
     Window,
 )
 from services.relay import Relay
+from services.review_queue import ReviewQueue
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.signing import KeyRing
@@ -93,6 +94,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    review_queue: ReviewQueue  # what waits for the verifiers, and its reminders
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -339,7 +341,16 @@ def build(settings: Settings) -> Linkage:
         undecided_days=settings.undecided_application_days,
         card_font=settings.card_font,
     )
+    review_queue = ReviewQueue(
+        db,
+        outbox,
+        applications,
+        application_notices,
+        remind_after=timedelta(minutes=settings.verify_remind_minutes),
+        admin_ids=settings.admin_ids,
+    )
     dispatcher.workflow_data.update(
+        review_queue=review_queue,
         applications=applications,
         application_notices=application_notices,
         certificates=certificates,
@@ -382,4 +393,5 @@ def build(settings: Settings) -> Linkage:
         certificates=certificates,
         cipher=cipher,
         applications=applications,
+        review_queue=review_queue,
     )

@@ -93,6 +93,8 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("purged the personal data of %s applications", purged)
             if lapsed := await linkage.applications.lapse_undecided(utcnow()):
                 log.info("%s undecided applications lapsed; their personal data purged", lapsed)
+            if reminded := await linkage.review_queue.remind(utcnow()):
+                log.info("%s reminders of applications waiting for a decision", reminded)
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:

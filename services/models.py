@@ -215,6 +215,7 @@ class Application(SQLModel, table=True):
     purged_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    reminders: int = Field(default=0)  # undecided too long: 1 the verifiers, 2 the admins told
 
 
 class RoleGrant(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""check-ins: check-out, and undoing a wrong check-in with a reason
+"""check-ins: check-out and undo with a reason; applications: reminders sent
 
 Revision ID: 0015
 Revises: 0011
@@ -18,6 +18,10 @@ STANDING = sa.text("undone_at IS NULL")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("reminders", sa.Integer(), nullable=False, server_default="0")
+        )
     with op.batch_alter_table("check_in", schema=None) as batch_op:
         batch_op.add_column(sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("checked_out_by", sa.BigInteger(), nullable=True))
@@ -45,3 +49,5 @@ def downgrade() -> None:
         batch_op.drop_column("undone_at")
         batch_op.drop_column("checked_out_by")
         batch_op.drop_column("checked_out_at")
+    with op.batch_alter_table("application", schema=None) as batch_op:
+        batch_op.drop_column("reminders")
