@@ -367,6 +367,7 @@ def build(settings: Settings) -> Linkage:
         routing=routing,
         certificates=certificates,
         applications=applications,
+        frame_ancestors=settings.miniapp_frame_ancestors,
     )
     desk_routes.install(  # the front desk's console, /app/desk
         web_app,

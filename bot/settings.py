@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     public_base_url: str | None = None
+    # who may show the Mini Apps in a frame, besides Telegram Web (the sandbox's page)
+    miniapp_frame_ancestors: str = ""
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     routing_file: Path | None = None

@@ -35,7 +35,7 @@ from handlers.desk_words import (
     warning,
 )
 from handlers.miniapp_auth import MINIAPP_I18N, authenticate
-from handlers.miniapp_certificate import NO_STORE, ROUTING, locale_of, page
+from handlers.miniapp_certificate import NO_STORE, ROUTING, locale_of, page, page_headers
 from handlers.roles import hotel_name
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS, code_note
 from services.authorization import Actor, Authorization
@@ -58,11 +58,6 @@ CHECKINS = web.AppKey("desk_checkins", CheckInService)
 OUTBOX = web.AppKey("desk_outbox", Outbox)
 SELFIES: web.AppKey[Selfies] = web.AppKey("desk_selfies")
 VERIFIER_CHAT = web.AppKey("desk_verifier_chat", int)  # 0: none
-# the page draws the selfie from a blob: URL made of what the API streamed
-PAGE_POLICY = (
-    "default-src 'self'; img-src 'self' blob:; frame-ancestors 'none'; form-action 'self'; "
-    "base-uri 'none'; object-src 'none'"
-)
 MAX_CODE = 2000
 
 routes = web.RouteTableDef()
@@ -140,7 +135,7 @@ async def field(request: web.Request, name: str) -> str:
 
 @routes.get("/app/desk")
 async def desk_page(request: web.Request) -> web.Response:
-    headers = {**NO_STORE, "Content-Security-Policy": PAGE_POLICY}
+    headers = page_headers(request, images="'self' blob:")  # the selfie: a blob of the API's
     return web.Response(
         text=page("Front desk", "desk.js"), content_type="text/html", headers=headers
     )

@@ -17,6 +17,7 @@
     receiveEvent(type, data) { (listeners[type] || []).forEach((f) => f(data || {})); },
   };
   window.addEventListener("message", (event) => {
+    if (event.source !== window.parent) return;  // only the client showing this page
     try {
       const m = JSON.parse(event.data);
       if (m && m.eventType) window.Telegram.WebView.receiveEvent(m.eventType, m.eventData);
