@@ -219,6 +219,26 @@ class ApplicationTelegramNotices:
                 reference=reference(application.id),
                 **self._my_certificate_button(locale),
             ),
+            *self._menu_button(application, locale),
+        ]
+
+    def _menu_button(self, application: Application, locale: str) -> list[Outgoing]:
+        """The chat's menu button opens "My certificate" from now on, when it is offered."""
+        if not self.miniapp_url:
+            return []
+        button = {
+            "type": "web_app",
+            "text": self._("My certificate", locale),
+            "web_app": {"url": f"{self.miniapp_url}/app/certificate"},
+        }
+        return [
+            Outgoing(
+                application.tourist_id,
+                "setChatMenuButton",
+                {"menu_button": button},
+                Priority.NORMAL,
+                reference(application.id),
+            )
         ]
 
     def _my_certificate_button(self, locale: str) -> dict[str, Any]:

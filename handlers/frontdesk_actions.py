@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -16,6 +16,7 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonWebApp,
     Message,
     WebAppInfo,
 )
@@ -214,6 +215,7 @@ def console_button(miniapp_url: str | None) -> InlineKeyboardMarkup | None:
 
 async def today(
     message: Message,
+    bot: Bot,
     checkins: CheckInService,
     authorization: Authorization,
     routing: Routing,
@@ -223,6 +225,13 @@ async def today(
     desk = await desk_now(message, authorization, "/today")
     if desk is None:
         return
+    if miniapp_url:  # the chat's menu button opens the console from now on
+        await bot.set_chat_menu_button(
+            chat_id=message.chat.id,
+            menu_button=MenuButtonWebApp(
+                text=_("Front desk"), web_app=WebAppInfo(url=f"{miniapp_url}/app/desk")
+            ),
+        )
     locale = i18n.current_locale
     arrivals = await checkins.arrivals(desk)
     hotel = hotel_name(routing, desk, locale)

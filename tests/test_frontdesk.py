@@ -286,6 +286,8 @@ async def test_in_the_bot_a_desk_sees_the_holder_checks_in_out_undoes_and_lists_
     assert f"{serial} · 戴*玲 · Checked in at Xizha Waterside Inn on " in listed["text"]
     [[console]] = listed["reply_markup"]["inline_keyboard"]
     assert console["web_app"] == {"url": "https://linkage.example/app/desk"}
+    menu = standin.last_call("setChatMenuButton")  # the chat's menu button: the console
+    assert menu.params["chat_id"] == lin.id and "/app/desk" in str(menu.params["menu_button"])
     standin.send_command(dongzha, "/today")
     assert (await next_message(standin, dongzha.id))[
         "text"
