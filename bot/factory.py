@@ -42,6 +42,7 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import miniapp_certificate as miniapp_routes
+from handlers import miniapp_desk as desk_routes
 from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
@@ -72,6 +73,7 @@ from services.ratelimit import (
     Window,
 )
 from services.relay import Relay
+from services.review_queue import ReviewQueue
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.routing_store import LiveRouting, RoutingStore
@@ -104,6 +106,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    review_queue: ReviewQueue  # what waits for the verifiers, and its reminders
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
@@ -410,7 +413,16 @@ def build(settings: Settings) -> Linkage:
         undecided_days=settings.undecided_application_days,
         card_font=settings.card_font,
     )
+    review_queue = ReviewQueue(
+        db,
+        outbox,
+        applications,
+        application_notices,
+        remind_after=timedelta(minutes=settings.verify_remind_minutes),
+        admin_ids=settings.admin_ids,
+    )
     dispatcher.workflow_data.update(
+        review_queue=review_queue,
         applications=applications,
         application_notices=application_notices,
         certificates=certificates,
@@ -436,7 +448,8 @@ def build(settings: Settings) -> Linkage:
         open311=open311,
         board=board,
     )
-    dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
+    checkins = CheckInService(db, certificates, applications)
+    dispatcher.workflow_data.update(checkins=checkins)
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
         bot_token=settings.bot_token.get_secret_value(),
@@ -444,6 +457,15 @@ def build(settings: Settings) -> Linkage:
         routing=routing,
         certificates=certificates,
         applications=applications,
+        frame_ancestors=settings.miniapp_frame_ancestors,
+    )
+    desk_routes.install(  # the front desk's console, /app/desk
+        web_app,
+        authorization=authorization,
+        checkins=checkins,
+        outbox=outbox,
+        selfies=desk_routes.telegram_selfies(bot),
+        verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
     live = follow_routing(settings, db, routing, dispatcher, authorization)
@@ -469,6 +491,7 @@ def build(settings: Settings) -> Linkage:
         metrics=metrics,
         open311=open311,
         live=live,
+        review_queue=review_queue,
     )
 
 

@@ -106,6 +106,8 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("%s undecided applications lapsed; their personal data purged", lapsed)
             if forgotten := await linkage.open311.purge_contacts(utcnow()):
                 log.info("deleted the contact details of %s Open311 requesters", forgotten)
+            if reminded := await linkage.review_queue.remind(utcnow()):
+                log.info("%s reminders of applications waiting for a decision", reminded)
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     public_base_url: str | None = None
+    # who may show the Mini Apps in a frame, besides Telegram Web (the sandbox's page)
+    miniapp_frame_ancestors: str = ""
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     routing_file: Path | None = None
@@ -82,6 +84,7 @@ class Settings(BaseSettings):
     live_code_seconds: int = Field(default=30, ge=1, le=255)  # a live QR's window (Mini App)
     personal_data_retention_days: int = Field(default=30, ge=0)  # after expiry or rejection
     undecided_application_days: int = Field(default=7, ge=1)  # then it lapses, data purged
+    verify_remind_minutes: int = Field(default=15, ge=1)  # then the verifiers, 2x admins
     data_key: SecretStr | None = None  # Fernet keys, comma-separated; unset: DATA_DIR/data.key
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
     verification_log_retention_days: int = Field(default=90, ge=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from services.certificates import CHINA_TIME, Issued
 from services.identity import DocumentType
 from services.models import Application, as_utc
 from services.outbox import Outgoing, Priority, SentMessage, inline_file
+from services.review_queue import Waiting
 from services.routing import Routing, text
 
 log = logging.getLogger(__name__)
@@ -217,6 +219,26 @@ class ApplicationTelegramNotices:
                 reference=reference(application.id),
                 **self._my_certificate_button(locale),
             ),
+            *self._menu_button(application, locale),
+        ]
+
+    def _menu_button(self, application: Application, locale: str) -> list[Outgoing]:
+        """The chat's menu button opens "My certificate" from now on, when it is offered."""
+        if not self.miniapp_url:
+            return []
+        button = {
+            "type": "web_app",
+            "text": self._("My certificate", locale),
+            "web_app": {"url": f"{self.miniapp_url}/app/certificate"},
+        }
+        return [
+            Outgoing(
+                application.tourist_id,
+                "setChatMenuButton",
+                {"menu_button": button},
+                Priority.NORMAL,
+                reference(application.id),
+            )
         ]
 
     def _my_certificate_button(self, locale: str) -> dict[str, Any]:
@@ -237,6 +259,42 @@ class ApplicationTelegramNotices:
             locale,
         ).format(reason=self._(reason, locale) if (reason := application.reject_reason) else "")
         return [_to_tourist(application, message)]
+
+    def remind_verifiers(self, waiting: Waiting) -> list[Outgoing]:
+        """An application waits too long: said in the verifier chat (masked name only)."""
+        if self.verifier_chat_id is None:
+            return []
+        locale = self.staff_locale
+        said = self._(
+            "⏰ Application A{id} ({name}, {hotel}) has waited {minutes} min for a decision, "
+            "since {time} (China time). /pending lists everything that waits.",
+            locale,
+        ).format(**self._waiting_fields(waiting, locale))
+        return [
+            Outgoing.text(self.verifier_chat_id, said, reference=reference(waiting.application_id))
+        ]
+
+    def remind_admins(self, waiting: Waiting, admin_ids: Iterable[int]) -> list[Outgoing]:
+        """Still undecided after the verifiers were reminded: each admin is told."""
+        locale = self.staff_locale
+        said = self._(
+            "⏰ Application A{id} ({name}, {hotel}) has waited {minutes} min and no verifier has "
+            "decided it, though the verifier chat was reminded. A tourist is waiting.",
+            locale,
+        ).format(**self._waiting_fields(waiting, locale))
+        return [
+            Outgoing.text(admin, said, reference=reference(waiting.application_id))
+            for admin in admin_ids
+        ]
+
+    def _waiting_fields(self, waiting: Waiting, locale: str) -> dict[str, object]:
+        return {
+            "id": waiting.application_id,
+            "name": waiting.masked_name,
+            "hotel": text(self.routing.hotel(waiting.hotel_code).name, locale),
+            "minutes": int(waiting.waited.total_seconds() // 60),
+            "time": _china_time(waiting.submitted_at),
+        }
 
     def lapsed(self, application: Application) -> list[Outgoing]:
         locale = application.tourist_locale

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command, Filter
@@ -22,21 +22,30 @@ from handlers.application_notices import ApplicationTelegramNotices, Review
 from handlers.menu import (
     N_,
 )
+from handlers.roles import hotel_name
 from services.applications import (
     LAPSED,
     AlreadyDecided,
     ApplicationError,
     ApplicationService,
+    StayOver,
     Verifier,
 )
 from services.authorization import Actor, Authorization
 from services.identity import InvalidDocument
+from services.review_queue import Figures, ReviewQueue
+from services.routing import Routing
 
 log = logging.getLogger(__name__)
 REJECT_REASONS = {
     "details_mismatch": N_("The details do not match the document."),
     "photo_unclear": N_("The photo is unclear."),
 }
+STAY_OVER = N_(
+    "The dates of your stay are already past. Correct them (the day you arrive and the nights) "
+    "and send the application again."
+)
+SEED_WAIT_MINUTES = 93  # the seed's Wuzhen tourist: submitted 06:25, certificate 07:58
 REASON_LIMIT = 400  # a written reason for declining, as the tourist reads it
 
 
@@ -128,7 +137,18 @@ async def review(
         return
     try:
         if callback_data.action == "approve":
-            issued = await applications.approve(application_id, verifier_of(query))
+            try:
+                issued = await applications.approve(application_id, verifier_of(query))
+            except StayOver:  # ask the tourist to correct the dates, not a dead certificate
+                await applications.reject(application_id, verifier_of(query), STAY_OVER)
+                await query.answer(
+                    _(
+                        "Not issued: the stay is already over. The tourist is asked to correct "
+                        "the dates and send the application again."
+                    ),
+                    show_alert=True,
+                )
+                return
             note = _("✅ Approved by {name}: certificate {serial}").format(
                 name=query.from_user.full_name, serial=issued.certificate.serial
             )
@@ -198,8 +218,21 @@ async def reject_with_words(
     await message.reply(note)
 
 
+def minutes(value: timedelta | None) -> str:
+    return "—" if value is None else f"{value.total_seconds() / 60:.0f} min"
+
+
+def figures_line(label: str, figures: Figures) -> str:
+    return _("{label}: {count} certificates, median {median}, 90% within {p90}").format(
+        label=label, count=figures.count, median=minutes(figures.median), p90=minutes(figures.p90)
+    )
+
+
 async def review_stats(
-    message: Message, applications: ApplicationService, authorization: Authorization
+    message: Message,
+    applications: ApplicationService,
+    review_queue: ReviewQueue,
+    authorization: Authorization,
 ) -> None:
     assert message.from_user is not None
     if not await authorization.is_verifier(message.from_user.id):
@@ -211,13 +244,11 @@ async def review_stats(
         )
         await message.answer(_("Only verifiers can see the figures of applications."))
         return
-    now = datetime.now().astimezone()
-    stats = await applications.review_stats(since=now - timedelta(days=30))
-
-    def minutes(value: timedelta | None) -> str:
-        return "—" if value is None else f"{value.total_seconds() / 60:.0f} min"
-
-    await message.answer(
+    now = datetime.now(UTC)
+    since = now - timedelta(days=30)
+    stats = await applications.review_stats(since=since)
+    delivery = await review_queue.delivery_stats(since)
+    lines = [
         _(
             "📊 Applications in the last 30 days: {submitted} submitted, {approved} approved, "
             "{rejected} declined, {waiting} waiting.\n"
@@ -229,8 +260,53 @@ async def review_stats(
             waiting=stats.waiting,
             median=minutes(stats.median_review),
             p90=minutes(stats.p90_review),
+        ),
+        "",
+        _(
+            "From submission to the certificate in the tourist's chat (the seed waited {seed} min):"
+        ).format(seed=SEED_WAIT_MINUTES),
+        figures_line(_("All"), delivery.overall),
+    ]
+    lines += [figures_line(day.isoformat(), figures) for day, figures in delivery.by_day[:7]]
+    lines += [figures_line(name, figures) for name, figures in delivery.by_reviewer[:10]]
+    await message.answer("\n".join(lines))
+
+
+async def pending(
+    message: Message,
+    review_queue: ReviewQueue,
+    authorization: Authorization,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    """Undecided applications, oldest first, with how long each has waited: verifiers only."""
+    assert message.from_user is not None
+    if not await authorization.is_verifier(message.from_user.id):
+        authorization.refused(
+            Actor(message.from_user.id, message.from_user.full_name),
+            "/pending",
+            "applications",
+            "not a verifier",
         )
-    )
+        await message.answer(_("Only verifiers can see the applications waiting."))
+        return
+    waiting = await review_queue.pending(datetime.now(UTC))
+    if not waiting:
+        await message.answer(_("No application is waiting for a decision."))
+        return
+    lines = [_("⏳ Waiting for a decision, oldest first:")]
+    for each in waiting[:50]:
+        lines.append(
+            _("A{id} · {name} · {hotel} · waiting {minutes} min").format(
+                id=each.application_id,
+                name=each.masked_name,
+                hotel=hotel_name(routing, each.hotel_code, i18n.current_locale),
+                minutes=int(each.waited.total_seconds() // 60),
+            )
+        )
+    if len(waiting) > 50:
+        lines.append(_("…and {more} more.").format(more=len(waiting) - 50))
+    await message.answer("\n".join(lines))
 
 
 def router() -> Router:
@@ -241,4 +317,5 @@ def router() -> Router:
     router.message.register(
         review_stats, F.chat.type.in_({"group", "supergroup"}), Command("stats"), VerifierChat()
     )
+    router.message.register(pending, Command("pending"))
     return router

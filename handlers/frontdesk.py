@@ -1,8 +1,10 @@
 """Checking a certificate in the bot: a photo of its QR code, or its link or code as text.
 
-Anyone gets the public status (the same as the /v/ page). A front desk gets a Check in button
-when the certificate is valid and for their hotel, and a clear warning when it is for another.
-Verifiers and administrators revoke a certificate with /revoke.
+Anyone gets the public status (the same as the /v/ page). A front desk, asked of Authorization
+at each step, gets what the console shows (handlers.miniapp_desk): for a certificate of its own
+hotel valid today the holder's reviewed selfie, full name and the document's last four; Check
+in, Check out and Undo (with a reason) buttons; /today for today's arrivals; and a warning, also
+told to the verifiers, for another hotel's certificate or a stale live code.
 """
 
 from __future__ import annotations
@@ -12,19 +14,33 @@ import logging
 import re
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.filters import StateFilter
+from aiogram.types import (
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import drop_buttons
+from handlers import frontdesk_actions, revocation
+from handlers.desk_words import (
+    HOLDER_SEEN,
+    NO_SELFIE,
+    actions,
+    flag_for_verifiers,
+    standing_of,
+    warning,
+)
+from handlers.frontdesk_actions import desk_buttons
 from handlers.roles import china_time, hotel_name
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS, code_note
-from services.authorization import Actor, Authorization
-from services.certificates import CertificateNotFound, CertificateService, Channel, token_from_text
-from services.checkins import CheckInRefused, CheckInService, WrongHotel, qr_texts
-from services.outbox import Outbox, Outgoing, Priority
+from services.authorization import Authorization
+from services.certificates import CertificateService, Channel, token_from_text
+from services.checkins import (
+    CheckInService,
+    DeskAnswer,
+    qr_texts,
+)
+from services.outbox import Outbox
 from services.routing import Routing
 from services.signing import Status, Verification
 
@@ -39,11 +55,6 @@ STATUS_ICONS = {
     Status.STALE: "⏱",
 }
 CODE_LIKE = re.compile(r"^[^/\s]\S{19,}$")  # a front desk's mistyped or cut code: still checked
-SERIAL = re.compile(r"^C\d{4}-\d{6}$", re.IGNORECASE)
-
-
-class CheckInButton(CallbackData, prefix="ci"):
-    serial: str
 
 
 def field(label: str, value: str) -> str:
@@ -81,34 +92,56 @@ async def answer_verification(
     authorization: Authorization,
     routing: Routing,
     i18n: I18n,
+    outbox: Outbox,
+    verifier_chat_id: int | None,
 ) -> None:
-    result = await certificates.verify(token_from_text(raw) or raw, Channel.BOT)
+    token = token_from_text(raw) or raw.strip()
     locale = i18n.current_locale
-    answer = describe(result, routing, locale)
-    markup = None
     desk = await authorization.frontdesk_hotel(message.from_user.id) if message.from_user else None
-    claims = result.claims
-    if desk is not None and claims is not None:
-        if claims.hotel != desk:
-            answer += "\n\n" + _(
-                "⚠️ This certificate is for {hotel}, not your hotel ({yours}). "
-                "Do not check the guest in here."
-            ).format(
-                hotel=hotel_name(routing, claims.hotel, locale),
-                yours=hotel_name(routing, desk, locale),
-            )
-        elif result.status is Status.VALID:
-            done = await checkins.get(claims.serial)
-            if done is not None:
-                answer += "\n\n" + _("Already checked in here on {time} (China time).").format(
-                    time=china_time(done.at)
-                )
-            else:
-                button = InlineKeyboardButton(
-                    text=_("✅ Check in"), callback_data=CheckInButton(serial=claims.serial).pack()
-                )
-                markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
-    await message.answer(answer, reply_markup=markup)
+    if desk is None or message.from_user is None:
+        result = await certificates.verify(token, Channel.BOT)
+        await message.answer(describe(result, routing, locale))
+        return
+    answer = await checkins.at_desk(token, desk)
+    await tell_desk(message, answer, desk, routing, locale)
+    verifiers = i18n.default_locale
+    await flag_for_verifiers(
+        answer,
+        desk_hotel=desk,
+        desk_user=message.from_user.id,
+        outbox=outbox,
+        verifier_chat_id=verifier_chat_id,
+        routing=routing,
+        locale=verifiers,
+        _=lambda text: i18n.gettext(text, locale=verifiers),
+    )
+
+
+async def tell_desk(
+    message: Message, answer: DeskAnswer, desk: str, routing: Routing, locale: str
+) -> None:
+    """The status; for its own hotel's valid certificate the holder and the selfie; buttons."""
+    result = answer.result
+    text = describe(result, routing, locale)
+    if warned := warning(answer, desk, routing, locale, _):
+        text += "\n\n" + warned
+    if answer.check_in is not None:
+        text += "\n\n" + standing_of(answer.check_in, routing, locale, _)
+    holder = answer.holder
+    if holder is not None:
+        last4 = _("last four: {last4}").format(last4=holder.document_last4)
+        text += "\n\n" + field(_("Full name"), holder.full_name)
+        text += "\n" + field(_("Document"), last4)
+        text += "\n" + (_(HOLDER_SEEN) if holder.selfie_file_id else _(NO_SELFIE))
+        if holder.selfie_file_id:  # Telegram's own copy, sent by its id: nothing stored here
+            await message.answer_photo(holder.selfie_file_id, caption=holder.full_name)
+    markup = None
+    if result.claims is not None:
+        may = result.claims.hotel == desk and result.status is Status.VALID
+        markup = desk_buttons(
+            result.claims.serial, actions(answer.check_in, desk, may_check_in=may)
+        )
+    await message.answer(text, reply_markup=markup)
 
 
 async def take_photo(
@@ -119,6 +152,8 @@ async def take_photo(
     authorization: Authorization,
     routing: Routing,
     i18n: I18n,
+    outbox: Outbox,
+    verifier_chat_id: int | None,
 ) -> None:
     assert message.photo
     largest = max(message.photo, key=lambda size: size.width * size.height)
@@ -133,7 +168,9 @@ async def take_photo(
         )
         return
     raw = next((found for found in texts if token_from_text(found)), texts[0])
-    await answer_verification(message, raw, certificates, checkins, authorization, routing, i18n)
+    await answer_verification(
+        message, raw, certificates, checkins, authorization, routing, i18n, outbox, verifier_chat_id
+    )
 
 
 async def take_code(
@@ -143,10 +180,20 @@ async def take_code(
     authorization: Authorization,
     routing: Routing,
     i18n: I18n,
+    outbox: Outbox,
+    verifier_chat_id: int | None,
 ) -> None:
     assert message.text is not None
     await answer_verification(
-        message, message.text, certificates, checkins, authorization, routing, i18n
+        message,
+        message.text,
+        certificates,
+        checkins,
+        authorization,
+        routing,
+        i18n,
+        outbox,
+        verifier_chat_id,
     )
 
 
@@ -160,134 +207,14 @@ async def looks_like_a_certificate(message: Message, authorization: Authorizatio
     return await authorization.frontdesk_hotel(message.from_user.id) is not None
 
 
-async def check_in(
-    query: CallbackQuery,
-    callback_data: CheckInButton,
-    checkins: CheckInService,
-    authorization: Authorization,
-    routing: Routing,
-    i18n: I18n,
-) -> None:
-    locale = i18n.current_locale
-    desk = await authorization.frontdesk_hotel(query.from_user.id)
-    if desk is None:
-        authorization.refused(
-            Actor(query.from_user.id, query.from_user.full_name),
-            "check in",
-            f"certificate {callback_data.serial}",
-            "not a front desk",
-        )
-        await query.answer(_("This button is for the hotel's front desk only."), show_alert=True)
-        return
-    try:
-        outcome = await checkins.check_in(
-            callback_data.serial, hotel_code=desk, user_id=query.from_user.id
-        )
-    except CertificateNotFound:
-        await query.answer(_("This certificate no longer exists."), show_alert=True)
-        return
-    except WrongHotel as wrong:
-        text = _("Not checked in: this certificate is for {hotel}, not your hotel.")
-        await query.answer(
-            text.format(hotel=hotel_name(routing, wrong.hotel_code, locale)), show_alert=True
-        )
-        return
-    except CheckInRefused as refused:
-        text = _("Not checked in: the certificate is no longer valid ({status}).")
-        await query.answer(text.format(status=_(STATUS_WORDS[refused.status])), show_alert=True)
-        return
-    record = outcome.check_in
-    where = hotel_name(routing, record.hotel_code, locale)
-    when = china_time(record.at)
-    if not outcome.newly:
-        text = _("{serial} was already checked in at {hotel} on {time} (China time).")
-        await query.answer(
-            text.format(serial=record.serial, hotel=where, time=when), show_alert=True
-        )
-        return
-    log.info("certificate %s checked in at %s", record.serial, record.hotel_code)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await drop_buttons(query.message)
-        await query.message.answer(
-            _("✅ {serial} is checked in at {hotel} on {time} (China time).").format(
-                serial=record.serial, hotel=where, time=when
-            )
-        )
-
-
-async def revoke(
-    message: Message,
-    command: CommandObject,
-    bot: Bot,
-    certificates: CertificateService,
-    checkins: CheckInService,
-    authorization: Authorization,
-    outbox: Outbox,
-    i18n: I18n,
-) -> None:
-    user = message.from_user
-    if user is None:
-        return
-    if not authorization.is_admin(user.id) and not await authorization.is_verifier(user.id):
-        authorization.refused(Actor(user.id, user.full_name), "/revoke", "certificates", "no role")
-        await message.answer(_("Only verifiers and administrators can revoke certificates."))
-        return
-    parts = (command.args or "").split(maxsplit=1)
-    if not parts or not SERIAL.match(parts[0]):
-        await message.answer(
-            _(
-                "Send /revoke with the serial and the reason, for example: "
-                "/revoke C2026-000001 the details do not match the guest"
-            )
-        )
-        return
-    serial = parts[0].upper()
-    reason = parts[1].strip() if len(parts) > 1 else ""
-    if not reason:
-        await message.answer(
-            _("Please give the reason too: /revoke {serial} and why.").format(serial=serial)
-        )
-        return
-    try:
-        revocation = await certificates.revoke(serial, reason)
-    except CertificateNotFound:
-        await message.answer(_("There is no certificate {serial}.").format(serial=serial))
-        return
-    certificate = revocation.certificate
-    if not revocation.newly:
-        assert certificate.revoked_at is not None
-        await message.answer(
-            _("Certificate {serial} was already revoked on {time} (China time).").format(
-                serial=serial, time=china_time(certificate.revoked_at)
-            )
-        )
-        return
-    log.info("user %s revoked certificate %s", user.id, serial)
-    await message.answer(_("Certificate {serial} is revoked.").format(serial=serial))
-    tourist = await checkins.tourist_of(certificate)
-    if tourist is not None:
-        chat_id, locale = tourist
-        notice = i18n.gettext(
-            "Your accommodation certificate {serial} has been revoked: {reason}\n\n"
-            "If you think this is a mistake, apply again or ask the local police station.",
-            locale=locale,
-        ).format(serial=serial, reason=reason)
-        await outbox.send(
-            Outgoing.text(
-                chat_id, notice, priority=Priority.URGENT, reference=f"certificate:{serial}"
-            )
-        )
-
-
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher.
 
     Comes before the residents' router, which takes any plain text as a new report.
     """
     router = Router(name="frontdesk")
-    router.message.register(revoke, Command("revoke"))
-    router.callback_query.register(check_in, CheckInButton.filter())
+    router.include_router(revocation.router())
+    router.include_router(frontdesk_actions.router())
     private = F.chat.type == "private"
     router.message.register(take_photo, private, StateFilter(None), F.photo, ~F.reply_to_message)
     typed = F.text & ~F.text.startswith("/")

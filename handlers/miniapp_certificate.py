@@ -36,9 +36,13 @@ ROUTING = web.AppKey("miniapp_routing", Routing)
 STATIC = files("handlers") / "static" / "miniapp"
 ASSETS = {
     "certificate.js": "text/javascript",
+    "desk.js": "text/javascript",
     "miniapp.css": "text/css",
 }
 NO_STORE = {"Cache-Control": "no-store"}
+# Telegram Web shows a Mini App in a frame of its page; the sandbox's page may be added
+TELEGRAM_WEB = "https://web.telegram.org"
+FRAME_ANCESTORS = web.AppKey("miniapp_frame_ancestors", str)
 
 routes = web.RouteTableDef()
 
@@ -77,10 +81,23 @@ def page(title: str, script: str) -> str:
     )
 
 
+def page_headers(request: web.Request, images: str = "'self'") -> dict[str, str]:
+    """A Mini App page's own policy: same origin only, framed only by Telegram Web (and the
+    sandbox's page when it runs the bot); browsers obey frame-ancestors over X-Frame-Options."""
+    policy = (
+        f"default-src 'self'; img-src {images}; "
+        f"frame-ancestors {request.app[FRAME_ANCESTORS]}; form-action 'self'; "
+        "base-uri 'none'; object-src 'none'"
+    )
+    return {**NO_STORE, "Content-Security-Policy": policy}
+
+
 @routes.get("/app/certificate")
 async def certificate_page(request: web.Request) -> web.Response:
     return web.Response(
-        text=page("Certificate", "certificate.js"), content_type="text/html", headers=NO_STORE
+        text=page("Certificate", "certificate.js"),
+        content_type="text/html",
+        headers=page_headers(request),
     )
 
 
@@ -177,8 +194,10 @@ def install(
     routing: Routing,
     certificates: CertificateService,
     applications: ApplicationService,
+    frame_ancestors: str = "",
 ) -> None:
     """Serve the tourist's Mini App from the bot's web server."""
+    app[FRAME_ANCESTORS] = " ".join([TELEGRAM_WEB, *frame_ancestors.split()])
     app[BOT_TOKEN] = bot_token
     app[MINIAPP_I18N] = i18n
     app[ROUTING] = routing

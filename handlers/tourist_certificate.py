@@ -49,15 +49,43 @@ async def start(
         await message.answer(
             _(
                 "Your accommodation certificate {serial} is valid {valid_from} to {valid_until}. "
-                "Open it to show the live code at the front desk."
+                "Open it to show the live code at the front desk, or apply for another stay."
             ).format(
                 serial=current.serial,
                 valid_from=current.valid_from.isoformat(),
                 valid_until=current.valid_until.isoformat(),
             ),
-            reply_markup=my_certificate_button(miniapp_url),
+            reply_markup=my_certificate_button(miniapp_url, another_stay=True),
         )
         return
+    await apply(message, state, applications, retention_days, verifier_chat_id)
+
+
+async def another_stay(
+    query: CallbackQuery,
+    state: FSMContext,
+    applications: ApplicationService,
+    retention_days: int,
+    verifier_chat_id: int | None,
+) -> None:
+    """A tourist with a current certificate applies for another stay: the usual way in."""
+    message = await take_press(query)
+    if message is None:
+        return
+    await apply(message, state, applications, retention_days, verifier_chat_id, query.from_user.id)
+
+
+async def apply(
+    message: Message,
+    state: FSMContext,
+    applications: ApplicationService,
+    retention_days: int,
+    verifier_chat_id: int | None,
+    tourist_id: int | None = None,
+) -> None:
+    """Explain what is kept and ask for consent, unless an application waits already."""
+    assert message.from_user is not None
+    tourist_id = tourist_id or message.from_user.id
     if verifier_chat_id is None:  # nobody to review: ask for nothing (see VERIFIER_CHAT_ID)
         await message.answer(
             _(
@@ -68,7 +96,7 @@ async def start(
             reply_markup=main_menu(),
         )
         return
-    latest = await applications.latest_for(message.from_user.id)
+    latest = await applications.latest_for(tourist_id)
     if latest is not None and latest.status == "submitted":
         await message.answer(
             _("Your application is with the reviewers; the answer will come here."),
@@ -136,13 +164,30 @@ async def consent(
     await ask(message, state, "name", routing, i18n)
 
 
-def my_certificate_button(miniapp_url: str) -> InlineKeyboardMarkup:
-    """The web_app button opening the "My certificate" Mini App (handlers.miniapp_certificate)."""
-    button = InlineKeyboardButton(
-        text="📱 " + _("My certificate"),
-        web_app=WebAppInfo(url=f"{miniapp_url}/app/certificate"),
-    )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+class AnotherStay(CallbackData, prefix="stay"):
+    pass
+
+
+def my_certificate_button(miniapp_url: str, *, another_stay: bool = False) -> InlineKeyboardMarkup:
+    """The web_app button opening the "My certificate" Mini App (handlers.miniapp_certificate),
+    and, for /certificate, a way to apply for another stay."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text="📱 " + _("My certificate"),
+                web_app=WebAppInfo(url=f"{miniapp_url}/app/certificate"),
+            )
+        ]
+    ]
+    if another_stay:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text="➕ " + _("Apply for another stay"), callback_data=AnotherStay().pack()
+                )
+            ]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def router() -> Router:
@@ -152,4 +197,5 @@ def router() -> Router:
     router.message.register(start, private, StateFilter(None), Command("certificate"))
     router.message.register(start, private, StateFilter(None), MenuButton(CERTIFICATE))
     router.callback_query.register(consent, Apply.consent, Consent.filter())
+    router.callback_query.register(another_stay, StateFilter(None), AnotherStay.filter())
     return router

@@ -41,6 +41,10 @@ class ApplicationError(Exception):
     pass
 
 
+class StayOver(ApplicationError):
+    """The stay's last day is past: a certificate would be dead on arrival."""
+
+
 class AlreadyDecided(ApplicationError):
     def __init__(self, status: str, by: str) -> None:
         super().__init__(status)
@@ -185,8 +189,12 @@ class ApplicationService:
         """Claim the decision, sign, draw the card and queue it, in one transaction.
 
         Of two verifiers deciding at once, one issues the certificate and the other hears who
-        decided. A failure leaves nothing behind.
+        decided. A failure leaves nothing behind. StayOver, deciding nothing, when the stay has
+        ended (the caller asks the tourist to correct the dates).
         """
+        waiting = await self._undecided(application_id)
+        if waiting.check_in + timedelta(days=waiting.nights) < self.certificates.today():
+            raise StayOver(f"application {application_id}: the stay ended")
         async with self.db.session() as session:
             row = await self._claim(session, application_id, APPROVED, verifier)
             personal = self.personal_data(row)

@@ -87,6 +87,7 @@ class Channel(StrEnum):
     WEB = "web"  # the /v/ page, opened from the QR code
     API = "api"  # /api/v1/certificates/verify
     BOT = "bot"  # a QR photo or a code sent to the bot
+    DESK = "desk"  # a front desk's console (the desk Mini App)
 
 
 class CertificateNotFound(LookupError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 # Telegram's sizes: a person's first and last name are up to 64 characters each, so a full name
@@ -215,6 +215,7 @@ class Application(SQLModel, table=True):
     purged_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    reminders: int = Field(default=0)  # undecided too long: 1 the verifiers, 2 the admins told
 
 
 class RoleGrant(SQLModel, table=True):
@@ -253,16 +254,34 @@ class Invitation(SQLModel, table=True):
 
 
 class CheckIn(SQLModel, table=True):
-    """A certificate's holder checked in at a hotel: recorded once per certificate."""
+    """A certificate's holder checked in at a hotel, then out; one standing check-in per
+    certificate. A wrong check-in is undone with a reason and stays on record."""
 
     __tablename__ = "check_in"
-    __table_args__ = (Index("ix_check_in_serial", "serial", unique=True),)
+    __table_args__ = (
+        Index(
+            "ix_check_in_serial",
+            "serial",
+            unique=True,
+            sqlite_where=text("undone_at IS NULL"),
+            postgresql_where=text("undone_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     serial: str = Field(max_length=40)
     hotel_code: str = Field(max_length=32, index=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # the front desk
     at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    checked_out_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    checked_out_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    undone_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    undone_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    undo_reason: str | None = Field(default=None, max_length=500)
 
 
 class MessagePair(SQLModel, table=True):

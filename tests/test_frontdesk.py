@@ -21,6 +21,7 @@ from services.models import Application
 from services.roles import Role, RoleService
 from services.signing import KeyRing
 from services.storage import Database
+from tests.support.desk import FULL_NAME, Office
 from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 
@@ -55,7 +56,7 @@ async def desk(
     standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
 ) -> AsyncIterator[Desk]:
     standin.group(VERIFIER_CHAT, title="Verifiers")
-    bot = await run_bot(admin_ids=str(ADMIN))
+    bot = await run_bot(admin_ids=str(ADMIN), public_base_url="https://linkage.example")
     # the bot made its keys in DATA_DIR; this is a second process sharing them and the database
     db = Database(bot.settings.effective_database_url)
     certificates = CertificateService(
@@ -126,8 +127,8 @@ async def test_a_front_desk_scans_the_card_and_checks_the_guest_in(
     standin.send_message(lin, issued.url)  # the link typed or pasted: checked, no second button
     later = await next_message(standin, lin.id)
     assert later["text"].startswith("✅ Valid")
-    assert "Already checked in here on " in later["text"]
-    assert not inline_buttons(later)
+    assert "Checked in at Xizha Waterside Inn on " in later["text"]
+    assert list(inline_buttons(later)) == ["Check out", "Undo the check-in"]
 
 
 async def test_another_hotels_desk_is_warned_and_a_stranger_sees_the_public_status(
@@ -244,3 +245,69 @@ async def test_a_front_desk_cannot_check_in_what_is_not_valid_today(
     cut = await next_message(standin, lin.id)
     assert cut["text"].startswith("❌ Invalid")
     assert "Serial" not in cut["text"]
+
+
+async def test_in_the_bot_a_desk_sees_the_holder_checks_in_out_undoes_and_lists_today(
+    standin: BotAPIStandin, desk: Desk
+) -> None:
+    office = Office.open(desk.bot, standin)
+    lin = standin.user(6001, "Lin", language_code="en")
+    dongzha = standin.user(6002, "东栅前台", language_code="zh")
+    await office.desk(lin.id, "wuzhen-xizha")
+    await office.desk(dongzha.id, "wuzhen-dongzha")
+    issued, photo = await office.certificate()
+    serial = issued.certificate.serial
+    live = office.certificates.url_for(office.certificates.live_code(serial).token)
+
+    standin.send_message(lin, live)
+    selfie, shown = await standin.wait_for_messages(lin.id, count=2, timeout=15)
+    assert selfie["caption"] == FULL_NAME
+    [size] = [s for s in selfie["photo"] if s["width"] == 320]
+    assert standin.state.files.get(size["file_id"]).data == photo  # type: ignore[union-attr]
+    assert shown["text"].startswith("✅ Valid")
+    assert f"Full name: {FULL_NAME}\nDocument: last four: 002X\n" in shown["text"]
+    assert shown["text"].endswith("Compare the face with the photo the reviewers approved.")
+    standin.press_button(lin, shown, inline_buttons(shown)["✅ Check in"])
+    done = await next_message(standin, lin.id)
+    assert done["text"].startswith(f"✅ {serial} is checked in at Xizha Waterside Inn")
+    assert list(inline_buttons(done)) == ["Check out", "Undo the check-in"]
+
+    standin.send_message(dongzha, live)  # shown at another hotel: warned, verifiers told
+    warned = await next_message(standin, dongzha.id)
+    assert "⚠️ 该证明适用于西栅水岸客栈" in warned["text"] and FULL_NAME not in warned["text"]
+    assert "已通知审核人员。" in warned["text"]
+    flag = await next_message(standin, VERIFIER_CHAT)
+    assert flag["text"].startswith(f"🚩 Certificate {serial} (for Xizha Waterside Inn) was shown")
+    assert "It is checked in at Xizha Waterside Inn since " in flag["text"]
+
+    standin.send_command(lin, "/today")
+    listed = await next_message(standin, lin.id)
+    assert listed["text"].startswith("Arriving today · Xizha Waterside Inn\n• ")
+    assert f"{serial} · 戴*玲 · Checked in at Xizha Waterside Inn on " in listed["text"]
+    [[console]] = listed["reply_markup"]["inline_keyboard"]
+    assert console["web_app"] == {"url": "https://linkage.example/app/desk"}
+    menu = standin.last_call("setChatMenuButton")  # the chat's menu button: the console
+    assert menu.params["chat_id"] == lin.id and "/app/desk" in str(menu.params["menu_button"])
+    standin.send_command(dongzha, "/today")
+    assert (await next_message(standin, dongzha.id))[
+        "text"
+    ] == "今天没有预计到店的旅客。 (东栅河畔民宿)"
+
+    standin.press_button(lin, done, inline_buttons(done)["Check out"])
+    out = await next_message(standin, lin.id)
+    assert "Checked out on " in out["text"]
+    assert list(inline_buttons(out)) == ["Undo the check-in"]
+    standin.press_button(lin, out, inline_buttons(out)["Undo the check-in"])
+    asked = await next_message(standin, lin.id)
+    assert asked["text"] == f"Why is the check-in of {serial} wrong? Write the reason."
+    standin.send_message(lin, "checked in the wrong guest")
+    undone = await next_message(standin, lin.id)
+    assert undone["text"] == f"The check-in of {serial} is undone; the reason is on record."
+
+    await office.roles.revoke(lin.id, Role.FRONTDESK)  # no longer a desk: the button refuses
+    press = standin.press_button(lin, shown, inline_buttons(shown)["✅ Check in"])
+    assert await answer_to(standin, press) == "This button is for the hotel's front desk only."
+    standin.send_message(lin, live)  # and a code gets only the public status
+    public = await next_message(standin, lin.id)
+    assert public["text"].startswith("✅ Valid") and FULL_NAME not in public["text"]
+    await office.db.close()

@@ -20,15 +20,17 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 
+from bot.factory import build
 from bot.localapi import BotAPIStandin
 from handlers.miniapp_auth import signed_init_data
+from services.applications import ApplicationDraft, Verifier
 from services.certificates import CertificateService, china_today
 from services.identity import DocumentType
 from services.models import Application
 from services.signing import KeyRing
 from services.storage import Database
-from tests.support.running import TOKEN, RunningBot
-from tests.test_resident_requests import next_message
+from tests.support.running import TOKEN, RunningBot, eventually
+from tests.test_resident_requests import PNG, next_message
 from tests.test_sandbox_browser import CHROMIUM, CHROMIUM_FLAGS
 
 TOURIST = {"id": 4001, "first_name": "Dai", "language_code": "en"}
@@ -170,9 +172,67 @@ async def test_the_bot_opens_the_mini_app_for_a_current_certificate(
     standin.send_command(dai, "/certificate")
     answer = await next_message(standin, dai.id)
     assert answer["text"].startswith(f"Your accommodation certificate {serial} is valid")
-    button = answer["reply_markup"]["inline_keyboard"][0][0]
+    [[button], [another]] = answer["reply_markup"]["inline_keyboard"]
     assert button["text"] == "📱 My certificate"
     assert button["web_app"] == {"url": "https://linkage.example/app/certificate"}
+    assert another["text"] == "➕ Apply for another stay"  # a current certificate is no dead end
+    standin.press_button(dai, answer, another["callback_data"])
+    asked = await next_message(standin, dai.id)
+    assert asked["text"].startswith("An accommodation certificate lets you check in at a hotel")
+    assert asked["text"].endswith("Do you agree?")
+
+
+async def test_the_card_again_and_the_menu_button(
+    standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
+) -> None:
+    standin.group(-1001, title="Verifiers")
+    bot = await run_bot(public_base_url="https://linkage.example")
+    dai = standin.user(TOURIST["id"], "Dai", language_code="en")
+    linkage = build(bot.settings)  # the bot's services: an application approved
+    try:
+        application = await linkage.applications.submit(
+            ApplicationDraft(
+                tourist_id=dai.id,
+                locale="en",
+                full_name="Dai Lingling",
+                document_type="prc_id",
+                document_number="11010519491231002X",
+                birth_date=None,
+                phone="+8613800138000",
+                hotel_code="wuzhen-xizha",
+                check_in=china_today(),
+                nights=1,
+                selfie_file_id=standin.state.files.add_photo(PNG)[-1]["file_id"],
+            )
+        )
+        assert application.id is not None
+        issued = await linkage.applications.approve(application.id, Verifier(9101, "Officer Zhou"))
+    finally:
+        await linkage.close()
+    card, link = await standin.wait_for_messages(dai.id, count=2, timeout=15)
+    assert card["caption"].startswith(
+        f"✅ Your accommodation certificate {issued.certificate.serial}"
+    )
+    menu = await eventually(lambda: standin.calls("setChatMenuButton"), within=10)
+    assert menu[0].params["chat_id"] == dai.id
+    assert menu[0].params["menu_button"] == {
+        "type": "web_app",
+        "text": "My certificate",
+        "web_app": {"url": "https://linkage.example/app/certificate"},
+    }
+    headers = {"Authorization": "tma " + signed_init_data(TOKEN, TOURIST, datetime.now(UTC))}
+    stranger = {**TOURIST, "id": 4009}
+    async with aiohttp.ClientSession() as http:
+        url = f"{bot.web_url}/app/api/certificate/card"
+        other = {"Authorization": "tma " + signed_init_data(TOKEN, stranger, datetime.now(UTC))}
+        async with http.post(url, headers=other) as response:
+            assert await response.json() == {"sent": False}  # no certificate of theirs
+        async with http.post(url, headers=headers) as response:
+            assert await response.json() == {"sent": True}
+    again, link_again = await standin.wait_for_messages(dai.id, count=2, timeout=15)
+    assert again["caption"] == card["caption"]
+    assert link_again["text"] == link["text"]
+    assert not standin.pending_messages(4009)
 
 
 async def test_a_pending_application_shows_and_can_be_withdrawn(

@@ -222,10 +222,33 @@ def test_a_newcomer_plays_both_stories_in_the_browser(page: Page) -> None:
     sees(desk, "is checked in at Xizha Waterside Inn")
     desk.locator(".composer .scan").click()  # the card as the desk's camera sees it on the page
     desk.get_by_role("button", name="Card 1").click()
-    sees(desk, "Already checked in here on")
+    sees(desk, "Checked in at Xizha Waterside Inn on")
     page.locator("#explain").check()
     expect(page.locator("#calls-list")).to_contain_text("sendPhoto")
     shot(page, "06-front-desk-valid-and-calls")
+    page.locator("#explain").uncheck()
+
+    # both Mini Apps in their panes, opened with launch parameters the sandbox signs
+    tourist.get_by_role("button", name="📱 Open the “My certificate” Mini App").click()
+    phone = tourist.frame_locator(".miniapp iframe")
+    expect(phone.locator("body[data-state=certificate]")).to_be_attached(timeout=WAIT_MS)
+    expect(phone.locator("dl")).to_contain_text("C2026-000001")
+    expect(phone.locator("#qr")).to_be_visible()
+    desk.get_by_role("button", name="🖥 Open the front desk console (Mini App)").click()
+    console = desk.frame_locator(".miniapp iframe")
+    expect(console.locator("h1")).to_have_text("Front desk · Xizha Waterside Inn", timeout=WAIT_MS)
+    expect(console.locator("#arrival-list")).to_contain_text("C2026-000001")
+    console.locator("#scan").click()  # Telegram's scanner: here, the tourist's phone in view
+    expect(console.locator("#status")).to_have_attribute("data-status", "valid", timeout=WAIT_MS)
+    expect(console.locator("#details")).to_contain_text("Dai Lingling")
+    expect(console.locator("#details")).to_contain_text("last four: 002X")
+    expect(console.locator("#selfie[data-loaded=yes]")).to_be_attached(timeout=WAIT_MS)
+    expect(console.locator("#result")).to_contain_text("Live code shown")
+    shot(page, "07-mini-apps-in-their-panes")
+    console.locator("#result button[data-action=checkout]").click()
+    expect(console.locator("#said")).to_contain_text("Checked out on")
+    desk.get_by_role("button", name="✕ Close the Mini App").click()
+    expect(desk.locator(".miniapp")).to_be_hidden()
 
 
 def test_the_page_and_a_person_switch_to_chinese(page: Page) -> None:

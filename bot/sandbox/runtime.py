@@ -8,9 +8,12 @@ import logging
 import secrets
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from sqlmodel import col, select
 
 from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
@@ -26,9 +29,14 @@ from bot.sandbox.world import (
 )
 from bot.settings import Settings, SettingsError
 from handlers.menu import LANGUAGE
+from handlers.miniapp_auth import signed_init_data
+from services.certificates import china_today
+from services.live_codes import LiveCodes
+from services.models import Application, Certificate
 from services.people import PeopleService
 from services.roles import Role, RoleService
 from services.routing import Routing, load_routing
+from services.signing import KeyRing
 from services.storage import Database
 
 log = logging.getLogger(__name__)
@@ -111,6 +119,7 @@ class Sandbox:
             "verifier_chat_id": VERIFIER_CHAT_ID,
             "admin_ids": str(OFFICER_ID),
             "default_locale": config.default_locale,
+            "miniapp_frame_ancestors": f"http://{config.host}:{config.port}",  # the panes
         }
         return SandboxSettings(**values)  # type: ignore[arg-type]
 
@@ -200,6 +209,51 @@ class Sandbox:
         """Whether the person is between tasks: the main menu is under their input field."""
         rows = self.standin.reply_keyboard_buttons(chat_id) or []
         return any(button["text"] in self._menu_texts for row in rows for button in row)
+
+    @property
+    def web_url(self) -> str:
+        """The bot's own web server: the verification page and the Mini Apps."""
+        return f"http://{self.config.host}:{self.config.web_port}"
+
+    def miniapp_url(self, pane: str) -> str:
+        """A Mini App as Telegram opens it for the pane's person: init data in the fragment,
+        signed with this sandbox's bot token, in the pane's language."""
+        app = "desk" if pane == "frontdesk" else "certificate"
+        user = self.world.panes[pane].user_id
+        person = self.standin.state.users.get(user)
+        init_data = signed_init_data(
+            self.token,
+            {
+                "id": user,
+                "first_name": person.first_name if person is not None else pane,
+                "language_code": self.locales.get(pane, self.config.default_locale),
+            },
+            datetime.now(UTC),
+        )
+        fragment = urlencode({"tgWebAppData": init_data, "tgWebAppVersion": "7.0"})
+        return f"{self.web_url}/app/{app}#{fragment}"
+
+    async def live_code(self) -> str | None:
+        """What the tourist's Mini App shows now: the link in its live QR (for the desk's
+        camera in the sandbox); None without a current certificate."""
+        assert self._db is not None
+        today = china_today()
+        async with self._db.session() as session:
+            serial = (
+                await session.exec(
+                    select(Certificate.serial)
+                    .join(Application, col(Application.id) == col(Certificate.application_id))
+                    .where(Application.tourist_id == self.world.panes["tourist"].user_id)
+                    .where(col(Certificate.revoked_at).is_(None))
+                    .where(col(Certificate.valid_until) >= today)
+                    .order_by(col(Certificate.id).desc())
+                )
+            ).first()
+        if serial is None:
+            return None
+        keys = KeyRing.open(self.config.data_dir)
+        shown = LiveCodes(keys, window_seconds=self.settings.live_code_seconds).show(serial)
+        return f"{self.settings.effective_public_base_url}/v/{shown.token}"
 
     def _pane_people(self, pane: str) -> list[int]:
         if pane == "staff":

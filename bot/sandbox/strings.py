@@ -83,6 +83,12 @@ PAGE_STRINGS = {
     "card_number": N_("Card {number}"),
     "open_verification": N_("Open the verification page"),
     "qr_hint": N_("Click the QR code to open the verification page, as a phone camera would."),
+    "open_my_certificate": N_("📱 Open the “My certificate” Mini App"),
+    "open_console": N_("🖥 Open the front desk console (Mini App)"),
+    "close_miniapp": N_("✕ Close the Mini App"),
+    "no_live_code": N_(
+        "The tourist has no certificate to show yet: let her apply and the verifier approve."
+    ),
     "person_language": N_("Language of this person"),
     "not_answering": N_("The sandbox is not answering. Is it still running?"),
     "button_gone": N_("That button is no longer there."),

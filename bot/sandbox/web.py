@@ -21,7 +21,7 @@ from bot.sandbox.strings import page_strings
 from bot.sandbox.view import snapshot
 from bot.sandbox.world import SAMPLE_PHONE
 from handlers.common import LanguageChoice
-from handlers.web_security import security_headers
+from handlers.web_security import content_security_policy, security_headers
 from services.people import LOCALES
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
@@ -32,9 +32,12 @@ routes = web.RouteTableDef()
 
 
 def sandbox_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(  # same-origin only, never framed; refusals carry the headers too
+    # same-origin only but the bot's Mini Apps in the panes' frames, never framed itself;
+    # refusals carry the headers too
+    policy = f"{content_security_policy()}; frame-src {sandbox.web_url}"
+    app = web.Application(
         client_max_size=20 * 1024 * 1024,
-        middlewares=[security_headers(), own_page_only(sandbox.config.host)],
+        middlewares=[security_headers(policy), own_page_only(sandbox.config.host)],
     )
     app[SANDBOX] = sandbox
     app[STRINGS] = {locale: page_strings(build_i18n("en"), locale) for locale in LOCALES}
@@ -187,6 +190,22 @@ async def scan(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="no such card")
     sandbox.standin.send_photo(user, stored.data, chat=chat)
     return web.json_response({"ok": True})
+
+
+@routes.post("/sandbox/api/miniapp")
+async def miniapp(request: web.Request) -> web.Response:
+    """Where the pane's Mini App opens (tourist: My certificate; front desk: the console)."""
+    sandbox = request.app[SANDBOX]
+    pane = str((await request.json()).get("pane"))
+    if pane not in ("tourist", "frontdesk"):
+        raise web.HTTPNotFound(text="no Mini App in this pane")
+    return web.json_response({"url": sandbox.miniapp_url(pane)})
+
+
+@routes.post("/sandbox/api/live-code")
+async def live_code(request: web.Request) -> web.Response:
+    """The desk's camera on the tourist's phone: the live QR the tourist's Mini App shows."""
+    return web.json_response({"code": await request.app[SANDBOX].live_code()})
 
 
 @routes.post("/sandbox/api/press")

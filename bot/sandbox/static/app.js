@@ -42,7 +42,43 @@ function buildPanes() {
     wireMessages(pane);
     wireComposer(pane);
     wirePhotos(pane);
+    wireMiniApp(pane);
   }
+  window.addEventListener("message", answerMiniApp);
+}
+
+// The tourist's and the front desk's Mini Apps, opened in their pane as Telegram would open
+// them: the sandbox signs the launch parameters with its own bot token.
+function wireMiniApp(pane) {
+  if (!["tourist", "frontdesk"].includes(pane.spec.key)) return;
+  const button = pane.el.querySelector(".open-miniapp");
+  const box = pane.el.querySelector(".miniapp");
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    if (!box.hidden) { box.hidden = true; box.querySelector("iframe").src = "about:blank"; drawPane(pane); return; }
+    try {
+      const opened = await post("/sandbox/api/miniapp", { pane: pane.spec.key });
+      box.querySelector("iframe").src = opened.url;
+      box.hidden = false;
+      drawPane(pane);
+    } catch (error) {
+      showToast(pane, t("not_answering", paneLocale(pane)));
+    }
+  });
+}
+
+// A Mini App asks Telegram for its QR scanner: in the sandbox the desk's camera sees the
+// tourist's phone, so the answer is the live code the tourist's Mini App shows now.
+async function answerMiniApp(event) {
+  const desk = panes.frontdesk && panes.frontdesk.el.querySelector(".miniapp iframe");
+  if (!desk || event.source !== desk.contentWindow) return;
+  let asked = null;
+  try { asked = JSON.parse(event.data); } catch (error) { return; }
+  if (!asked || asked.eventType !== "web_app_open_scan_qr_popup") return;
+  const answer = await post("/sandbox/api/live-code", {});
+  if (!answer.code) { showToast(panes.frontdesk, t("no_live_code", paneLocale(panes.frontdesk)), true); return; }
+  desk.contentWindow.postMessage(
+    JSON.stringify({ eventType: "qr_text_received", eventData: { data: answer.code } }), "*");
 }
 
 function wireHead(pane) {
@@ -219,6 +255,9 @@ function drawPane(pane) {
     pane.spec.key === "tourist" ? "sample_selfie" : "sample_photo", locale);
   node.querySelector(".cancel-photo").textContent = t("cancel", locale);
   node.querySelector(".scan").title = t("scan", locale);
+  node.querySelector(".open-miniapp").textContent = node.querySelector(".miniapp").hidden
+    ? t(pane.spec.key === "frontdesk" ? "open_console" : "open_my_certificate", locale)
+    : t("close_miniapp", locale);
   drawChatPicker(pane, data.chats, chat, locale);
   drawTopics(pane, chat, locale);
   const shown = chat.messages.filter((m) => !chat.forum || (m.thread || null) === (pane.topic || null));

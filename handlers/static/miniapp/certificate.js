@@ -8,6 +8,7 @@
   const initData = fragment.get("tgWebAppData") || "";
   let timer = null;
   let clock = null;
+  let started = Date.now();
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -63,15 +64,20 @@
     document.title = s.title;
     document.body.dataset.state = body.state;
     const parts = [el("h1", {}, s.title)];
+    const drawn = document.getElementById("qr");
+    if (body.state === "certificate" && drawn && drawn.dataset.serial === body.certificate.serial) {
+      refreshCode(drawn, body.certificate);  // the same certificate: only the code changes
+      return;
+    }
     if (body.state === "certificate") {
       const c = body.certificate;
-      const canvas = el("canvas", { id: "qr", class: "qr" });
+      const canvas = el("canvas", { id: "qr", class: "qr", "data-serial": c.serial });
       drawQr(canvas, c.qr);
       const time = el("p", { id: "clock", class: "clock" });
       const bar = el("div", { class: "bar" });
       const fill = el("span", { id: "window" });
       bar.append(fill);
-      const started = Date.now() - c.elapsed_ms;
+      started = Date.now() - c.elapsed_ms;
       const tick = () => {
         time.textContent = new Date().toLocaleTimeString(body.locale === "zh" ? "zh-CN" : "en-GB");
         const share = Math.min(1, (Date.now() - started) / (c.window_seconds * 1000));
@@ -103,6 +109,14 @@
       parts.push(el("p", { id: "message" }, s.none));
     }
     app.replaceChildren(...parts);
+  }
+
+  // A new window's code is drawn on the same canvas: the page does not flicker or move.
+  function refreshCode(canvas, c) {
+    drawQr(canvas, c.qr);
+    started = Date.now() - c.elapsed_ms;
+    clearTimeout(timer);
+    timer = setTimeout(load, c.next_in_ms + 150);
   }
 
   function load() {
