@@ -39,15 +39,20 @@ PROJECT_RECORD = "https://pypi.org/pypi/{name}/json"
 class Audit:
     """What is known of the locked set after each source has been asked."""
 
-    pins: dict[str, str]
+    pins: dict[str, set[str]]  # a universal lock may pin one name per Python version
     vulnerable: list[str] = field(default_factory=list)
-    audited: set[str] = field(default_factory=set)
-    not_audited: dict[str, str] = field(default_factory=dict)
+    audited: set[tuple[str, str]] = field(default_factory=set)  # (name, version)
+    not_audited: dict[str, str] = field(default_factory=dict)  # "name==version" -> why
+
+    @property
+    def releases(self) -> set[tuple[str, str]]:
+        return {(name, version) for name, versions in self.pins.items() for version in versions}
 
 
-def locked_pins(lock_files: list[Path]) -> dict[str, str]:
-    """name -> pinned version, from `name==version ; marker \\` lines."""
-    pins: dict[str, str] = {}
+def locked_pins(lock_files: list[Path]) -> dict[str, set[str]]:
+    """name -> pinned versions, from `name==version ; marker \\` lines (a marker may give a
+    name one pin for older Pythons and another for newer ones)."""
+    pins: dict[str, set[str]] = {}
     for lock in lock_files:
         for line in lock.read_text().splitlines():
             if not line or line[0] in " #-":
@@ -55,8 +60,7 @@ def locked_pins(lock_files: list[Path]) -> dict[str, str]:
             requirement = Requirement(line.rstrip(" \\"))
             (specifier,) = requirement.specifier
             name = canonicalize_name(requirement.name)
-            if pins.setdefault(name, specifier.version) != specifier.version:
-                sys.exit(f"audit: {name} is pinned to two versions across {lock_files}")
+            pins.setdefault(name, set()).add(specifier.version)
     return pins
 
 
@@ -77,7 +81,7 @@ def run_pip_audit(lock_files: list[Path], audit: Audit) -> None:
         name = canonicalize_name(dependency["name"])
         if "skip_reason" in dependency:
             continue
-        audit.audited.add(name)
+        audit.audited.add((name, dependency["version"]))
         for vuln in dependency["vulns"]:
             audit.vulnerable.append(
                 f"{name}=={dependency['version']}: {vuln['id']} {' '.join(vuln['aliases'])}"
@@ -100,19 +104,20 @@ def project_record(name: str) -> dict[str, object]:
 
 def audit_newest_releases(audit: Audit) -> None:
     """Audits each still-unaudited pin that is its project's newest release."""
-    names = sorted(set(audit.pins) - audit.audited)
+    waiting = sorted(audit.releases - audit.audited)
+    names = sorted({name for name, _version in waiting})
     with ThreadPoolExecutor(max_workers=8) as pool:
         records = dict(zip(names, pool.map(fetch_or_error, names), strict=True))
-    for name, record in records.items():
-        pinned = audit.pins[name]
+    for name, pinned in waiting:
+        record = records[name]
         if isinstance(record, str):
-            audit.not_audited[name] = f"{pinned}: PyPI could not be asked ({record})"
+            audit.not_audited[f"{name}=={pinned}"] = f"PyPI could not be asked ({record})"
             continue
         newest = record["info"]["version"]  # type: ignore[index]
         if newest != pinned:
-            audit.not_audited[name] = f"{pinned}: behind the newest release {newest}"
+            audit.not_audited[f"{name}=={pinned}"] = f"behind the newest release {newest}"
             continue
-        audit.audited.add(name)
+        audit.audited.add((name, pinned))
         seen: set[str] = set()  # PyPI lists one advisory under each of its ids (PYSEC, GHSA)
         for vuln in record["vulnerabilities"]:  # type: ignore[attr-defined]
             if vuln.get("withdrawn") or vuln["id"] in seen:
@@ -139,14 +144,14 @@ def main(arguments: list[str]) -> int:
     audit = Audit(pins=locked_pins(lock_files))
     run_pip_audit(lock_files, audit)
     by_pip_audit = len(audit.audited)
-    if len(audit.audited) < len(audit.pins):
+    if len(audit.audited) < len(audit.releases):
         audit_newest_releases(audit)
     for line in audit.vulnerable:
         print(f"audit: VULNERABLE {line}", file=sys.stderr)
-    for name, why in sorted(audit.not_audited.items()):
-        print(f"audit: NOT AUDITED {name}=={why}", file=sys.stderr)
+    for release, why in sorted(audit.not_audited.items()):
+        print(f"audit: NOT AUDITED {release}: {why}", file=sys.stderr)
     print(
-        f"audit: {len(audit.pins)} pinned releases: {by_pip_audit} audited by pip-audit,"
+        f"audit: {len(audit.releases)} pinned releases: {by_pip_audit} audited by pip-audit,"
         f" {len(audit.audited) - by_pip_audit} from PyPI's newest-release records,"
         f" {len(audit.not_audited)} not audited, {len(audit.vulnerable)} known vulnerabilities",
         file=sys.stderr,
