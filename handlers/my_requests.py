@@ -19,6 +19,8 @@ from services.models import TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
     CLOSED,
+    OPEN,
+    WITHDRAWN,
     NotYourTicket,
     TicketNotFound,
     TicketService,
@@ -32,6 +34,11 @@ class OpenTicket(CallbackData, prefix="open"):
 
 class CommentOn(CallbackData, prefix="cmt"):
     ticket_id: int
+
+
+class Withdraw(CallbackData, prefix="wd"):
+    ticket_id: int
+    sure: bool  # False: ask first; True: the resident confirmed
 
 
 class Commenting(StatesGroup):
@@ -88,6 +95,8 @@ def describe_event(event: TicketEvent, team: str) -> str | None:
         "rated": _("you rated it {stars} of 5").format(stars=event.detail),
         "feedback": _("you told the team: {text}").format(text=event.detail),
         "joined": _("a neighbour joined it"),
+        "reassigned": _("passed to {team}").format(team=team),
+        "withdrawn": _("you withdrew it"),
     }
     line = lines.get(event.kind)
     return f"{event.at.strftime('%m-%d %H:%M')} · {line}" if line else None
@@ -115,7 +124,7 @@ async def open_ticket(
         if (line := describe_event(event, team))
     ]
     buttons = []
-    if ticket.status != CLOSED:
+    if ticket.status not in (CLOSED, WITHDRAWN):
         buttons = [
             [
                 InlineKeyboardButton(
@@ -124,6 +133,11 @@ async def open_ticket(
                 )
             ]
         ]
+    if ticket.status in OPEN:
+        withdraw = Withdraw(ticket_id=callback_data.ticket_id, sure=False).pack()
+        buttons.append(
+            [InlineKeyboardButton(text="↩️ " + _("Withdraw this request"), callback_data=withdraw)]
+        )
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Request {number}: {status}").format(
@@ -133,6 +147,52 @@ async def open_ticket(
             + "\n".join(history),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
         )
+
+
+async def withdraw(query: CallbackQuery, callback_data: Withdraw, tickets: TicketService) -> None:
+    """The reporter takes back a request not yet resolved: asked once, then done."""
+    try:
+        ticket = await tickets.get(callback_data.ticket_id)
+    except TicketNotFound:
+        ticket = None
+    if ticket is None or ticket.resident_id != query.from_user.id:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    if not callback_data.sure:
+        await query.answer()
+        sure = Withdraw(ticket_id=callback_data.ticket_id, sure=True).pack()
+        await query.message.answer(
+            _(
+                "Withdraw request {number}? The team will stop working on it. "
+                "If the problem comes back, report it again."
+            ).format(number=ticket.number),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text="↩️ " + _("Yes, withdraw it"), callback_data=sure)]
+                ]
+            ),
+        )
+        return
+    try:
+        ticket = await tickets.withdraw(callback_data.ticket_id, query.from_user.id)
+    except NotYourTicket:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    except WrongState as state:
+        await query.answer(
+            _("Request {number} is already {status}; it cannot be withdrawn.").format(
+                number=ticket.number, status=status_label(state.status)
+            ),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _("↩️ Request {number} is withdrawn. The team has been told.").format(number=ticket.number)
+    )
 
 
 async def ask_comment(query: CallbackQuery, callback_data: CommentOn, state: FSMContext) -> None:
@@ -216,6 +276,7 @@ def router() -> Router:
     router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
     router.callback_query.register(open_ticket, OpenTicket.filter())
     router.callback_query.register(ask_comment, CommentOn.filter())
+    router.callback_query.register(withdraw, Withdraw.filter())
     router.message.register(take_comment, Commenting.writing, ~F.text.startswith("/"))
     router.edited_message.register(edit_comment)
     router.message.register(

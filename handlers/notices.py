@@ -111,7 +111,15 @@ class TelegramTicketNotices:
         ]
         if ticket.photos:
             lines.append(self._("Photos: {count}", locale).format(count=len(ticket.photos)))
-        lines += ["", f"“{ticket.text}”", "", self._("Reply to this message to answer.", locale)]
+        lines += [
+            "",
+            f"“{ticket.text}”",
+            "",
+            self._("Reply to this message to answer the resident.", locale),
+            self._(
+                "🔒 Start with “!” for an internal note: kept on the request, never sent.", locale
+            ),
+        ]
         return "\n".join(lines)
 
     def _to_staff(self, ticket: Ticket, method: str, params: dict[str, Any]) -> Outgoing:
@@ -337,6 +345,21 @@ class TelegramTicketNotices:
         card = sends[1] if ticket.topic_id is not None else sends[0]
         card.params["text"] = f"{card.params['text']}\n\n{note}"
         return sends
+
+    def passed_on(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
+        locale = to.locale
+        message = self._(
+            "↪️ Your request {number} has been passed to {team}, who handle it from now on.",
+            locale,
+        ).format(number=ticket.number, team=self.team(ticket, locale))
+        return [self._text_to_resident(ticket, to, message)]
+
+    def withdrawn(self, ticket: Ticket) -> list[Outgoing]:
+        message = self._(
+            "↩️ The resident withdrew request {number}: nothing more needs doing.",
+            self.staff_locale,
+        ).format(number=ticket.number)
+        return [self._to_staff(ticket, "sendMessage", {"text": message})]
 
     def overdue(
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta

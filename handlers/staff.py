@@ -154,12 +154,10 @@ async def relay_to_resident(
     staff = Staff(actor.user_id, actor.name)
     words = (message.text or message.caption or "").strip()
     if words.startswith("!"):
-        await tickets.note_from_staff(_id(ticket), staff, words[1:].strip())
-        await message.reply(
-            _("📝 Note kept on {number}; the resident does not see it.").format(
-                number=ticket.number
-            )
-        )
+        note = words[1:].strip()
+        await tickets.note_from_staff(_id(ticket), staff, note)
+        shown = _("🔒 Internal note on {number}, kept for the team; the resident does not see it:")
+        await message.reply(f"{shown.format(number=ticket.number)}\n{note}")
         return
     media = media_of(message)
     if not words and media is None:

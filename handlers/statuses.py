@@ -12,6 +12,7 @@ STATUS = {
     "resolved": N_("resolved, waiting for your answer"),
     "reopened": N_("open again"),
     "closed": N_("closed"),
+    "withdrawn": N_("withdrawn"),
 }
 
 

@@ -31,6 +31,7 @@ from services.routing import distance_m
 from services.storage import Database
 
 NEW, TAKEN, RESOLVED, CLOSED, REOPENED = "new", "taken", "resolved", "closed", "reopened"
+WITHDRAWN = "withdrawn"  # the resident took it back before it was resolved
 OPEN = (NEW, TAKEN, REOPENED)
 TEXT_LIMIT = 2000
 
@@ -138,6 +139,10 @@ class TicketNotices(Protocol):
     def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]: ...
 
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]: ...
+
+    def passed_on(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
+
+    def withdrawn(self, ticket: Ticket) -> list[Outgoing]: ...
 
     def overdue(
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
@@ -286,7 +291,7 @@ class TicketService:
     ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._resident_ticket(session, ticket_id, resident_id)
-            if ticket.status == CLOSED:
+            if ticket.status in (CLOSED, WITHDRAWN):
                 raise WrongState(ticket.status)
             self._record(
                 session, ticket, "comment", resident_id, ticket.resident_name, _detail(text, media)
@@ -396,6 +401,17 @@ class TicketService:
                 self._notify(session, self.notices.reopened(ticket))
             return await self._save(session, ticket)
 
+    async def withdraw(self, ticket_id: int, resident_id: int) -> Ticket:
+        """The reporter no longer needs it: the team stops, and is told so."""
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            ticket.status = WITHDRAWN
+            self._record(session, ticket, "withdrawn", resident_id, ticket.resident_name)
+            self._notify(session, self.notices.withdrawn(ticket))
+            return await self._save(session, ticket)
+
     async def rate(self, ticket_id: int, resident_id: int, stars: int) -> Ticket:
         if not 1 <= stars <= 5:
             raise ValueError("a rating is 1 to 5 stars")
@@ -464,6 +480,8 @@ class TicketService:
             detail = f"{category} / {grid or '-'}"
             self._record(session, ticket, "reassigned", staff.user_id, staff.name, detail)
             self._notify(session, self.notices.reassigned(ticket, previous_team, staff))
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.passed_on(ticket, resident))
             return await self._save(session, ticket)
 
     async def escalate_overdue(
