@@ -300,7 +300,7 @@ def build(settings: Settings) -> Linkage:
         max_nights=settings.certificate_max_nights,
         live_code_seconds=settings.live_code_seconds,
     )
-    notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
+    notices = TelegramTicketNotices(i18n, routing, settings.effective_staff_locale, settings.zone)
     tickets = TicketService(db, outbox, notices)
     verifier_chat_id = settings.verifier_chat_id
     if verifier_chat_id is None:

@@ -46,7 +46,11 @@ class Commenting(StatesGroup):
 
 
 async def my_requests(
-    message: Message, tickets: TicketService, routing: Routing, i18n: I18n
+    message: Message,
+    tickets: TicketService,
+    routing: Routing,
+    i18n: I18n,
+    notices: TelegramTicketNotices,
 ) -> None:
     assert message.from_user is not None
     mine = await tickets.for_resident(message.from_user.id)
@@ -62,7 +66,7 @@ async def my_requests(
             number=ticket.number,
             category=text(routing.category(ticket.category).name, locale),
             status=status_label(ticket.status),
-            when=ticket.updated_at.strftime("%Y-%m-%d %H:%M"),
+            when=notices.when(ticket.updated_at),
         )
         + f"\n“{ticket.text[:80]}”"
         for ticket in mine
@@ -82,7 +86,7 @@ async def my_requests(
     )
 
 
-def describe_event(event: TicketEvent, team: str) -> str | None:
+def describe_event(event: TicketEvent, team: str, notices: TelegramTicketNotices) -> str | None:
     """One line of a ticket's history as its reporter sees it (internal notes stay hidden)."""
     lines = {
         "created": _("you reported it"),
@@ -99,7 +103,7 @@ def describe_event(event: TicketEvent, team: str) -> str | None:
         "withdrawn": _("you withdrew it"),
     }
     line = lines.get(event.kind)
-    return f"{event.at.strftime('%m-%d %H:%M')} · {line}" if line else None
+    return f"{notices.when(event.at)} · {line}" if line else None
 
 
 async def open_ticket(
@@ -121,7 +125,7 @@ async def open_ticket(
     history = [
         line
         for event in await tickets.history(callback_data.ticket_id)
-        if (line := describe_event(event, team))
+        if (line := describe_event(event, team, notices))
     ]
     buttons = []
     if ticket.status not in (CLOSED, WITHDRAWN):

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from handlers.statuses import CHINA_STANDARD_TIME, local_time
 from services.conversation import CAPTION, TEXT, EditTarget, Relayed, Source, render
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
@@ -53,10 +54,25 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
 
 
 class TelegramTicketNotices:
-    def __init__(self, i18n: I18n, routing: Routing, staff_locale: str) -> None:
+    def __init__(
+        self, i18n: I18n, routing: Routing, staff_locale: str, zone: tzinfo = CHINA_STANDARD_TIME
+    ) -> None:
         self.i18n = i18n
         self.routing = routing
-        self.staff_locale = staff_locale
+        self.staff_locale = staff_locale  # STAFF_LOCALE: every staff chat without its own
+        self.zone = zone  # TIMEZONE: the times people read
+
+    def chat_locale(self, chat_id: int) -> str:
+        """A staff chat's language: its own in the routing file, else STAFF_LOCALE."""
+        return self.routing.chat_locales.get(chat_id, self.staff_locale)
+
+    def locale_of(self, ticket: Ticket) -> str:
+        """The language of the chat a ticket is in."""
+        return self.chat_locale(ticket.staff_chat_id)
+
+    def when(self, moment: datetime) -> str:
+        """A stored time as people here read it (TIMEZONE), with the date unless it is today."""
+        return local_time(moment, self.zone)
 
     def _(self, message: str, locale: str) -> str:
         return self.i18n.gettext(message, locale=locale)
@@ -76,7 +92,7 @@ class TelegramTicketNotices:
 
     def staff_buttons(self, ticket: Ticket) -> dict[str, Any]:
         assert ticket.id is not None
-        locale = self.staff_locale
+        locale = self.locale_of(ticket)
         return markup(
             [
                 [
@@ -99,7 +115,7 @@ class TelegramTicketNotices:
         )
 
     def card_text(self, ticket: Ticket) -> str:
-        locale = self.staff_locale
+        locale = self.locale_of(ticket)
         category = text(self.routing.category(ticket.category).name, locale)
         lines = [
             self._("🆕 Request {number} · {category}", locale).format(
@@ -145,14 +161,15 @@ class TelegramTicketNotices:
             params["reply_markup"] = buttons
         return self._to_resident(ticket, to, "sendMessage", params)
 
-    def topic_name(self, label: str, category_code: str) -> str:
-        category = text(self.routing.category(category_code).name, self.staff_locale)
+    def topic_name(self, label: str, category_code: str, chat_id: int) -> str:
+        locale = self.chat_locale(chat_id)
+        category = text(self.routing.category(category_code).name, locale)
         return f"{label} · {category}"[:128]
 
     def created(self, ticket: Ticket) -> list[Outgoing]:
         sends = []
         if ticket.topic_id is not None:  # the topic was opened before the number existed
-            name = self.topic_name(ticket.number, ticket.category)
+            name = self.topic_name(ticket.number, ticket.category, ticket.staff_chat_id)
             sends.append(self._to_staff(ticket, "editForumTopic", {"name": name}))
         sends += [
             self._to_staff(
@@ -237,9 +254,9 @@ class TelegramTicketNotices:
         card_message_id: int | None,
         source: Source | None,
     ) -> Relayed:
-        heading = self._("💬 The resident adds to request {number}:", self.staff_locale).format(
-            number=ticket.number
-        )
+        heading = self._(
+            "💬 The resident adds to request {number}:", self.locale_of(ticket)
+        ).format(number=ticket.number)
 
         def send(method: str, params: dict[str, Any]) -> Outgoing:
             if card_message_id is not None and ticket.topic_id is None:
@@ -249,7 +266,7 @@ class TelegramTicketNotices:
                 }
             return self._to_staff(ticket, method, params)
 
-        return self._relay(heading, comment, media, source, send, self.staff_locale)
+        return self._relay(heading, comment, media, source, send, self.locale_of(ticket))
 
     def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]:
         """The copy edited in place; where it cannot be, the new words sent anew, "edited"."""
@@ -312,7 +329,7 @@ class TelegramTicketNotices:
     def reopened(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
             "🔁 The resident says request {number} is not fixed yet. It is open again.",
-            self.staff_locale,
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [
             self._to_staff(
@@ -322,23 +339,26 @@ class TelegramTicketNotices:
 
     def closed(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
-            "🏁 Request {number} is closed: the resident confirmed it is fixed.", self.staff_locale
+            "🏁 Request {number} is closed: the resident confirmed it is fixed.",
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 
     def rated(self, ticket: Ticket) -> list[Outgoing]:
-        message = self._("The resident rated request {number}: {rating} of 5.", self.staff_locale)
+        message = self._(
+            "The resident rated request {number}: {rating} of 5.", self.locale_of(ticket)
+        )
         stars = "⭐" * (ticket.rating or 0)
         text = f"{stars} {message.format(number=ticket.number, rating=ticket.rating)}"
         return [self._to_staff(ticket, "sendMessage", {"text": text})]
 
     def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]:
-        heading = self._("📝 The resident's feedback on request {number}:", self.staff_locale)
+        heading = self._("📝 The resident's feedback on request {number}:", self.locale_of(ticket))
         body = f"{heading.format(number=ticket.number)}\n\n“{text}”"
         return [self._to_staff(ticket, "sendMessage", {"text": body})]
 
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]:
-        note = self._("↪️ Passed on by {team} ({name}).", self.staff_locale).format(
+        note = self._("↪️ Passed on by {team} ({name}).", self.locale_of(ticket)).format(
             team=previous_team, name=by.name
         )
         sends = self.created(ticket)
@@ -357,7 +377,7 @@ class TelegramTicketNotices:
     def withdrawn(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
             "↩️ The resident withdrew request {number}: nothing more needs doing.",
-            self.staff_locale,
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 
@@ -365,7 +385,7 @@ class TelegramTicketNotices:
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
     ) -> list[Outgoing]:
         assert ticket.id is not None
-        locale = self.staff_locale
+        locale = self.chat_locale(chat_id)
         hours = max(1, round(waited.total_seconds() / 3600))
         if ticket.status == "taken":
             message = self._(
@@ -389,7 +409,7 @@ class TelegramTicketNotices:
     def resident_unreachable(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
             "⚠️ The resident of request {number} has blocked the bot: replies no longer reach them.",
-            self.staff_locale,
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 

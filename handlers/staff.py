@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
+    Chat,
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    TelegramObject,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.notices import Reassign, TelegramTicketNotices, TicketAction
 from handlers.relayed import media_of, source_of, words_of
+from handlers.statuses import event_label, staff_status_label
 from handlers.topics import ticket_topic
 from services.authorization import Actor, Authorization, StaffScope
 from services.models import Ticket, as_utc, utcnow
@@ -34,6 +39,24 @@ from services.tickets import (
 
 log = logging.getLogger(__name__)
 GROUPS = F.chat.type.in_({"group", "supergroup"})
+
+
+class ChatLanguage(BaseMiddleware):
+    """What the bot says in a staff chat is in that chat's language, whoever wrote or pressed."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        if chat is None or chat.type not in ("group", "supergroup"):
+            return await handler(event, data)
+        i18n: I18n = data["i18n"]
+        notices: TelegramTicketNotices = data["notices"]
+        with i18n.use_locale(notices.chat_locale(chat.id)):
+            return await handler(event, data)
 
 
 def staff_of(query: CallbackQuery) -> Staff:
@@ -255,7 +278,7 @@ async def reassign(
         topic = ticket.topic_id
     else:
         topic = await ticket_topic(bot, notices, chat, grid, ticket.number, category)
-    previous = notices.team(ticket, notices.staff_locale)
+    previous = notices.team(ticket, notices.locale_of(ticket))
     try:
         ticket = await tickets.reassign(
             _id(ticket),
@@ -316,7 +339,7 @@ async def list_open(
         _("{number} · {category} · {status} · {hours} h").format(
             number=ticket.number,
             category=text(routing.category(ticket.category).name, i18n.current_locale),
-            status=ticket.status,
+            status=staff_status_label(ticket.status),
             hours=round((now - as_utc(ticket.created_at)).total_seconds() / 3600, 1),
         )
         for ticket in waiting
@@ -345,13 +368,14 @@ async def show_ticket(
         )
         return
     history = [
-        f"{event.at:%m-%d %H:%M} · {event.kind} · {event.actor_name} {event.detail}".rstrip()
+        f"{notices.when(event.at)} · {event_label(event.kind)} · "
+        f"{event.actor_name} {event.detail}".rstrip()
         for event in await tickets.history(ticket.id)
     ]
     await message.answer(
         notices.card_text(ticket)
         + "\n\n"
-        + _("Status: {status}").format(status=ticket.status)
+        + _("Status: {status}").format(status=staff_status_label(ticket.status))
         + "\n"
         + "\n".join(history)
     )
@@ -418,6 +442,8 @@ def _id(ticket: Ticket) -> int:
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="staff")
+    for observer in (router.message, router.edited_message, router.callback_query):
+        observer.middleware(ChatLanguage())
     router.callback_query.register(ticket_action, TicketAction.filter())
     router.callback_query.register(reassign, Reassign.filter())
     router.message.register(list_open, GROUPS, Command("open"))

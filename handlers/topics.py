@@ -34,4 +34,4 @@ async def ticket_topic(
     """The topic a ticket's card goes to: only a forum grid's own chat has topics."""
     if grid is None or not grid.forum or chat_id != grid.chat_id:
         return None
-    return await open_topic(bot, chat_id, notices.topic_name(label, category_code))
+    return await open_topic(bot, chat_id, notices.topic_name(label, category_code, chat_id))

@@ -5,7 +5,14 @@ Through the Bot API stand-in, as people do it, in English and in Chinese.
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 from bot.localapi import BotAPIStandin
+from bot.settings import zone_of
+from handlers.statuses import local_time
+from services.routing import SAMPLE_PATH
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import (
@@ -122,3 +129,82 @@ async def test_a_resident_withdraws_a_request_and_nobody_else_can(
     assert standin.callback_answers(again)[0]["text"] == (
         "Request 2026-000001 is already withdrawn; it cannot be withdrawn."
     )
+
+
+def test_times_read_in_china_time_with_the_date_unless_today() -> None:
+    zone = zone_of("Asia/Shanghai")
+    now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
+    assert local_time(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), zone, now) == "07:30"
+    assert local_time(datetime(2026, 11, 30, 10, 0, tzinfo=UTC), zone, now) == "2026-11-30 18:00"
+    assert local_time(datetime(2026, 11, 30, 10, 0), zone, now) == "2026-11-30 18:00"  # SQLite
+
+
+def china_clock() -> set[str]:
+    """The time on a wall clock in Shanghai now, and a minute on (a test may cross a minute)."""
+    now = datetime.now(zone_of("Asia/Shanghai"))
+    return {f"{now:%H:%M}", f"{now + timedelta(minutes=1):%H:%M}"}
+
+
+async def test_a_resident_and_staff_read_times_in_china_time(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    east = standin.group(EAST_GATE_CHAT, title="Grid 1")
+    worker = standin.user(111111, "Wang Fang", language_code="en")
+    standin.add_member(east.id, worker.id)
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    await run_bot()
+    before = china_clock()
+    await report(standin, shen, "The drain is blocked", INSIDE_EAST_GATE)
+    card = (await standin.wait_for_messages(east.id, count=2, timeout=10))[0]
+    clock = before | china_clock()
+
+    standin.send_command(shen, "/requests")
+    listing = await next_message(standin, shen.id)
+    updated = re.search(r"updated (\S+)\n", listing["text"])
+    assert updated is not None and updated.group(1) in clock, listing["text"]
+    standin.press_button(shen, listing, inline_buttons(listing)["Open 2026-000001"])
+    opened = await next_message(standin, shen.id)
+    assert any(f"{time} · you reported it" in opened["text"] for time in clock), opened["text"]
+
+    standin.press_button(worker, card, inline_buttons(card)["🙋 Take"])
+    await next_message(standin, shen.id)
+    standin.send_command(worker, "/ticket", args="2026-000001", chat=east.id)
+    shown = await next_message(standin, east.id)
+    assert "Status: taken" in shown["text"]
+    assert any(f"{time} · reported · Lao Shen" in shown["text"] for time in clock), shown["text"]
+    standin.send_command(worker, "/open", chat=east.id)
+    listing = await next_message(standin, east.id)
+    assert "2026-000001 · Drains and sewers · taken ·" in listing["text"]
+
+
+async def test_staff_chats_read_their_own_language(
+    standin: BotAPIStandin, run_bot, tmp_path: Path
+) -> None:
+    """STAFF_LOCALE for every staff chat; a chat the routing file names reads its own."""
+    routing = tmp_path / "routing.yaml"
+    sample = SAMPLE_PATH.read_text(encoding="utf-8")
+    routing.write_text(sample + f"\nchat_locales:\n  {RIVERSIDE_CHAT}: en\n", encoding="utf-8")
+    east = standin.group(EAST_GATE_CHAT, title="Grid 1")
+    riverside = standin.group(RIVERSIDE_CHAT, title="Grid 2")
+    worker = standin.user(111111, "Wang Fang", language_code="en")  # reads English herself
+    standin.add_member(east.id, worker.id)
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    await run_bot(staff_locale="zh", routing_file=routing)
+    await report(standin, shen, "The drain is blocked", INSIDE_EAST_GATE)
+    card = (await standin.wait_for_messages(east.id, count=2, timeout=10))[0]
+    assert card["text"].startswith("🆕 诉求 2026-000001 · 下水道与排水")
+
+    standin.press_button(worker, card, inline_buttons(card)["🙋 认领"])
+    taken = await next_message(standin, shen.id)
+    assert taken["text"].startswith("Your request 2026-000001 has been taken")  # hers: English
+    await eventually(lambda: "🙋 Wang Fang 已认领" in standin.messages(east.id)[0]["text"])
+    standin.send_command(worker, "/ticket", args="2026-000001", chat=east.id)
+    shown = await next_message(standin, east.id)
+    assert "状态：已认领" in shown["text"]
+    assert "new" not in shown["text"] and "taken" not in shown["text"]
+
+    standin.press_button(worker, card, inline_buttons(card)["↪️ 转派"])
+    choices = await next_message(standin, east.id)
+    standin.press_button(worker, choices, inline_buttons(choices)["📍 第二网格（河边）"])
+    new_card = (await standin.wait_for_messages(riverside.id, count=2, timeout=10))[0]
+    assert new_card["text"].startswith("🆕 Request 2026-000001 · Drains and sewers")

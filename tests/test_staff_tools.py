@@ -66,7 +66,7 @@ async def test_open_ticket_and_stats_commands(standin: BotAPIStandin, run_bot) -
 
     standin.send_command(worker, "/ticket", args="2026-000001", chat=east.id)
     shown = await next_message(standin, east.id)
-    assert "note · Wang Fang called the dredging team" in shown["text"]
+    assert "🔒 internal note · Wang Fang called the dredging team" in shown["text"]
 
     standin.press_button(worker, card, inline_buttons(card)["✅ Resolved"])
     await next_message(standin, shen.id)
