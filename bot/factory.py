@@ -65,6 +65,7 @@ from services.relay import Relay
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.signing import KeyRing
+from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
 from services.tickets import TicketService
@@ -347,6 +348,9 @@ def build(settings: Settings) -> Linkage:
         max_nights=settings.certificate_max_nights,
     )
     dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
+    dispatcher.workflow_data.update(  # staff tools: assignees, canned replies, bans
+        roster=WorkerRoster(db), templates=ReplyTemplates(db), bans=Bans(db)
+    )
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
         bot_token=settings.bot_token.get_secret_value(),

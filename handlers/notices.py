@@ -7,6 +7,7 @@ matched to the ticket.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
@@ -107,8 +108,18 @@ class TelegramTicketNotices:
                 ],
                 [
                     InlineKeyboardButton(
+                        text="👤 " + self._("Assign to…", locale),
+                        callback_data=TicketAction(action="assign", ticket_id=ticket.id).pack(),
+                    ),
+                    InlineKeyboardButton(
                         text="↪️ " + self._("Reassign", locale),
                         callback_data=TicketAction(action="reassign", ticket_id=ticket.id).pack(),
+                    ),
+                ],
+                [
+                    InlineKeyboardButton(
+                        text="📋 " + self._("Reply with a template", locale),
+                        callback_data=TicketAction(action="template", ticket_id=ticket.id).pack(),
                     ),
                 ],
             ]
@@ -208,6 +219,15 @@ class TelegramTicketNotices:
                 ).format(number=ticket.number, team=self.team(ticket, locale)),
             )
         ]
+
+    def assigned(self, ticket: Ticket, to: Staff, by: Staff) -> list[Outgoing]:
+        """Said in the ticket's chat, the assignee mentioned so Telegram tells them."""
+        locale = self.locale_of(ticket)
+        mention = f'<a href="tg://user?id={to.user_id}">{html.escape(to.name)}</a>'
+        message = self._("👤 {by} assigned request {number} to {assignee}.", locale).format(
+            by=html.escape(by.name), number=ticket.number, assignee=mention
+        )
+        return [self._to_staff(ticket, "sendMessage", {"text": message, "parse_mode": "HTML"})]
 
     def _relay(
         self,

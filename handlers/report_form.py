@@ -34,6 +34,7 @@ from handlers.menu import (
 )
 from handlers.notices import TelegramTicketNotices
 from handlers.report_submit import DuplicateChoice, choose_duplicate, offer_duplicates, submit
+from handlers.staff_moderation import BannedFromReporting
 from services.routing import Routing, text
 from services.tickets import TEXT_LIMIT, TicketService
 
@@ -422,4 +423,7 @@ def router() -> Router:
         report_from_plain_text, StateFilter(None), F.text, ~F.text.startswith("/")
     )
     router.include_router(form)
+    banned = BannedFromReporting()
+    router.message.outer_middleware(banned)
+    router.callback_query.outer_middleware(banned)
     return router

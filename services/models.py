@@ -284,3 +284,41 @@ class MessagePair(SQLModel, table=True):
     editable: str = Field(default="", max_length=8)  # text, caption, or "" (say it anew)
     locale: str = Field(default="en", max_length=8)  # the reader's, for "edited"
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ChatWorker(SQLModel, table=True):
+    """Someone who has worked on tickets from a staff chat: a name to assign tickets to."""
+
+    __tablename__ = "chat_worker"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(default="", max_length=NAME_LENGTH)
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """A staff chat's canned reply; {name} and {number} are filled in when it is sent."""
+
+    __tablename__ = "reply_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    title: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ResidentBan(SQLModel, table=True):
+    """A person whose messages no longer open tickets; told once."""
+
+    __tablename__ = "resident_ban"
+
+    resident_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    reason: str = Field(default="", max_length=500)
+    ticket_number: str = Field(default="", max_length=16)  # the request it was decided on
+    banned_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    banned_by_name: str = Field(default="", max_length=NAME_LENGTH)
+    banned_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    told: bool = Field(default=False)  # the person was told (once)

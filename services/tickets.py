@@ -7,6 +7,7 @@ Every change is one transaction: the ticket, an appended event, and the notifica
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,6 +21,7 @@ from services.conversation import EditTarget, Relayed, Source, copies_of, edit_t
 from services.intake import file_once
 from services.models import (
     Notification,
+    ResidentBan,
     Ticket,
     TicketEvent,
     TicketSubscriber,
@@ -52,6 +54,10 @@ class AlreadyTaken(TicketError):
     def __init__(self, by: str) -> None:
         super().__init__(by)
         self.by = by
+
+
+class Banned(TicketError):
+    """The person may no longer open tickets (services.staff_tools.Bans)."""
 
 
 class WrongState(TicketError):
@@ -112,6 +118,8 @@ class TicketNotices(Protocol):
     def created(self, ticket: Ticket) -> list[Outgoing]: ...
 
     def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
+
+    def assigned(self, ticket: Ticket, to: Staff, by: Staff) -> list[Outgoing]: ...
 
     def staff_reply(
         self, ticket: Ticket, to: Resident, text: str, media: Media | None, source: Source | None
@@ -215,6 +223,8 @@ class TicketService:
 
     async def _create(self, draft: Draft, text: str) -> Ticket:
         async with self.db.session() as session:
+            if await session.get(ResidentBan, draft.resident_id) is not None:
+                raise Banned(str(draft.resident_id))
             ticket = Ticket(
                 intake_key=draft.intake_key,
                 resident_id=draft.resident_id,
@@ -254,6 +264,40 @@ class TicketService:
             for resident in await self._residents(session, ticket):
                 self._notify(session, self.notices.taken(ticket, resident))
             return await self._save(session, ticket)
+
+    async def assign(self, ticket_id: int, by: Staff, to: Staff) -> Ticket:
+        """A named worker gets the ticket (taken, if it was waiting); they are mentioned.
+
+        The caller has asked Authorization that both may work on it.
+        """
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            was_waiting = ticket.status != TAKEN
+            ticket.status = TAKEN
+            ticket.assignee_id, ticket.assignee_name = to.user_id, to.name
+            if was_waiting:
+                ticket.escalation_level = 0
+                ticket.first_response_at = ticket.first_response_at or utcnow()
+            self._record(session, ticket, "assigned", by.user_id, by.name, to.name)
+            self._notify(session, self.notices.assigned(ticket, to, by))
+            if was_waiting:
+                for resident in await self._residents(session, ticket):
+                    self._notify(session, self.notices.taken(ticket, resident))
+            return await self._save(session, ticket)
+
+    async def assigned_to(self, user_id: int, scope: StaffScope | None = None) -> list[Ticket]:
+        """Open tickets someone has, oldest first (within a chat's scope when given)."""
+        async with self.db.session() as session:
+            query = (
+                select(Ticket)
+                .where(Ticket.assignee_id == user_id)
+                .where(col(Ticket.status).in_(OPEN))
+            )
+            if scope is not None:
+                query = query.where(_within(scope))
+            return list(await session.exec(query.order_by(col(Ticket.id)).limit(50)))
 
     async def reply_from_staff(
         self,
@@ -557,11 +601,53 @@ class TicketService:
             self._notify(session, self.notices.resident_unreachable(ticket))
             await session.commit()
 
-    async def open_in_scope(self, scope: StaffScope, limit: int = 30) -> list[Ticket]:
-        """Open tickets a staff chat sees, oldest first."""
+    async def open_in_scope(
+        self, scope: StaffScope, limit: int = 30, after_id: int = 0
+    ) -> list[Ticket]:
+        """Open tickets a staff chat sees, oldest first, from after a ticket id (paging)."""
         async with self.db.session() as session:
-            query = select(Ticket).where(col(Ticket.status).in_(OPEN)).where(_within(scope))
+            query = (
+                select(Ticket)
+                .where(col(Ticket.status).in_(OPEN))
+                .where(_within(scope))
+                .where(col(Ticket.id) > after_id)
+            )
             rows = await session.exec(query.order_by(col(Ticket.id)).limit(limit))
+            return list(rows)
+
+    async def find(
+        self,
+        scope: StaffScope,
+        words: str,
+        *,
+        grids: Sequence[str] = (),
+        limit: int = 10,
+        before_id: int | None = None,
+    ) -> list[Ticket]:
+        """Tickets a staff chat sees whose number, words, place or grid match; newest first.
+
+        `grids`: codes of the grids whose names the words match (the caller knows the names).
+        """
+        words = words.strip()
+        if not words:
+            return []
+        digits = words.rsplit("-", 1)[-1]
+        pattern = f"%{words.lower()}%"
+        matches = [
+            func.lower(col(Ticket.text)).like(pattern),
+            func.lower(func.coalesce(col(Ticket.address), "")).like(pattern),
+            func.lower(func.coalesce(col(Ticket.grid), "")).like(pattern),
+            col(Ticket.number) == words,
+        ]
+        if grids:
+            matches.append(col(Ticket.grid).in_(grids))
+        if digits.isdigit() and len(digits) <= 9:
+            matches.append(col(Ticket.id) == int(digits))
+        query = select(Ticket).where(_within(scope)).where(or_(*matches))
+        if before_id is not None:
+            query = query.where(col(Ticket.id) < before_id)
+        async with self.db.session() as session:
+            rows = await session.exec(query.order_by(col(Ticket.id).desc()).limit(limit))
             return list(rows)
 
     async def by_number(self, number: str) -> Ticket | None:
