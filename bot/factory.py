@@ -42,6 +42,7 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
+from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.applications import ApplicationService
 from services.authorization import Authorization
@@ -159,7 +160,12 @@ def flood_limits(settings: Settings) -> FloodLimits:
 
 
 def build_delivery(
-    settings: Settings, bot: Bot, outbox: Outbox, redis: Redis | None, tickets: TicketService
+    settings: Settings,
+    bot: Bot,
+    outbox: Outbox,
+    redis: Redis | None,
+    tickets: TicketService,
+    notices: TelegramTicketNotices,
 ) -> tuple[Relay, Sender]:
     """Outbox → queue → sender: Redis Streams when configured, in-process otherwise."""
     queue: NotificationQueue
@@ -178,6 +184,7 @@ def build_delivery(
         claim_idle_seconds=settings.send_takeover_seconds,
         lock_turn_seconds=settings.send_takeover_seconds * 2 / 3,  # well within the chat lock
         on_unreachable=tickets.notification_unreachable,
+        on_refused=TopicRepair(bot, tickets, notices),
     )
     return Relay(outbox, queue), sender
 
@@ -319,7 +326,7 @@ def build(settings: Settings) -> Linkage:
     web_app = build_web_app(
         settings, db, redis, bot, dispatcher, i18n=i18n, routing=routing, certificates=certificates
     )
-    relay, sender = build_delivery(settings, bot, outbox, redis, tickets)
+    relay, sender = build_delivery(settings, bot, outbox, redis, tickets, notices)
     application_notices = ApplicationTelegramNotices(
         i18n,
         routing,

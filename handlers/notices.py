@@ -401,6 +401,16 @@ class TelegramTicketNotices:
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 
+    def topic_recreated(self, ticket: Ticket) -> list[Outgoing]:
+        """The card again, in the new topic, saying why it is there again."""
+        note = self._(
+            "♻️ This request's topic was deleted, so it has been opened again here.",
+            self.locale_of(ticket),
+        )
+        sends = [send for send in self.created(ticket) if send.method != "editForumTopic"]
+        sends[0].params["text"] = f"{sends[0].params['text']}\n\n{note}"  # the card, named
+        return sends
+
     def overdue(
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
     ) -> list[Outgoing]:

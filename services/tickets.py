@@ -28,7 +28,7 @@ from services.models import (
     as_utc,
     utcnow,
 )
-from services.outbox import Outbox, Outgoing
+from services.outbox import Outbox, Outgoing, Priority
 from services.routing import distance_m
 from services.storage import Database
 
@@ -151,6 +151,8 @@ class TicketNotices(Protocol):
     def passed_on(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
     def withdrawn(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def topic_recreated(self, ticket: Ticket) -> list[Outgoing]: ...
 
     def overdue(
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
@@ -599,6 +601,46 @@ class TicketService:
                 return  # staff were told once
             self._record(session, ticket, "unreachable", ticket.resident_id, ticket.resident_name)
             self._notify(session, self.notices.resident_unreachable(ticket))
+            await session.commit()
+
+    def lost_topic_of(self, notification: Notification) -> tuple[int, int] | None:
+        """(ticket id, topic) when a ticket's notification was sent into a forum topic."""
+        ticket_id = ticket_id_of(notification.reference)
+        thread = self.outbox.opened(notification).get("message_thread_id")
+        if ticket_id is None or not isinstance(thread, int):
+            return None
+        return ticket_id, thread
+
+    async def move_topic(self, ticket_id: int, lost: int, new: int | None) -> Ticket | None:
+        """The ticket's topic is gone (staff deleted it): a new one (None: General) gets the card.
+
+        None if the ticket had already moved on from that topic (another send found it first).
+        """
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.topic_id != lost:
+                return None
+            ticket.topic_id = new
+            self._record(session, ticket, "topic-recreated", None, "", str(new or ""))
+            self._notify(session, self.notices.topic_recreated(ticket))
+            return await self._save(session, ticket)
+
+    async def send_again(self, notification: Notification, topic: int | None) -> None:
+        """A notification refused by a lost topic, sent again into the ticket's topic now."""
+        params = self.outbox.opened(notification)
+        params.pop("chat_id", None)
+        params.pop("message_thread_id", None)
+        if topic is not None:
+            params["message_thread_id"] = topic
+        again = Outgoing(
+            notification.chat_id,
+            notification.method,
+            params,
+            Priority(notification.priority),
+            notification.reference,
+        )
+        async with self.db.session() as session:
+            self.outbox.add(session, again)
             await session.commit()
 
     async def open_in_scope(
