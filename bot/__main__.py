@@ -2,7 +2,9 @@
 starts signing certificates with a new key (the old ones keep verifying until they expire);
 `retire-key KID` forgets a key at once, as after a leak (what it signed is invalid from the next
 check; the key signing now is first replaced); `sandbox` runs the bot against a local Telegram
-with every role on one web page, no token needed."""
+with every role on one web page, no token needed; `doctor` checks that every configured chat is
+ready (the bot a member, an administrator with "Manage topics" where topics are used, able to read
+and to send) and says how to fix each problem."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import asyncio
 import logging
 import sys
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,9 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox"],
+        choices=["run", "migrate", "rotate-keys", "retire-key", "sandbox", "doctor"],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
-        "key, retire a key, or try it all in a browser (sandbox)",
+        "key, retire a key, try it all in a browser (sandbox), or check that every configured "
+        "chat is ready (doctor)",
     )
     parser.add_argument("kid", nargs="?", help="retire-key: the id of the key to retire")
     sandbox = parser.add_argument_group("sandbox")
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_retire_key(args.kid))
         if args.command == "sandbox":
             return asyncio.run(_sandbox(args))
+        if args.command == "doctor":
+            return asyncio.run(doctor(load_settings()))
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.runner import serve
 
@@ -57,6 +62,29 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"linkage: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+async def doctor(settings: Settings) -> int:
+    """Each problem of each configured chat on a line of its own; 1 if there is any."""
+    from bot.doctor import configured_chats, diagnose
+    from bot.factory import build_bot
+    from services.routing import RoutingError, load_routing
+
+    try:
+        routing = load_routing(settings.routing_file, settings.staff_chat_id)
+    except RoutingError as error:
+        raise SettingsError(f"ROUTING_FILE is invalid: {error}") from None
+    bot = build_bot(settings)
+    try:
+        problems = await diagnose(bot, settings, routing)
+    finally:
+        await bot.session.close()
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print(f"every configured chat is ready ({len(configured_chats(settings, routing))} chats)")
     return 0
 
 

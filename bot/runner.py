@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommandScopeAllGroupChats
 from aiohttp import web
 
+from bot.doctor import log_problems
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
@@ -45,6 +46,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
         if not await _introduce(linkage, stop):
             return
+        if settings.doctor_at_start:
+            await log_problems(linkage.bot, settings, linkage.routing)
         async with _delivering(linkage):
             if settings.webhook_url:
                 await _run_webhook(linkage, runner, stop)

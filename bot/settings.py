@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     escalate_take_minutes: float = Field(default=60, gt=0)  # untaken: remind, then go up
     escalate_resolve_hours: float = Field(default=72, gt=0)  # taken, unresolved: likewise
     auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close
+    # check every configured chat at start (as `python -m bot doctor`) and log what is wrong
+    doctor_at_start: bool = True
     # how long Telegram's answer "is this person in that staff chat?" is trusted
     membership_cache_seconds: float = Field(default=30, ge=0)
 

@@ -505,6 +505,7 @@ async def test_forum_topics_exist_only_in_forums(api: BotAPIStandin, bot: Bot) -
     api.add_member(forum.id, 1001, "administrator")
     member = await bot.get_chat_member(forum.id, 1001)
     assert member.status == "administrator"
+    assert member.can_manage_topics  # given for supergroups' administrators
     assert (await bot.get_chat_member(forum.id, 1002)).status == "left"
 
 
