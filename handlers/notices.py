@@ -121,6 +121,10 @@ class TelegramTicketNotices:
                         text="📋 " + self._("Reply with a template", locale),
                         callback_data=TicketAction(action="template", ticket_id=ticket.id).pack(),
                     ),
+                    InlineKeyboardButton(
+                        text="🚫 " + self._("Close: cannot fix", locale),
+                        callback_data=TicketAction(action="unfixed", ticket_id=ticket.id).pack(),
+                    ),
                 ],
             ]
         )
@@ -371,6 +375,30 @@ class TelegramTicketNotices:
         stars = "⭐" * (ticket.rating or 0)
         text = f"{stars} {message.format(number=ticket.number, rating=ticket.rating)}"
         return [self._to_staff(ticket, "sendMessage", {"text": text})]
+
+    def low_rating(self, ticket: Ticket, chat_id: int) -> list[Outgoing]:
+        """A rating of 1 or 2: raised at once, in the ticket's chat and the one above it."""
+        assert ticket.id is not None
+        locale = self.chat_locale(chat_id)
+        message = self._(
+            "⚠️ Low rating: the resident gave request {number} ({team}) {rating} of 5. "
+            "Please look into it.",
+            locale,
+        ).format(number=ticket.number, team=self.team(ticket, locale), rating=ticket.rating)
+        params: dict[str, Any] = {"text": f"{'⭐' * (ticket.rating or 0)} {message}"}
+        if chat_id == ticket.staff_chat_id and ticket.topic_id is not None:
+            params["message_thread_id"] = ticket.topic_id
+        reference = ticket_reference(ticket.id)
+        return [Outgoing(chat_id, "sendMessage", params, Priority.NORMAL, reference)]
+
+    def closed_unfixed(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
+        locale = to.locale
+        message = self._(
+            "{team} has closed request {number} without a fix: it is not something they can "
+            "fix. If you need more, write to them here or report it again.",
+            locale,
+        ).format(team=self.team(ticket, locale), number=ticket.number)
+        return [self._text_to_resident(ticket, to, message)]
 
     def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]:
         heading = self._("📝 The resident's feedback on request {number}:", self.locale_of(ticket))

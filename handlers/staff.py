@@ -70,6 +70,9 @@ async def ticket_action(
         if callback_data.action == "take":
             ticket = await tickets.take(callback_data.ticket_id, staff_of(query))
             note = _("🙋 Taken by {name}").format(name=query.from_user.full_name)
+        elif callback_data.action == "unfixed":
+            ticket = await tickets.close_unfixed(callback_data.ticket_id, staff_of(query))
+            note = _("🚫 Closed, not fixed, by {name}").format(name=query.from_user.full_name)
         else:
             ticket = await tickets.resolve(callback_data.ticket_id, staff_of(query))
             note = _("✅ Resolved by {name}; waiting for the resident to confirm").format(
@@ -315,6 +318,7 @@ def render_stats(title: str, stats: TicketStats, routing: Routing, locale: str) 
         _("Received {received}, taken {taken}, resolved {resolved}").format(
             received=stats.received, taken=stats.taken, resolved=stats.resolved
         ),
+        _("Closed, not fixed: {count}").format(count=stats.unfixed),
         _("Median time to first response: {time}").format(time=hours(stats.median_first_response)),
         _("Median time to resolution: {time}").format(time=hours(stats.median_resolution)),
         _("Satisfaction: {rating}").format(rating=rating),
@@ -337,7 +341,7 @@ def router() -> Router:
     for observer in (router.message, router.edited_message, router.callback_query):
         observer.middleware(ChatLanguage())
     router.callback_query.register(
-        ticket_action, TicketAction.filter(F.action.in_({"take", "resolve", "reassign"}))
+        ticket_action, TicketAction.filter(F.action.in_({"take", "resolve", "reassign", "unfixed"}))
     )
     router.callback_query.register(reassign, Reassign.filter())
     router.message.register(show_ticket, GROUPS, Command("ticket"))

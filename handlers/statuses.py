@@ -21,6 +21,7 @@ STATUS = {
     "reopened": N_("open again"),
     "closed": N_("closed"),
     "withdrawn": N_("withdrawn"),
+    "unfixed": N_("closed, not fixed"),
 }
 
 # the same states as the team reads them
@@ -31,6 +32,7 @@ STAFF_STATUS = {
     "reopened": N_("reopened by the resident"),
     "closed": N_("closed"),
     "withdrawn": N_("withdrawn by the resident"),
+    "unfixed": N_("closed, not fixed"),
 }
 
 # one line of a ticket's history, as the team reads it
@@ -52,6 +54,9 @@ EVENT = {
     "escalated": N_("escalated"),
     "unreachable": N_("the resident blocked the bot"),
     "withdrawn": N_("withdrawn"),
+    "unfixed": N_("closed, not fixed"),
+    "assigned": N_("assigned"),
+    "topic-recreated": N_("topic opened again"),
 }
 
 

@@ -109,6 +109,10 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    reopened_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # the resident said "not fixed": the clock runs from here (a comment does not reset it)
+    anonymous: bool = Field(default=False)  # staff do not see the reporter's name
     escalation_level: int = Field(default=0)  # reminders and notices sent up the chain so far
     escalated_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from statistics import median
 
 from services.models import Ticket
-from services.tickets import CLOSED, RESOLVED
+from services.tickets import CLOSED, RESOLVED, UNFIXED
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class TicketStats:
     received: int
     taken: int
     resolved: int
+    unfixed: int  # closed, not fixed
     median_first_response: timedelta | None
     median_resolution: timedelta | None
     average_rating: float | None
@@ -34,6 +35,7 @@ def summarize(tickets: list[Ticket]) -> TicketStats:
         received=len(tickets),
         taken=sum(1 for t in tickets if t.assignee_id is not None),
         resolved=sum(1 for t in tickets if t.status in (RESOLVED, CLOSED)),
+        unfixed=sum(1 for t in tickets if t.status == UNFIXED),
         median_first_response=timedelta(seconds=median(responded)) if responded else None,
         median_resolution=timedelta(seconds=median(solved)) if solved else None,
         average_rating=sum(ratings) / len(ratings) if ratings else None,

@@ -7,7 +7,7 @@ Every change is one transaction: the ticket, an appended event, and the notifica
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -34,6 +34,8 @@ from services.storage import Database
 
 NEW, TAKEN, RESOLVED, CLOSED, REOPENED = "new", "taken", "resolved", "closed", "reopened"
 WITHDRAWN = "withdrawn"  # the resident took it back before it was resolved
+UNFIXED = "unfixed"  # closed, not fixed: the team cannot fix it (out of its hands)
+LOW_RATING = 2  # this many stars or fewer is raised at once
 OPEN = (NEW, TAKEN, REOPENED)
 TEXT_LIMIT = 2000
 
@@ -144,6 +146,10 @@ class TicketNotices(Protocol):
 
     def rated(self, ticket: Ticket) -> list[Outgoing]: ...
 
+    def low_rating(self, ticket: Ticket, chat_id: int) -> list[Outgoing]: ...
+
+    def closed_unfixed(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
+
     def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]: ...
 
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]: ...
@@ -177,7 +183,10 @@ def _maybe_overdue(
     status, level = col(Ticket.status), col(Ticket.escalation_level)
     waited_for_staff = or_(
         and_(status == NEW, col(Ticket.created_at) <= now - take_within),
-        and_(status == REOPENED, col(Ticket.updated_at) <= now - take_within),
+        and_(
+            status == REOPENED,
+            func.coalesce(col(Ticket.reopened_at), col(Ticket.updated_at)) <= now - take_within,
+        ),
         and_(
             status == TAKEN,
             func.coalesce(col(Ticket.first_response_at), col(Ticket.created_at))
@@ -441,7 +450,7 @@ class TicketService:
                 self._notify(session, self.notices.closed(ticket))
             else:
                 ticket.status = REOPENED
-                ticket.resolved_at = None
+                ticket.resolved_at, ticket.reopened_at = None, utcnow()
                 ticket.escalation_level, ticket.escalated_at = 0, None
                 self._record(session, ticket, "reopened", resident_id, ticket.resident_name)
                 self._notify(session, self.notices.reopened(ticket))
@@ -458,7 +467,27 @@ class TicketService:
             self._notify(session, self.notices.withdrawn(ticket))
             return await self._save(session, ticket)
 
-    async def rate(self, ticket_id: int, resident_id: int, stars: int) -> Ticket:
+    async def close_unfixed(self, ticket_id: int, staff: Staff) -> Ticket:
+        """The team cannot fix it (not theirs to fix, or impossible): closed, not fixed."""
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            ticket.status = UNFIXED
+            self._record(session, ticket, "unfixed", staff.user_id, staff.name)
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.closed_unfixed(ticket, resident))
+            return await self._save(session, ticket)
+
+    async def rate(
+        self,
+        ticket_id: int,
+        resident_id: int,
+        stars: int,
+        chains: Mapping[int, Sequence[int]] | None = None,
+    ) -> Ticket:
+        """The resident's stars; LOW_RATING or fewer are raised at once in the ticket's chat and
+        the first chat above it in `chains` (its community; see escalation_chains)."""
         if not 1 <= stars <= 5:
             raise ValueError("a rating is 1 to 5 stars")
         async with self.db.session() as session:
@@ -467,7 +496,12 @@ class TicketService:
                 raise WrongState(ticket.status)
             ticket.rating = stars
             self._record(session, ticket, "rated", resident_id, ticket.resident_name, str(stars))
-            self._notify(session, self.notices.rated(ticket))
+            if stars <= LOW_RATING:
+                above = list((chains or {}).get(ticket.staff_chat_id, []))[:1]
+                for chat in [ticket.staff_chat_id, *above]:
+                    self._notify(session, self.notices.low_rating(ticket, chat))
+            else:
+                self._notify(session, self.notices.rated(ticket))
             return await self._save(session, ticket)
 
     async def feedback(self, ticket_id: int, resident_id: int, text: str) -> Ticket:
@@ -564,7 +598,7 @@ class TicketService:
                 if ticket.status == NEW:
                     waiting_since, limit = ticket.created_at, take_within
                 elif ticket.status == REOPENED:
-                    waiting_since, limit = ticket.updated_at, take_within
+                    waiting_since, limit = ticket.reopened_at or ticket.updated_at, take_within
                 else:
                     waiting_since = ticket.first_response_at or ticket.created_at
                     limit = resolve_within

@@ -1,4 +1,5 @@
-"""staff tools: who works from a chat (to assign to), reply templates, banned residents
+"""staff tools: who works from a chat (to assign to), reply templates, banned residents;
+tickets: when reopened, and whether the reporter is anonymous
 
 Revision ID: 0016
 Revises: 0011
@@ -16,6 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("ticket", sa.Column("reopened_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "ticket", sa.Column("anonymous", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.create_table(
         "chat_worker",
         sa.Column("chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -53,3 +58,5 @@ def downgrade() -> None:
     op.drop_index("ix_reply_template_chat_id", table_name="reply_template")
     op.drop_table("reply_template")
     op.drop_table("chat_worker")
+    op.drop_column("ticket", "anonymous")
+    op.drop_column("ticket", "reopened_at")
