@@ -94,6 +94,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    notices: TelegramTicketNotices  # what ticket changes say, in each reader's language
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -383,4 +384,5 @@ def build(settings: Settings) -> Linkage:
         certificates=certificates,
         cipher=cipher,
         applications=applications,
+        notices=notices,
     )

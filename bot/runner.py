@@ -17,6 +17,7 @@ from bot.doctor import log_problems
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
+from handlers.digest import send_daily_digests
 from handlers.web_security import RedactingAccessLogger
 from services.authorization import escalation_chains
 from services.certificates import china_today
@@ -88,10 +89,28 @@ async def escalate(linkage: Linkage, now: datetime) -> int:
     )
 
 
+async def send_digests(linkage: Linkage, now: datetime) -> int:
+    """The daily digest, once DIGEST_TIME has passed today (off when unset)."""
+    settings = linkage.settings
+    if settings.digest_time is None:
+        return 0
+    return await send_daily_digests(
+        linkage.tickets,
+        linkage.notices,
+        linkage.routing,
+        now,
+        settings.zone,
+        settings.digest_time,
+        take_within=timedelta(minutes=settings.escalate_take_minutes),
+        resolve_within=timedelta(hours=settings.escalate_resolve_hours),
+    )
+
+
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await escalate(linkage, utcnow())
+            await send_digests(linkage, utcnow())
             if purged := await linkage.applications.purge_personal_data(china_today()):
                 log.info("purged the personal data of %s applications", purged)
             if lapsed := await linkage.applications.lapse_undecided(utcnow()):

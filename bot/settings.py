@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from datetime import time as dt_time
 from datetime import timedelta, timezone, tzinfo
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     escalate_take_minutes: float = Field(default=60, gt=0)  # untaken: remind, then go up
     escalate_resolve_hours: float = Field(default=72, gt=0)  # taken, unresolved: likewise
     auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close
+    # a daily digest to every staff chat at this local time (TIMEZONE), e.g. 08:30; unset: none
+    digest_time: dt_time | None = None
     # check every configured chat at start (as `python -m bot doctor`) and log what is wrong
     doctor_at_start: bool = True
     # how long Telegram's answer "is this person in that staff chat?" is trusted
@@ -188,7 +191,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not an IP address or network") from None
         return tuple(networks)
 
-    @field_validator("staff_locale", mode="before")
+    @field_validator("staff_locale", "digest_time", mode="before")
     @classmethod
     def _blank_locale_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -726,6 +726,37 @@ class TicketService:
             rows = await session.exec(query.order_by(col(Ticket.id).desc()).limit(limit))
             return list(rows)
 
+    async def changed_between(
+        self, scope: StaffScope, start: datetime, end: datetime
+    ) -> list[Ticket]:
+        """Tickets a staff chat sees that changed in [start, end): for the daily digest."""
+        async with self.db.session() as session:
+            query = (
+                select(Ticket)
+                .where(_within(scope))
+                .where(
+                    or_(
+                        and_(col(Ticket.updated_at) >= start, col(Ticket.updated_at) < end),
+                        and_(col(Ticket.resolved_at) >= start, col(Ticket.resolved_at) < end),
+                    )
+                )
+            )
+            return list(await session.exec(query))
+
+    async def send_once(self, outgoing: Outgoing) -> bool:
+        """A notification sent only if none with its reference exists (a digest a day)."""
+        async with self.db.session() as session:
+            found = await session.exec(
+                select(Notification.id)
+                .where(Notification.chat_id == outgoing.chat_id)
+                .where(Notification.reference == outgoing.reference)
+            )
+            if found.first() is not None:
+                return False
+            self.outbox.add(session, outgoing)
+            await session.commit()
+            return True
+
     async def by_number(self, number: str) -> Ticket | None:
         """ "2026-000123", or just "123"."""
         digits = number.strip().rsplit("-", 1)[-1]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlmodel import update
 
 from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin
+from bot.settings import zone_of
+from handlers.digest import send_daily_digests, staff_chats
 from handlers.notices import TelegramTicketNotices
 from services.authorization import escalation_chains
 from services.models import Ticket, utcnow
@@ -16,6 +18,7 @@ from services.routing import load_routing
 from services.storage import Database
 from services.tickets import Draft, TicketService
 from tests.support.people import inline_buttons
+from tests.test_doctor import every_configured_chat
 from tests.test_resident_requests import EAST_GATE_CHAT, INSIDE_EAST_GATE, next_message, report
 
 MEDIATION_CHAT = -1001000000090
@@ -149,3 +152,44 @@ async def test_closed_not_fixed_is_its_own_state_and_counted(
     standin.send_command(worker, "/stats", chat=east.id)
     stats = await next_message(standin, east.id)
     assert "Received 1, taken 0, resolved 0\nClosed, not fixed: 1" in stats["text"]
+
+
+async def test_a_daily_digest_reaches_each_staff_chat_once_a_day(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    every_configured_chat(standin)
+    worker = standin.user(111111, "Wang Fang", language_code="en")
+    standin.add_member(EAST_GATE_CHAT, worker.id)
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    bot = await run_bot()
+    await report(standin, shen, "The drain is blocked", INSIDE_EAST_GATE)
+    await standin.wait_for_messages(EAST_GATE_CHAT, count=2, timeout=10)
+
+    tickets, db = ticket_service(bot.settings.effective_database_url)
+    routing = load_routing(None, -1001)
+    zone = zone_of("Asia/Shanghai")
+    try:
+
+        async def digest_round(at: time) -> int:
+            return await send_daily_digests(
+                tickets,
+                TelegramTicketNotices(build_i18n("en"), routing, "en"),
+                routing,
+                utcnow(),
+                zone,
+                at,
+                take_within=timedelta(minutes=60),
+                resolve_within=timedelta(hours=72),
+            )
+
+        assert await digest_round(time(23, 59, 59, 999999)) == 0  # not yet today
+        assert await digest_round(time(0, 0)) == len(staff_chats(routing))
+        digest = await next_message(standin, EAST_GATE_CHAT)
+        today = datetime.now(zone).date()
+        assert digest["text"] == (
+            f"☀️ Daily digest, {today:%Y-%m-%d}\nWaiting to be taken: 1\nOverdue: 0\n"
+            "Resolved yesterday: 0\nLow ratings yesterday: 0\nWaiting longest: 2026-000001"
+        )
+        assert await digest_round(time(0, 0)) == 0  # once a day
+    finally:
+        await db.close()
