@@ -84,6 +84,16 @@ class TelegramTicketNotices:
             return text(self.routing.grid(ticket.grid).name, locale)
         return text(self.routing.street_office_name, locale)
 
+    def reporter(self, ticket: Ticket, locale: str) -> str:
+        """The reporter as staff may see them: their name, or "anonymous resident"."""
+        if ticket.anonymous:
+            return self._("anonymous resident", locale)
+        return ticket.resident_name
+
+    def actor(self, ticket: Ticket, actor_id: int | None, name: str, locale: str) -> str:
+        """Who did something on a ticket, as staff may see it (the reporter hidden if asked)."""
+        return self.reporter(ticket, locale) if actor_id == ticket.resident_id else name
+
     def place(self, ticket: Ticket, locale: str) -> str:
         if ticket.address:
             return ticket.address
@@ -137,7 +147,7 @@ class TelegramTicketNotices:
                 number=ticket.number, category=category
             ),
             self._("Team: {team}", locale).format(team=self.team(ticket, locale)),
-            self._("From: {name}", locale).format(name=ticket.resident_name),
+            self._("From: {name}", locale).format(name=self.reporter(ticket, locale)),
             self._("Place: {place}", locale).format(place=self.place(ticket, locale)),
         ]
         if ticket.photos:

@@ -62,7 +62,7 @@ class AreaChoice(CallbackData, prefix="area"):
 
 
 class ReportStep(CallbackData, prefix="rep"):
-    step: str  # submit, edit-text, edit-category, edit-place, edit-photos
+    step: str  # submit, edit-text, edit-category, edit-place, edit-photos, anonymous
 
 
 def photos_keyboard() -> ReplyKeyboardMarkup:
@@ -315,6 +315,22 @@ async def show_summary(message: Message, state: FSMContext, routing: Routing, i1
         area=area,
         photos=len(data.get("photos", [])),
     )
+    anonymous = bool(data.get("anonymous"))
+    if anonymous:
+        summary += "\n\n" + _(
+            "🙈 Anonymous: the team sees “anonymous resident” instead of your name. They still "
+            "read what you write and see your photos and the place, and their replies reach "
+            "you here. The bot's administrators can still see who sent it."
+        )
+    else:
+        summary += "\n\n" + _("👤 The team sees your Telegram name: {name}").format(
+            name=message.chat.full_name
+        )
+    privacy = (
+        "👤 " + _("Show my name to the team")
+        if anonymous
+        else "🙈 " + _("Hide my name from the team")
+    )
     await message.answer(_("Almost done."), reply_markup=cancel_only())
     await message.answer(
         summary,
@@ -341,6 +357,11 @@ async def show_summary(message: Message, state: FSMContext, routing: Routing, i1
                         text=_("Edit photos"), callback_data=ReportStep(step="edit-photos").pack()
                     ),
                 ],
+                [
+                    InlineKeyboardButton(
+                        text=privacy, callback_data=ReportStep(step="anonymous").pack()
+                    )
+                ],
             ]
         ),
     )
@@ -366,6 +387,10 @@ async def report_step(
         ):
             return
         await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
+        return
+    if callback_data.step == "anonymous":
+        await state.update_data(anonymous=not data.get("anonymous"))
+        await show_summary(message, state, routing, i18n)
         return
     await state.update_data(editing=True)
     if callback_data.step == "edit-text":

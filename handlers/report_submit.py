@@ -67,6 +67,7 @@ async def submit(
                 photos=tuple(data.get("photos", [])),
                 topic_id=topic_id,
                 intake_key=data.get("intake"),
+                anonymous=bool(data.get("anonymous")),
             )
         )
     except Banned:  # banned while filling in the form

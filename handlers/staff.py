@@ -252,6 +252,7 @@ async def show_ticket(
     command: CommandObject,
     tickets: TicketService,
     notices: TelegramTicketNotices,
+    i18n: I18n,
     authorization: Authorization,
 ) -> None:
     scope = await scope_of_chat(message, authorization)
@@ -269,7 +270,8 @@ async def show_ticket(
         return
     history = [
         f"{notices.when(event.at)} · {event_label(event.kind)} · "
-        f"{event.actor_name} {event.detail}".rstrip()
+        f"{notices.actor(ticket, event.actor_id, event.actor_name, i18n.current_locale)} "
+        f"{event.detail}".rstrip()
         for event in await tickets.history(ticket.id)
     ]
     await message.answer(

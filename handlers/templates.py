@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.notices import TicketAction
+from handlers.notices import TelegramTicketNotices, TicketAction
 from handlers.staff_access import GROUPS, actor_of, scope_of_chat, staff_of, staff_press, ticket_id
 from services.authorization import Authorization
 from services.staff_tools import ReplyTemplates, WorkerRoster, fill
@@ -114,6 +114,7 @@ async def send_template(
     query: CallbackQuery,
     callback_data: UseTemplate,
     tickets: TicketService,
+    notices: TelegramTicketNotices,
     authorization: Authorization,
     templates: ReplyTemplates,
 ) -> None:
@@ -125,7 +126,7 @@ async def send_template(
     if template is None:
         await query.answer(_("That template is no longer in this chat."), show_alert=True)
         return
-    words = fill(template.body, ticket.resident_name, ticket.number)
+    words = fill(template.body, notices.reporter(ticket, notices.locale_of(ticket)), ticket.number)
     try:
         await tickets.reply_from_staff(ticket_id(ticket), staff_of(query), words)
     except WrongState:

@@ -85,6 +85,7 @@ class Draft:
     photos: tuple[str, ...] = ()
     topic_id: int | None = None  # the ticket's own topic in a forum staff chat
     intake_key: str | None = None  # the form's name: the same form files one ticket
+    anonymous: bool = False  # staff see "anonymous resident", not the name
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ class TicketService:
                 address=draft.address,
                 photos=list(draft.photos),
                 topic_id=draft.topic_id,
+                anonymous=draft.anonymous,
             )
             session.add(ticket)
             await session.flush()  # the id makes the number

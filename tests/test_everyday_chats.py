@@ -208,3 +208,45 @@ async def test_staff_chats_read_their_own_language(
     standin.press_button(worker, choices, inline_buttons(choices)["📍 第二网格（河边）"])
     new_card = (await standin.wait_for_messages(riverside.id, count=2, timeout=10))[0]
     assert new_card["text"].startswith("🆕 Request 2026-000001 · Drains and sewers")
+
+
+async def test_an_anonymous_report_hides_the_name_from_staff_and_still_relays(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    east = standin.group(EAST_GATE_CHAT, title="Grid 1")
+    worker = standin.user(111111, "Wang Fang", language_code="en")
+    standin.add_member(east.id, worker.id)
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    await run_bot()
+    standin.send_message(shen, "Someone dumps rubbish behind building 4 at night")
+    question = await next_message(standin, shen.id)
+    standin.press_button(shen, question, next(iter(inline_buttons(question).values())))
+    await next_message(standin, shen.id)
+    standin.send_location(shen, *INSIDE_EAST_GATE)
+    await next_message(standin, shen.id)
+    standin.press_reply_button(shen, "⏭ Skip")
+    await next_message(standin, shen.id)
+    summary = await next_message(standin, shen.id)
+    assert "👤 The team sees your Telegram name: Lao Shen" in summary["text"]
+    standin.press_button(shen, summary, inline_buttons(summary)["🙈 Hide my name from the team"])
+    await next_message(standin, shen.id)  # "Almost done."
+    summary = await next_message(standin, shen.id)
+    assert summary["text"].endswith(
+        "🙈 Anonymous: the team sees “anonymous resident” instead of your name. They still "
+        "read what you write and see your photos and the place, and their replies reach "
+        "you here. The bot's administrators can still see who sent it."
+    )
+    assert "👤 Show my name to the team" in inline_buttons(summary)
+    standin.press_button(shen, summary, inline_buttons(summary)["📨 Submit"])
+    await next_message(standin, shen.id)
+
+    card = (await standin.wait_for_messages(east.id, count=2, timeout=10))[0]
+    assert "From: anonymous resident" in card["text"]
+    assert "Lao Shen" not in card["text"]
+    standin.send_message(worker, "We will watch the spot.", chat=east.id, reply_to=card)
+    assert (await next_message(standin, shen.id))["text"].endswith("We will watch the spot.")
+    await next_message(standin, east.id)
+    standin.send_command(worker, "/ticket", args="2026-000001", chat=east.id)
+    shown = await next_message(standin, east.id)
+    assert "reported · anonymous resident" in shown["text"]
+    assert "Lao Shen" not in " ".join(m.get("text", "") for m in standin.messages(east.id))
