@@ -309,7 +309,9 @@ def build(settings: Settings) -> Linkage:
         max_nights=settings.certificate_max_nights,
         live_code_seconds=settings.live_code_seconds,
     )
-    notices = TelegramTicketNotices(i18n, routing, settings.effective_staff_locale, settings.zone)
+    notices = TelegramTicketNotices(
+        i18n, routing, settings.effective_staff_locale, settings.zone, cipher
+    )
     tickets = TicketService(db, outbox, notices)
     verifier_chat_id = settings.verifier_chat_id
     if verifier_chat_id is None:
@@ -357,7 +359,7 @@ def build(settings: Settings) -> Linkage:
     )
     dispatcher.workflow_data.update(checkins=CheckInService(db, certificates))
     dispatcher.workflow_data.update(  # staff tools: assignees, canned replies, bans
-        roster=WorkerRoster(db), templates=ReplyTemplates(db), bans=Bans(db)
+        roster=WorkerRoster(db), templates=ReplyTemplates(db), bans=Bans(db), cipher=cipher
     )
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,

@@ -111,6 +111,9 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
         try:
             await escalate(linkage, utcnow())
             await send_digests(linkage, utcnow())
+            retention = timedelta(days=linkage.settings.personal_data_retention_days)
+            if neighbours := await linkage.tickets.purge_neighbours(utcnow() - retention):
+                log.info("purged the names and phones of %s neighbours", neighbours)
             if purged := await linkage.applications.purge_personal_data(china_today()):
                 log.info("purged the personal data of %s applications", purged)
             if lapsed := await linkage.applications.lapse_undecided(utcnow()):

@@ -21,6 +21,7 @@ from handlers.statuses import CHINA_STANDARD_TIME, local_time
 from services.conversation import CAPTION, TEXT, EditTarget, Relayed, Source, render
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
+from services.privacy import FieldCipher
 from services.routing import Routing, text
 from services.tickets import Media, Resident, Staff, ticket_reference
 
@@ -56,8 +57,14 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
 
 class TelegramTicketNotices:
     def __init__(
-        self, i18n: I18n, routing: Routing, staff_locale: str, zone: tzinfo = CHINA_STANDARD_TIME
+        self,
+        i18n: I18n,
+        routing: Routing,
+        staff_locale: str,
+        zone: tzinfo = CHINA_STANDARD_TIME,
+        cipher: FieldCipher | None = None,
     ) -> None:
+        self.cipher = cipher  # opens a neighbour's name and phone for the card
         self.i18n = i18n
         self.routing = routing
         self.staff_locale = staff_locale  # STAFF_LOCALE: every staff chat without its own
@@ -84,8 +91,28 @@ class TelegramTicketNotices:
             return text(self.routing.grid(ticket.grid).name, locale)
         return text(self.routing.street_office_name, locale)
 
+    def neighbour(self, ticket: Ticket) -> tuple[str, str] | None:
+        """The neighbour a grid contact filed for: (name, phone); None if none or purged."""
+        if not ticket.neighbour_name_encrypted or self.cipher is None:
+            return None
+        phone = ticket.neighbour_phone_encrypted
+        return (
+            self.cipher.decrypt(ticket.neighbour_name_encrypted),
+            self.cipher.decrypt(phone) if phone else "",
+        )
+
     def reporter(self, ticket: Ticket, locale: str) -> str:
-        """The reporter as staff may see them: their name, or "anonymous resident"."""
+        """The reporter as staff may see them: their name, or "anonymous resident"; for a
+        neighbour, the grid contact and who it is for."""
+        neighbour = self.neighbour(ticket)
+        if neighbour is not None:
+            return self._("the grid contact {contact}, for {name} ({phone})", locale).format(
+                contact=ticket.resident_name, name=neighbour[0], phone=neighbour[1] or "—"
+            )
+        if ticket.neighbour_purged_at is not None:
+            return self._(
+                "the grid contact {contact}, for a neighbour (their details were removed)", locale
+            ).format(contact=ticket.resident_name)
         if ticket.anonymous:
             return self._("anonymous resident", locale)
         return ticket.resident_name
@@ -147,7 +174,11 @@ class TelegramTicketNotices:
                 number=ticket.number, category=category
             ),
             self._("Team: {team}", locale).format(team=self.team(ticket, locale)),
-            self._("From: {name}", locale).format(name=self.reporter(ticket, locale)),
+            (
+                self._("Reported by {who}", locale)
+                if ticket.neighbour_name_encrypted or ticket.neighbour_purged_at
+                else self._("From: {name}", locale)
+            ).format(name=self.reporter(ticket, locale), who=self.reporter(ticket, locale)),
             self._("Place: {place}", locale).format(place=self.place(ticket, locale)),
         ]
         if ticket.photos:
@@ -168,7 +199,12 @@ class TelegramTicketNotices:
         if ticket.topic_id is not None:
             params = {**params, "message_thread_id": ticket.topic_id}
         return Outgoing(
-            ticket.staff_chat_id, method, params, Priority.NORMAL, ticket_reference(ticket.id)
+            ticket.staff_chat_id,
+            method,
+            params,
+            Priority.NORMAL,
+            ticket_reference(ticket.id),
+            sealed=bool(ticket.neighbour_name_encrypted),  # the card names the neighbour
         )
 
     def _to_resident(

@@ -113,6 +113,13 @@ class Ticket(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )  # the resident said "not fixed": the clock runs from here (a comment does not reset it)
     anonymous: bool = Field(default=False)  # staff do not see the reporter's name
+    # filed by a grid contact for a neighbour without Telegram: the neighbour's name and phone,
+    # encrypted (services.privacy), purged a set time after the ticket ends
+    neighbour_name_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    neighbour_phone_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    neighbour_purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     escalation_level: int = Field(default=0)  # reminders and notices sent up the chain so far
     escalated_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -231,6 +238,7 @@ class RoleGrant(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     role: str = Field(max_length=16)  # verifier, frontdesk
     hotel_code: str | None = Field(default=None, max_length=32)  # front desk only
+    grid_code: str | None = Field(default=None, max_length=40)  # grid contact only
     granted_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     granted_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -247,6 +255,7 @@ class Invitation(SQLModel, table=True):
     code_hash: str = Field(max_length=64)  # SHA-256, hex
     role: str = Field(max_length=16)
     hotel_code: str | None = Field(default=None, max_length=32)
+    grid_code: str | None = Field(default=None, max_length=40)  # grid contact only
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

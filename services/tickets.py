@@ -86,6 +86,9 @@ class Draft:
     topic_id: int | None = None  # the ticket's own topic in a forum staff chat
     intake_key: str | None = None  # the form's name: the same form files one ticket
     anonymous: bool = False  # staff see "anonymous resident", not the name
+    # a grid contact files for a neighbour without Telegram (services.privacy.FieldCipher)
+    neighbour_name_encrypted: str | None = None
+    neighbour_phone_encrypted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,8 @@ class TicketService:
                 photos=list(draft.photos),
                 topic_id=draft.topic_id,
                 anonymous=draft.anonymous,
+                neighbour_name_encrypted=draft.neighbour_name_encrypted,
+                neighbour_phone_encrypted=draft.neighbour_phone_encrypted,
             )
             session.add(ticket)
             await session.flush()  # the id makes the number
@@ -515,6 +520,42 @@ class TicketService:
             self._record(session, ticket, "feedback", resident_id, ticket.resident_name, text)
             self._notify(session, self.notices.feedback(ticket, text))
             return await self._save(session, ticket)
+
+    async def filed_for_neighbours(self, contact_id: int, limit: int = 50) -> list[Ticket]:
+        """What a grid contact filed for neighbours, newest first."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket)
+                .where(Ticket.resident_id == contact_id)
+                .where(
+                    or_(
+                        col(Ticket.neighbour_name_encrypted).is_not(None),
+                        col(Ticket.neighbour_purged_at).is_not(None),
+                    )
+                )
+                .order_by(col(Ticket.id).desc())
+                .limit(limit)
+            )
+            return list(rows)
+
+    async def purge_neighbours(self, ended_before: datetime) -> int:
+        """A neighbour's name and phone are forgotten once their ticket ended before the moment
+        (closed, closed not fixed, withdrawn): PERSONAL_DATA_RETENTION_DAYS after. How many."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket)
+                .where(col(Ticket.neighbour_name_encrypted).is_not(None))
+                .where(col(Ticket.status).in_((CLOSED, UNFIXED, WITHDRAWN)))
+                .where(col(Ticket.updated_at) < ended_before)
+            )
+            purged = 0
+            for ticket in rows:
+                ticket.neighbour_name_encrypted = ticket.neighbour_phone_encrypted = None
+                ticket.neighbour_purged_at = utcnow()
+                session.add(ticket)
+                purged += 1
+            await session.commit()
+            return purged
 
     async def for_resident(self, resident_id: int, limit: int = 20) -> list[Ticket]:
         async with self.db.session() as session:

@@ -1,5 +1,6 @@
 """staff tools: who works from a chat (to assign to), reply templates, banned residents;
-tickets: when reopened, and whether the reporter is anonymous
+tickets: when reopened, whether the reporter is anonymous, a neighbour's name and phone
+(encrypted) when a grid contact files for them; the grid contact role's grid
 
 Revision ID: 0016
 Revises: 0011
@@ -21,6 +22,13 @@ def upgrade() -> None:
     op.add_column(
         "ticket", sa.Column("anonymous", sa.Boolean(), nullable=False, server_default=sa.false())
     )
+    for column in ("neighbour_name_encrypted", "neighbour_phone_encrypted"):
+        op.add_column("ticket", sa.Column(column, sa.String(length=1024), nullable=True))
+    op.add_column(
+        "ticket", sa.Column("neighbour_purged_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.add_column("role_grant", sa.Column("grid_code", sa.String(length=40), nullable=True))
+    op.add_column("invitation", sa.Column("grid_code", sa.String(length=40), nullable=True))
     op.create_table(
         "chat_worker",
         sa.Column("chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -58,5 +66,9 @@ def downgrade() -> None:
     op.drop_index("ix_reply_template_chat_id", table_name="reply_template")
     op.drop_table("reply_template")
     op.drop_table("chat_worker")
+    op.drop_column("invitation", "grid_code")
+    op.drop_column("role_grant", "grid_code")
+    for column in ("neighbour_purged_at", "neighbour_phone_encrypted", "neighbour_name_encrypted"):
+        op.drop_column("ticket", column)
     op.drop_column("ticket", "anonymous")
     op.drop_column("ticket", "reopened_at")
