@@ -183,6 +183,10 @@ class TelegramTicketNotices:
         ]
         if ticket.photos:
             lines.append(self._("Photos: {count}", locale).format(count=len(ticket.photos)))
+        if ticket.voice_file_id:
+            lines.append(
+                self._("🎤 The resident spoke the description: the voice note follows.", locale)
+            )
         lines += [
             "",
             f"“{ticket.text}”",
@@ -239,6 +243,9 @@ class TelegramTicketNotices:
                 {"text": self.card_text(ticket), "reply_markup": self.staff_buttons(ticket)},
             )
         ]
+        if ticket.voice_file_id:
+            voice = {"voice": ticket.voice_file_id, "caption": ticket.number}
+            sends.append(self._to_staff(ticket, "sendVoice", voice))
         if ticket.latitude is not None and ticket.longitude is not None:
             sends.append(
                 self._to_staff(

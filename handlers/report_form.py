@@ -94,9 +94,22 @@ async def take_description(
     message: Message, state: FSMContext, routing: Routing, i18n: I18n
 ) -> None:
     description = (message.text or "").strip()
+    if message.voice is not None:  # many older residents speak rather than type
+        seconds = message.voice.duration
+        description = (message.caption or "").strip() or f"🎤 {seconds // 60}:{seconds % 60:02d}"
+        await state.update_data(voice=message.voice.file_id)
+        await message.answer(
+            _("Voice note kept as the description; the team will listen to it."),
+            reply_markup=cancel_only(),
+        )
+    elif description:
+        await state.update_data(voice=None)
     if not description:
         await message.answer(
-            _("Please describe the problem in words. You can add photos in a later step."),
+            _(
+                "Please describe the problem in words, or send a voice note. You can add photos "
+                "in a later step."
+            ),
             reply_markup=cancel_only(),
         )
         return

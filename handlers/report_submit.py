@@ -68,6 +68,7 @@ async def submit(
                 topic_id=topic_id,
                 intake_key=data.get("intake"),
                 anonymous=bool(data.get("anonymous")),
+                voice_file_id=data.get("voice"),
             )
         )
     except Banned:  # banned while filling in the form

@@ -113,6 +113,7 @@ class Ticket(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )  # the resident said "not fixed": the clock runs from here (a comment does not reset it)
     anonymous: bool = Field(default=False)  # staff do not see the reporter's name
+    voice_file_id: str | None = Field(default=None, max_length=256)  # a spoken description
     # filed by a grid contact for a neighbour without Telegram: the neighbour's name and phone,
     # encrypted (services.privacy), purged a set time after the ticket ends
     neighbour_name_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)

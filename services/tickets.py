@@ -86,6 +86,7 @@ class Draft:
     topic_id: int | None = None  # the ticket's own topic in a forum staff chat
     intake_key: str | None = None  # the form's name: the same form files one ticket
     anonymous: bool = False  # staff see "anonymous resident", not the name
+    voice_file_id: str | None = None  # the description was spoken: staff get the voice note
     # a grid contact files for a neighbour without Telegram (services.privacy.FieldCipher)
     neighbour_name_encrypted: str | None = None
     neighbour_phone_encrypted: str | None = None
@@ -255,6 +256,7 @@ class TicketService:
                 photos=list(draft.photos),
                 topic_id=draft.topic_id,
                 anonymous=draft.anonymous,
+                voice_file_id=draft.voice_file_id,
                 neighbour_name_encrypted=draft.neighbour_name_encrypted,
                 neighbour_phone_encrypted=draft.neighbour_phone_encrypted,
             )

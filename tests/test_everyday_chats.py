@@ -250,3 +250,33 @@ async def test_an_anonymous_report_hides_the_name_from_staff_and_still_relays(
     shown = await next_message(standin, east.id)
     assert "reported · anonymous resident" in shown["text"]
     assert "Lao Shen" not in " ".join(m.get("text", "") for m in standin.messages(east.id))
+
+
+async def test_a_voice_note_is_taken_as_the_description_and_reaches_staff(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    east = standin.group(EAST_GATE_CHAT, title="第一网格")
+    grandpa = standin.user(3005, "老周", language_code="zh")
+    await run_bot(default_locale="zh")
+    standin.send_command(grandpa, "/report")
+    await next_message(standin, grandpa.id)
+    spoken = standin.send_media(grandpa, "voice", b"OggS-spoken", duration=75)
+    kept = await next_message(standin, grandpa.id)
+    assert kept["text"] == "语音已作为问题描述保存，工作人员会收听。"
+    question = await next_message(standin, grandpa.id)
+    assert question["text"] == "这属于哪一类问题？"
+    standin.press_button(grandpa, question, inline_buttons(question)["下水道与排水"])
+    await next_message(standin, grandpa.id)
+    standin.send_location(grandpa, *INSIDE_EAST_GATE)
+    await next_message(standin, grandpa.id)
+    standin.press_reply_button(grandpa, SKIP["zh"])
+    await next_message(standin, grandpa.id)
+    summary = await next_message(standin, grandpa.id)
+    assert "“🎤 1:15”" in summary["text"]
+    standin.press_button(grandpa, summary, inline_buttons(summary)[SUBMIT["zh"]])
+    await next_message(standin, grandpa.id)
+
+    card, voice, _location = await standin.wait_for_messages(east.id, count=3, timeout=10)
+    assert "🎤 居民用语音描述了问题：语音紧随其后。" in card["text"]
+    assert voice["voice"]["file_unique_id"] == spoken["message"]["voice"]["file_unique_id"]
+    assert voice["caption"] == "2026-000001"

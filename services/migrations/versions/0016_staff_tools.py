@@ -1,6 +1,6 @@
 """staff tools: who works from a chat (to assign to), reply templates, banned residents;
 tickets: when reopened, whether the reporter is anonymous, a neighbour's name and phone
-(encrypted) when a grid contact files for them; the grid contact role's grid
+(encrypted) when a grid contact files for them, a spoken description; the grid contact's grid
 
 Revision ID: 0016
 Revises: 0011
@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.add_column(
         "ticket", sa.Column("neighbour_purged_at", sa.DateTime(timezone=True), nullable=True)
     )
+    op.add_column("ticket", sa.Column("voice_file_id", sa.String(length=256), nullable=True))
     op.add_column("role_grant", sa.Column("grid_code", sa.String(length=40), nullable=True))
     op.add_column("invitation", sa.Column("grid_code", sa.String(length=40), nullable=True))
     op.create_table(
@@ -71,4 +72,5 @@ def downgrade() -> None:
     for column in ("neighbour_purged_at", "neighbour_phone_encrypted", "neighbour_name_encrypted"):
         op.drop_column("ticket", column)
     op.drop_column("ticket", "anonymous")
+    op.drop_column("ticket", "voice_file_id")
     op.drop_column("ticket", "reopened_at")
