@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -211,6 +213,9 @@ async def ask_comment(query: CallbackQuery, callback_data: CommentOn, state: FSM
 
 async def take_comment(message: Message, state: FSMContext, tickets: TicketService) -> None:
     ticket_id = int((await state.get_data())["ticket_id"])
+    if message.media_group_id is not None:  # the form waits for the album's other parts
+        ALBUMS.add(message, ticket_id, tickets, state)
+        return
     await state.clear()
     await add_to_ticket(message, ticket_id, tickets)
 
@@ -231,8 +236,86 @@ async def reply_to_ticket_message(message: Message, tickets: TicketService) -> N
     await add_to_ticket(message, ticket.id, tickets)
 
 
+class AlbumComments:
+    """The parts of an album a resident sends as a comment, gathered for a moment.
+
+    Telegram delivers an album as one message per photo with a shared media_group_id; they go
+    on to staff as one album with one acknowledgement. Gathered in this process: with several
+    processes an album's parts can be split between them (each part still arrives).
+    """
+
+    def __init__(self, wait_seconds: float = 1.0) -> None:
+        self.wait_seconds = wait_seconds
+        self._parts: dict[str, tuple[int, list[Message]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def key(message: Message) -> str:
+        return f"{message.chat.id}:{message.media_group_id}"
+
+    def gathering(self, message: Message) -> bool:
+        return self.key(message) in self._parts
+
+    def add(
+        self,
+        message: Message,
+        ticket_id: int | None,
+        tickets: TicketService,
+        form: FSMContext | None = None,
+    ) -> None:
+        """`form`: the comment form, left open for the other parts, closed once they are in."""
+        key = self.key(message)
+        if key in self._parts:
+            self._parts[key][1].append(message)
+            return
+        assert ticket_id is not None
+        self._parts[key] = (ticket_id, [message])
+        task = asyncio.create_task(self._flush(key, tickets, form))  # keeps the language
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self, key: str, tickets: TicketService, form: FSMContext | None) -> None:
+        await asyncio.sleep(self.wait_seconds)
+        ticket_id, parts = self._parts.pop(key)
+        if form is not None and await form.get_state() == Commenting.writing.state:
+            await form.clear()
+        parts.sort(key=lambda part: part.message_id)
+        first = parts[0]
+        items = [media for part in parts if (media := media_of(part)) is not None]
+        words = next((words_of(part) for part in parts if words_of(part)), "")
+        assert first.from_user is not None
+        try:
+            ticket = await tickets.comment_album(ticket_id, first.from_user.id, words, items)
+        except NotYourTicket:
+            await first.answer(_("This request is not yours."), reply_markup=main_menu())
+            return
+        except WrongState:
+            await first.answer(
+                _("That request is closed. To report something new, press “Report a problem”."),
+                reply_markup=main_menu(),
+            )
+            return
+        await first.answer(
+            _("Added {count} to request {number}. The team will see them.").format(
+                count=len(items), number=ticket.number
+            ),
+            reply_markup=main_menu(),
+        )
+
+
+ALBUMS = AlbumComments()
+
+
+async def album_part(message: Message, tickets: TicketService) -> None:
+    """A later part of an album being gathered: it joins the others."""
+    ALBUMS.add(message, None, tickets)
+
+
 async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService) -> None:
     assert message.from_user is not None
+    if message.media_group_id is not None:
+        ALBUMS.add(message, ticket_id, tickets)
+        return
     words = words_of(message)
     media = media_of(message)
     if not words and media is None:
@@ -276,6 +359,7 @@ def router() -> Router:
     router = Router(name="my-requests")
     router.message.filter(F.chat.type == "private")
     router.edited_message.filter(F.chat.type == "private")
+    router.message.register(album_part, F.media_group_id, F.func(ALBUMS.gathering))
     router.message.register(my_requests, StateFilter(None), Command("requests"))
     router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
     router.callback_query.register(open_ticket, OpenTicket.filter())

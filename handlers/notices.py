@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -344,6 +344,34 @@ class TelegramTicketNotices:
             return self._to_staff(ticket, method, params)
 
         return self._relay(heading, comment, media, source, send, self.locale_of(ticket))
+
+    def resident_album(
+        self, ticket: Ticket, words: str, items: Sequence[Media], card_message_id: int | None
+    ) -> list[Outgoing]:
+        """An album from the resident, as one album (sendMediaGroup) under the heading."""
+        heading = self._("💬 The resident adds to request {number}:", self.locale_of(ticket))
+        body = render(heading.format(number=ticket.number), words)
+        kinds = {item.kind for item in items}
+        groupable = kinds <= {"photo", "video"} or kinds in ({"document"}, {"audio"})
+        if not groupable or not 2 <= len(items) <= 10:
+            return [self._to_staff(ticket, "sendMessage", {"text": body})] + [
+                self._to_staff(ticket, f"send{item.kind.title()}", {item.kind: item.file_id})
+                for item in items
+                if item.file_id
+            ]
+        album: list[dict[str, Any]] = [{"type": item.kind, "media": item.file_id} for item in items]
+        params: dict[str, Any] = {"media": album}
+        if len(body) <= CAPTION_LIMIT:
+            album[0]["caption"] = body
+            sends = []
+        else:
+            sends = [self._to_staff(ticket, "sendMessage", {"text": body})]
+        if card_message_id is not None and ticket.topic_id is None:
+            params["reply_parameters"] = {
+                "message_id": card_message_id,
+                "allow_sending_without_reply": True,
+            }
+        return [*sends, self._to_staff(ticket, "sendMediaGroup", params)]
 
     def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]:
         """The copy edited in place; where it cannot be, the new words sent anew, "edited"."""

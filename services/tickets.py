@@ -141,6 +141,10 @@ class TicketNotices(Protocol):
         source: Source | None,
     ) -> Relayed: ...
 
+    def resident_album(
+        self, ticket: Ticket, words: str, items: Sequence[Media], card_message_id: int | None
+    ) -> list[Outgoing]: ...
+
     def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]: ...
 
     def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
@@ -363,6 +367,21 @@ class TicketService:
             card = await self._card_message_id(session, ticket)
             relayed = self.notices.resident_comment(ticket, text, media, card, source)
             await record_relay(session, self.outbox, ticket, relayed, source)
+            return await self._save(session, ticket)
+
+    async def comment_album(
+        self, ticket_id: int, resident_id: int, words: str, items: Sequence[Media]
+    ) -> Ticket:
+        """A resident's album (2-10 photos, videos, …) as one comment: it reaches staff as one
+        album, not one message per photo."""
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status in (CLOSED, WITHDRAWN):
+                raise WrongState(ticket.status)
+            detail = f"[album ×{len(items)}] {words}".strip()
+            self._record(session, ticket, "comment", resident_id, ticket.resident_name, detail)
+            card = await self._card_message_id(session, ticket)
+            self._notify(session, self.notices.resident_album(ticket, words, items, card))
             return await self._save(session, ticket)
 
     async def relayed_ticket(self, source: Source) -> Ticket | None:

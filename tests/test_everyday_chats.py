@@ -5,6 +5,7 @@ Through the Bot API stand-in, as people do it, in English and in Chinese.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.support.running import eventually
 from tests.test_resident_requests import (
     EAST_GATE_CHAT,
     INSIDE_EAST_GATE,
+    PNG,
     next_message,
     report,
 )
@@ -280,3 +282,34 @@ async def test_a_voice_note_is_taken_as_the_description_and_reaches_staff(
     assert "🎤 居民用语音描述了问题：语音紧随其后。" in card["text"]
     assert voice["voice"]["file_unique_id"] == spoken["message"]["voice"]["file_unique_id"]
     assert voice["caption"] == "2026-000001"
+
+
+async def test_an_album_sent_as_a_comment_reaches_staff_as_one_album(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    east = standin.group(EAST_GATE_CHAT, title="Grid 1")
+    shen = standin.user(3001, "Lao Shen", language_code="en")
+    await run_bot()
+    await report(standin, shen, "The drain is blocked", INSIDE_EAST_GATE)
+    await standin.wait_for_messages(east.id, count=2, timeout=10)
+    standin.send_command(shen, "/requests")
+    listing = await next_message(standin, shen.id)
+    standin.press_button(shen, listing, inline_buttons(listing)["Open 2026-000001"])
+    opened = await next_message(standin, shen.id)
+    standin.press_button(shen, opened, inline_buttons(opened)["💬 Add a comment or photo"])
+    await next_message(standin, shen.id)
+
+    standin.send_album(shen, [PNG, PNG + b"2", PNG + b"3"], caption="Three angles of the drain")
+    album = await standin.wait_for_messages(east.id, count=3, timeout=10)
+    assert len({message["media_group_id"] for message in album}) == 1
+    assert album[0]["caption"] == (
+        "💬 The resident adds to request 2026-000001:\n\nThree angles of the drain"
+    )
+    assert all(message["photo"] for message in album)
+    acknowledged = await next_message(standin, shen.id)
+    assert acknowledged["text"] == "Added 3 to request 2026-000001. The team will see them."
+    await asyncio.sleep(1.5)
+    assert standin.pending_messages(shen.id) == []  # one acknowledgement, not one per photo
+    assert [c.method for c in standin.calls() if c.params.get("chat_id") == east.id][-1] == (
+        "sendMediaGroup"
+    )
