@@ -9,7 +9,9 @@ once), `api-key list` lists them, `api-key revoke NAME` stops one at once; `impo
 merges the grids of a GIS export (GeoJSON, Shapefile, GeoPackage) into the routing data in the
 database (every running bot follows within ROUTING_POLL_SECONDS), or into a routing file with
 --output; `import-routing FILE` replaces the stored communities and grids with a routing file's;
-`export-routing` writes the routing data as a routing file."""
+`export-routing` writes the routing data as a routing file; `doctor` checks that every configured
+chat is ready (the bot a member, an administrator with "Manage topics" where topics are used, able
+to read and to send) and says how to fix each problem."""
 
 from __future__ import annotations
 
@@ -46,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             "import-grids",
             "import-routing",
             "export-routing",
+            "doctor",
         ],
         help="run the bot (default), apply database migrations and exit, rotate the signing "
         "key, retire a key, try it all in a browser (sandbox), back up or restore, manage "
-        "Open311 API keys, import grids from GIS, or export the routing data",
+        "Open311 API keys, import grids from GIS, export the routing data, or check that every "
+        "configured chat is ready (doctor)",
     )
     parser.add_argument(
         "kid",
@@ -120,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import_routing(args.kid))
         if args.command == "export-routing":
             return _export_routing(args.output)
+        if args.command == "doctor":
+            return asyncio.run(doctor(load_settings()))
         settings = load_settings()  # before the slow imports, so a bad setting fails fast
         from bot.logs import configure_logging
         from bot.runner import serve
@@ -130,6 +136,29 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"linkage: {error}", file=sys.stderr)
         return 2
+    return 0
+
+
+async def doctor(settings: Settings) -> int:
+    """Each problem of each configured chat on a line of its own; 1 if there is any."""
+    from bot.doctor import configured_chats, diagnose
+    from bot.factory import build_bot
+    from services.routing import RoutingError, load_routing
+
+    try:
+        routing = load_routing(settings.routing_file, settings.staff_chat_id)
+    except RoutingError as error:
+        raise SettingsError(f"ROUTING_FILE is invalid: {error}") from None
+    bot = build_bot(settings)
+    try:
+        problems = await diagnose(bot, settings, routing)
+    finally:
+        await bot.session.close()
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print(f"every configured chat is ready ({len(configured_chats(settings, routing))} chats)")
     return 0
 
 

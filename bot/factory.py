@@ -48,6 +48,7 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
+from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.api_keys import ApiKeys
 from services.applications import ApplicationService
@@ -78,6 +79,7 @@ from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
+from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
 from services.tickets import TicketService
@@ -106,6 +108,7 @@ class Linkage:
     certificates: CertificateService
     cipher: FieldCipher  # personal data at rest (applications, sealed notifications)
     applications: ApplicationService
+    notices: TelegramTicketNotices  # what ticket changes say, in each reader's language
     review_queue: ReviewQueue  # what waits for the verifiers, and its reminders
     open311: Open311
     live: LiveRouting
@@ -183,6 +186,7 @@ def build_delivery(
     outbox: Outbox,
     redis: Redis | None,
     tickets: TicketService,
+    notices: TelegramTicketNotices,
     metrics: Metrics | None = None,
 ) -> tuple[Relay, Sender]:
     """Outbox → queue → sender: Redis Streams when configured, in-process otherwise."""
@@ -203,6 +207,7 @@ def build_delivery(
         lock_turn_seconds=settings.send_takeover_seconds * 2 / 3,  # well within the chat lock
         on_unreachable=tickets.notification_unreachable,
         metrics=metrics,
+        on_refused=TopicRepair(bot, tickets, notices),
     )
     return Relay(outbox, queue), sender
 
@@ -369,7 +374,9 @@ def build(settings: Settings) -> Linkage:
         max_nights=settings.certificate_max_nights,
         live_code_seconds=settings.live_code_seconds,
     )
-    notices = TelegramTicketNotices(i18n, routing, settings.default_locale)
+    notices = TelegramTicketNotices(
+        i18n, routing, settings.effective_staff_locale, settings.zone, cipher
+    )
     tickets = TicketService(db, outbox, notices)
     verifier_chat_id = settings.verifier_chat_id
     if verifier_chat_id is None:
@@ -393,7 +400,7 @@ def build(settings: Settings) -> Linkage:
         cipher,
         contact_retention_days=settings.personal_data_retention_days,
     )
-    relay, sender = build_delivery(settings, bot, outbox, redis, tickets, metrics)
+    relay, sender = build_delivery(settings, bot, outbox, redis, tickets, notices, metrics)
     application_notices = ApplicationTelegramNotices(
         i18n,
         routing,
@@ -450,6 +457,9 @@ def build(settings: Settings) -> Linkage:
     )
     checkins = CheckInService(db, certificates, applications)
     dispatcher.workflow_data.update(checkins=checkins)
+    dispatcher.workflow_data.update(  # staff tools: assignees, canned replies, bans
+        roster=WorkerRoster(db), templates=ReplyTemplates(db), bans=Bans(db), cipher=cipher
+    )
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
         bot_token=settings.bot_token.get_secret_value(),
@@ -492,6 +502,7 @@ def build(settings: Settings) -> Linkage:
         open311=open311,
         live=live,
         review_queue=review_queue,
+        notices=notices,
     )
 
 

@@ -13,9 +13,11 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommandScopeAllGroupChats
 from aiohttp import web
 
+from bot.doctor import log_problems
 from bot.factory import Linkage, build
 from bot.settings import Settings, SettingsError
 from handlers.common import command_menu
+from handlers.digest import send_daily_digests
 from handlers.web_security import RedactingAccessLogger
 from services.authorization import escalation_chains
 from services.certificates import china_today
@@ -53,6 +55,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
         if not await _introduce(linkage, stop):
             return
+        if settings.doctor_at_start:
+            await log_problems(linkage.bot, settings, linkage.live.current)
         async with _delivering(linkage):
             if settings.webhook_url:
                 await _run_webhook(linkage, runner, stop)
@@ -94,12 +98,33 @@ async def escalate(linkage: Linkage, now: datetime) -> int:
     )
 
 
+async def send_digests(linkage: Linkage, now: datetime) -> int:
+    """The daily digest, once DIGEST_TIME has passed today (off when unset)."""
+    settings = linkage.settings
+    if settings.digest_time is None:
+        return 0
+    return await send_daily_digests(
+        linkage.tickets,
+        linkage.notices,
+        linkage.live.current,
+        now,
+        settings.zone,
+        settings.digest_time,
+        take_within=timedelta(minutes=settings.escalate_take_minutes),
+        resolve_within=timedelta(hours=settings.escalate_resolve_hours),
+    )
+
+
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
     retention = OutboxRetention(linkage.outbox)
     rounds = 0
     while not stop.is_set():
         try:
             await escalate(linkage, utcnow())
+            await send_digests(linkage, utcnow())
+            kept = timedelta(days=linkage.settings.personal_data_retention_days)
+            if neighbours := await linkage.tickets.purge_neighbours(utcnow() - kept):
+                log.info("purged the names and phones of %s neighbours", neighbours)
             if purged := await linkage.applications.purge_personal_data(china_today()):
                 log.info("purged the personal data of %s applications", purged)
             if lapsed := await linkage.applications.lapse_undecided(utcnow()):

@@ -110,6 +110,7 @@ class Sender:
         lock_turn_seconds: float = 20.0,
         on_unreachable: Callable[[Notification], Awaitable[None]] | None = None,
         metrics: Metrics | None = None,
+        on_refused: Callable[[Notification, str], Awaitable[None]] | None = None,
     ) -> None:
         self.bot = bot
         self.outbox = outbox
@@ -125,6 +126,7 @@ class Sender:
         self.lock_turn_seconds = lock_turn_seconds
         self.on_unreachable = on_unreachable
         self.metrics = metrics
+        self.on_refused = on_refused  # after a 400: e.g. a deleted forum topic is recreated
         self.counters = SenderCounters()
         self._slots = asyncio.Semaphore(concurrency)
         self._working: set[asyncio.Task[None]] = set()
@@ -246,6 +248,8 @@ class Sender:
                 return True
             except TelegramBadRequest as error:
                 await self._give_up(notification, error.message)
+                if self.on_refused is not None:
+                    await self.on_refused(notification, error.message)
                 return True
             except TRANSIENT as error:
                 if not isinstance(error, TelegramServerError):

@@ -8,9 +8,12 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from datetime import time as dt_time
+from datetime import timedelta, timezone, tzinfo
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     routing_file: Path | None = None
     default_locale: Literal["en", "zh"] = "en"
+    # staff chats' language (a chat of the routing file's chat_locales reads its own); unset:
+    # DEFAULT_LOCALE
+    staff_locale: Literal["en", "zh"] | None = None
+    # every time shown to a person is in this zone; stored times stay UTC
+    timezone: str = "Asia/Shanghai"
 
     # Tuning; the defaults suit a real deployment, tests scale them.
     # A half-filled form (a tourist's ID number and phone, a resident's words and location) is
@@ -74,6 +82,10 @@ class Settings(BaseSettings):
     escalate_take_minutes: float = Field(default=60, gt=0)  # untaken: remind, then go up
     escalate_resolve_hours: float = Field(default=72, gt=0)  # taken, unresolved: likewise
     auto_close_days: float = Field(default=7, gt=0)  # resolved, resident silent: close
+    # a daily digest to every staff chat at this local time (TIMEZONE), e.g. 08:30; unset: none
+    digest_time: dt_time | None = None
+    # check every configured chat at start (as `python -m bot doctor`) and log what is wrong
+    doctor_at_start: bool = True
     # how long Telegram's answer "is this person in that staff chat?" is trusted
     membership_cache_seconds: float = Field(default=30, ge=0)
     # how often each process asks whether the routing data changed (an import, a /bind)
@@ -200,6 +212,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"{part!r} is not an IP address or network") from None
         return tuple(networks)
 
+    @field_validator("staff_locale", "digest_time", mode="before")
+    @classmethod
+    def _blank_locale_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_of(value)  # ValueError names what is wrong
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone_of(self.timezone)
+
+    @property
+    def effective_staff_locale(self) -> str:
+        return self.staff_locale or self.default_locale
+
     @field_validator("card_font", mode="before")
     @classmethod
     def _blank_font_is_unset(cls, value: object) -> object:
@@ -242,6 +273,19 @@ class Settings(BaseSettings):
             return self.webhook_secret.get_secret_value()
         digest = hashlib.sha256(b"linkage-webhook:" + self.bot_token.get_secret_value().encode())
         return digest.hexdigest()
+
+
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")  # no daylight saving since 1991
+
+
+def zone_of(name: str) -> tzinfo:
+    """A time zone by its IANA name; China's also where the system has no zone database."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC"):
+            return CHINA_STANDARD_TIME
+        raise ValueError(f"{name!r} is not a time zone name such as Asia/Shanghai") from None
 
 
 def describe_error(error: ValidationError) -> str:

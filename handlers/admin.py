@@ -35,16 +35,24 @@ def describe(notification: Notification) -> str:
     )
 
 
-async def list_dead_letters(message: Message, outbox: Outbox, authorization: Authorization) -> None:
-    if message.from_user is None or not authorization.is_admin(message.from_user.id):
-        await message.answer(_("This command is for administrators only."))
-        return
-    letters = await outbox.dead_letters(limit=10)
+PAGE = 10
+
+
+class MoreDeadLetters(CallbackData, prefix="dlm"):
+    offset: int  # how many were shown before
+
+
+async def send_dead_letters(message: Message, outbox: Outbox, offset: int) -> None:
+    """One page of dead letters, newest first, with "More" while there are more."""
+    letters = (await outbox.dead_letters(limit=offset + PAGE + 1))[offset:]
     if not letters:
         await message.answer(
             _("No dead letters: every notification was delivered or is on its way.")
+            if offset == 0
+            else _("No more dead letters.")
         )
         return
+    shown, more = letters[:PAGE], len(letters) > PAGE
     buttons = [
         [
             InlineKeyboardButton(
@@ -52,14 +60,45 @@ async def list_dead_letters(message: Message, outbox: Outbox, authorization: Aut
                 callback_data=RetryDeadLetter(notification_id=letter.id or 0).pack(),
             )
         ]
-        for letter in letters
+        for letter in shown
     ]
+    if more:
+        buttons.append(
+            [
+                InlineKeyboardButton(
+                    text="➕ " + _("More"),
+                    callback_data=MoreDeadLetters(offset=offset + PAGE).pack(),
+                )
+            ]
+        )
     await message.answer(
         _("Notifications that could not be delivered (newest first):")
         + "\n\n"
-        + "\n\n".join(describe(letter) for letter in letters),
+        + "\n\n".join(describe(letter) for letter in shown),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
     )
+
+
+async def list_dead_letters(message: Message, outbox: Outbox, authorization: Authorization) -> None:
+    if message.from_user is None or not authorization.is_admin(message.from_user.id):
+        await message.answer(_("This command is for administrators only."))
+        return
+    await send_dead_letters(message, outbox, 0)
+
+
+async def more_dead_letters(
+    query: CallbackQuery,
+    callback_data: MoreDeadLetters,
+    outbox: Outbox,
+    authorization: Authorization,
+) -> None:
+    if not authorization.is_admin(query.from_user.id):
+        log.warning("user %s pressed an admin button without the role", query.from_user.id)
+        await query.answer(_("This button is for administrators only."), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await send_dead_letters(query.message, outbox, callback_data.offset)
 
 
 async def retry_dead_letter(
@@ -85,4 +124,5 @@ def router() -> Router:
     router.message.filter(F.chat.type == "private")
     router.message.register(list_dead_letters, Command("deadletters"))
     router.callback_query.register(retry_dead_letter, RetryDeadLetter.filter())
+    router.callback_query.register(more_dead_letters, MoreDeadLetters.filter())
     return router

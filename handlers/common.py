@@ -37,6 +37,11 @@ STAFF_COMMANDS = [
     ("open", N_("Open requests of this team, oldest first")),
     ("ticket", N_("One request with its full history: /ticket 2026-000123")),
     ("stats", N_("This week's and this month's figures")),
+    ("find", N_("Find requests by number, words or place: /find east gate")),
+    ("mine", N_("The open requests assigned to you")),
+    ("templates", N_("This chat's canned replies: list, add, remove")),
+    ("ban", N_("Stop a resident opening requests: /ban 2026-000123 reason")),
+    ("unban", N_("Let a banned resident open requests again: /unban 2026-000123")),
 ]
 
 

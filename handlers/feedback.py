@@ -11,6 +11,8 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import cancel_only, main_menu, take_press
 from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
+from services.authorization import escalation_chains
+from services.routing import Routing
 from services.tickets import CLOSED, NotYourTicket, TicketError, TicketService, WrongState
 
 
@@ -54,9 +56,16 @@ async def answer_fixed(
         )
 
 
-async def rate(query: CallbackQuery, callback_data: Rating, tickets: TicketService) -> None:
+async def rate(
+    query: CallbackQuery, callback_data: Rating, tickets: TicketService, routing: Routing
+) -> None:
     try:
-        await tickets.rate(callback_data.ticket_id, query.from_user.id, callback_data.stars)
+        await tickets.rate(
+            callback_data.ticket_id,
+            query.from_user.id,
+            callback_data.stars,
+            escalation_chains(routing),  # a low rating goes to the community at once
+        )
     except TicketError:
         await query.answer(_("This request cannot be rated now."), show_alert=True)
         return

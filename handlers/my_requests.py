@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -19,6 +21,8 @@ from services.models import TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
     CLOSED,
+    OPEN,
+    WITHDRAWN,
     NotYourTicket,
     TicketNotFound,
     TicketService,
@@ -34,12 +38,21 @@ class CommentOn(CallbackData, prefix="cmt"):
     ticket_id: int
 
 
+class Withdraw(CallbackData, prefix="wd"):
+    ticket_id: int
+    sure: bool  # False: ask first; True: the resident confirmed
+
+
 class Commenting(StatesGroup):
     writing = State()
 
 
 async def my_requests(
-    message: Message, tickets: TicketService, routing: Routing, i18n: I18n
+    message: Message,
+    tickets: TicketService,
+    routing: Routing,
+    i18n: I18n,
+    notices: TelegramTicketNotices,
 ) -> None:
     assert message.from_user is not None
     mine = await tickets.for_resident(message.from_user.id)
@@ -55,7 +68,7 @@ async def my_requests(
             number=ticket.number,
             category=text(routing.category(ticket.category).name, locale),
             status=status_label(ticket.status),
-            when=ticket.updated_at.strftime("%Y-%m-%d %H:%M"),
+            when=notices.when(ticket.updated_at),
         )
         + f"\n“{ticket.text[:80]}”"
         for ticket in mine
@@ -75,7 +88,7 @@ async def my_requests(
     )
 
 
-def describe_event(event: TicketEvent, team: str) -> str | None:
+def describe_event(event: TicketEvent, team: str, notices: TelegramTicketNotices) -> str | None:
     """One line of a ticket's history as its reporter sees it (internal notes stay hidden)."""
     lines = {
         "created": _("you reported it"),
@@ -88,9 +101,11 @@ def describe_event(event: TicketEvent, team: str) -> str | None:
         "rated": _("you rated it {stars} of 5").format(stars=event.detail),
         "feedback": _("you told the team: {text}").format(text=event.detail),
         "joined": _("a neighbour joined it"),
+        "reassigned": _("passed to {team}").format(team=team),
+        "withdrawn": _("you withdrew it"),
     }
     line = lines.get(event.kind)
-    return f"{event.at.strftime('%m-%d %H:%M')} · {line}" if line else None
+    return f"{notices.when(event.at)} · {line}" if line else None
 
 
 async def open_ticket(
@@ -112,10 +127,10 @@ async def open_ticket(
     history = [
         line
         for event in await tickets.history(callback_data.ticket_id)
-        if (line := describe_event(event, team))
+        if (line := describe_event(event, team, notices))
     ]
     buttons = []
-    if ticket.status != CLOSED:
+    if ticket.status not in (CLOSED, WITHDRAWN):
         buttons = [
             [
                 InlineKeyboardButton(
@@ -124,6 +139,11 @@ async def open_ticket(
                 )
             ]
         ]
+    if ticket.status in OPEN:
+        withdraw = Withdraw(ticket_id=callback_data.ticket_id, sure=False).pack()
+        buttons.append(
+            [InlineKeyboardButton(text="↩️ " + _("Withdraw this request"), callback_data=withdraw)]
+        )
     if isinstance(query.message, Message):
         await query.message.answer(
             _("Request {number}: {status}").format(
@@ -133,6 +153,52 @@ async def open_ticket(
             + "\n".join(history),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None,
         )
+
+
+async def withdraw(query: CallbackQuery, callback_data: Withdraw, tickets: TicketService) -> None:
+    """The reporter takes back a request not yet resolved: asked once, then done."""
+    try:
+        ticket = await tickets.get(callback_data.ticket_id)
+    except TicketNotFound:
+        ticket = None
+    if ticket is None or ticket.resident_id != query.from_user.id:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    if not callback_data.sure:
+        await query.answer()
+        sure = Withdraw(ticket_id=callback_data.ticket_id, sure=True).pack()
+        await query.message.answer(
+            _(
+                "Withdraw request {number}? The team will stop working on it. "
+                "If the problem comes back, report it again."
+            ).format(number=ticket.number),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text="↩️ " + _("Yes, withdraw it"), callback_data=sure)]
+                ]
+            ),
+        )
+        return
+    try:
+        ticket = await tickets.withdraw(callback_data.ticket_id, query.from_user.id)
+    except NotYourTicket:
+        await query.answer(_("This request is not yours."), show_alert=True)
+        return
+    except WrongState as state:
+        await query.answer(
+            _("Request {number} is already {status}; it cannot be withdrawn.").format(
+                number=ticket.number, status=status_label(state.status)
+            ),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await query.message.edit_text(
+        _("↩️ Request {number} is withdrawn. The team has been told.").format(number=ticket.number)
+    )
 
 
 async def ask_comment(query: CallbackQuery, callback_data: CommentOn, state: FSMContext) -> None:
@@ -147,6 +213,9 @@ async def ask_comment(query: CallbackQuery, callback_data: CommentOn, state: FSM
 
 async def take_comment(message: Message, state: FSMContext, tickets: TicketService) -> None:
     ticket_id = int((await state.get_data())["ticket_id"])
+    if message.media_group_id is not None:  # the form waits for the album's other parts
+        ALBUMS.add(message, ticket_id, tickets, state)
+        return
     await state.clear()
     await add_to_ticket(message, ticket_id, tickets)
 
@@ -167,8 +236,86 @@ async def reply_to_ticket_message(message: Message, tickets: TicketService) -> N
     await add_to_ticket(message, ticket.id, tickets)
 
 
+class AlbumComments:
+    """The parts of an album a resident sends as a comment, gathered for a moment.
+
+    Telegram delivers an album as one message per photo with a shared media_group_id; they go
+    on to staff as one album with one acknowledgement. Gathered in this process: with several
+    processes an album's parts can be split between them (each part still arrives).
+    """
+
+    def __init__(self, wait_seconds: float = 1.0) -> None:
+        self.wait_seconds = wait_seconds
+        self._parts: dict[str, tuple[int, list[Message]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def key(message: Message) -> str:
+        return f"{message.chat.id}:{message.media_group_id}"
+
+    def gathering(self, message: Message) -> bool:
+        return self.key(message) in self._parts
+
+    def add(
+        self,
+        message: Message,
+        ticket_id: int | None,
+        tickets: TicketService,
+        form: FSMContext | None = None,
+    ) -> None:
+        """`form`: the comment form, left open for the other parts, closed once they are in."""
+        key = self.key(message)
+        if key in self._parts:
+            self._parts[key][1].append(message)
+            return
+        assert ticket_id is not None
+        self._parts[key] = (ticket_id, [message])
+        task = asyncio.create_task(self._flush(key, tickets, form))  # keeps the language
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self, key: str, tickets: TicketService, form: FSMContext | None) -> None:
+        await asyncio.sleep(self.wait_seconds)
+        ticket_id, parts = self._parts.pop(key)
+        if form is not None and await form.get_state() == Commenting.writing.state:
+            await form.clear()
+        parts.sort(key=lambda part: part.message_id)
+        first = parts[0]
+        items = [media for part in parts if (media := media_of(part)) is not None]
+        words = next((words_of(part) for part in parts if words_of(part)), "")
+        assert first.from_user is not None
+        try:
+            ticket = await tickets.comment_album(ticket_id, first.from_user.id, words, items)
+        except NotYourTicket:
+            await first.answer(_("This request is not yours."), reply_markup=main_menu())
+            return
+        except WrongState:
+            await first.answer(
+                _("That request is closed. To report something new, press “Report a problem”."),
+                reply_markup=main_menu(),
+            )
+            return
+        await first.answer(
+            _("Added {count} to request {number}. The team will see them.").format(
+                count=len(items), number=ticket.number
+            ),
+            reply_markup=main_menu(),
+        )
+
+
+ALBUMS = AlbumComments()
+
+
+async def album_part(message: Message, tickets: TicketService) -> None:
+    """A later part of an album being gathered: it joins the others."""
+    ALBUMS.add(message, None, tickets)
+
+
 async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService) -> None:
     assert message.from_user is not None
+    if message.media_group_id is not None:
+        ALBUMS.add(message, ticket_id, tickets)
+        return
     words = words_of(message)
     media = media_of(message)
     if not words and media is None:
@@ -212,10 +359,12 @@ def router() -> Router:
     router = Router(name="my-requests")
     router.message.filter(F.chat.type == "private")
     router.edited_message.filter(F.chat.type == "private")
+    router.message.register(album_part, F.media_group_id, F.func(ALBUMS.gathering))
     router.message.register(my_requests, StateFilter(None), Command("requests"))
     router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
     router.callback_query.register(open_ticket, OpenTicket.filter())
     router.callback_query.register(ask_comment, CommentOn.filter())
+    router.callback_query.register(withdraw, Withdraw.filter())
     router.message.register(take_comment, Commenting.writing, ~F.text.startswith("/"))
     router.edited_message.register(edit_comment)
     router.message.register(

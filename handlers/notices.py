@@ -7,18 +7,21 @@ matched to the ticket.
 
 from __future__ import annotations
 
+import html
 import logging
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from handlers.statuses import CHINA_STANDARD_TIME, local_time
 from services.conversation import CAPTION, TEXT, EditTarget, Relayed, Source, render
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
+from services.privacy import FieldCipher
 from services.routing import Routing, text
 from services.tickets import Media, Resident, Staff, ticket_reference
 
@@ -59,10 +62,31 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
 
 
 class TelegramTicketNotices:
-    def __init__(self, i18n: I18n, routing: Routing, staff_locale: str) -> None:
+    def __init__(
+        self,
+        i18n: I18n,
+        routing: Routing,
+        staff_locale: str,
+        zone: tzinfo = CHINA_STANDARD_TIME,
+        cipher: FieldCipher | None = None,
+    ) -> None:
+        self.cipher = cipher  # opens a neighbour's name and phone for the card
         self.i18n = i18n
         self.routing = routing
-        self.staff_locale = staff_locale
+        self.staff_locale = staff_locale  # STAFF_LOCALE: every staff chat without its own
+        self.zone = zone  # TIMEZONE: the times people read
+
+    def chat_locale(self, chat_id: int) -> str:
+        """A staff chat's language: its own in the routing file, else STAFF_LOCALE."""
+        return self.routing.chat_locales.get(chat_id, self.staff_locale)
+
+    def locale_of(self, ticket: Ticket) -> str:
+        """The language of the chat a ticket is in."""
+        return self.chat_locale(ticket.staff_chat_id)
+
+    def when(self, moment: datetime) -> str:
+        """A stored time as people here read it (TIMEZONE), with the date unless it is today."""
+        return local_time(moment, self.zone)
 
     def _(self, message: str, locale: str) -> str:
         return self.i18n.gettext(message, locale=locale)
@@ -87,6 +111,36 @@ class TelegramTicketNotices:
         )
         return [why.format(grid=text(grid.name, locale), code=grid.code)]
 
+    def neighbour(self, ticket: Ticket) -> tuple[str, str] | None:
+        """The neighbour a grid contact filed for: (name, phone); None if none or purged."""
+        if not ticket.neighbour_name_encrypted or self.cipher is None:
+            return None
+        phone = ticket.neighbour_phone_encrypted
+        return (
+            self.cipher.decrypt(ticket.neighbour_name_encrypted),
+            self.cipher.decrypt(phone) if phone else "",
+        )
+
+    def reporter(self, ticket: Ticket, locale: str) -> str:
+        """The reporter as staff may see them: their name, or "anonymous resident"; for a
+        neighbour, the grid contact and who it is for."""
+        neighbour = self.neighbour(ticket)
+        if neighbour is not None:
+            return self._("the grid contact {contact}, for {name} ({phone})", locale).format(
+                contact=ticket.resident_name, name=neighbour[0], phone=neighbour[1] or "—"
+            )
+        if ticket.neighbour_purged_at is not None:
+            return self._(
+                "the grid contact {contact}, for a neighbour (their details were removed)", locale
+            ).format(contact=ticket.resident_name)
+        if ticket.anonymous:
+            return self._("anonymous resident", locale)
+        return ticket.resident_name
+
+    def actor(self, ticket: Ticket, actor_id: int | None, name: str, locale: str) -> str:
+        """Who did something on a ticket, as staff may see it (the reporter hidden if asked)."""
+        return self.reporter(ticket, locale) if actor_id == ticket.resident_id else name
+
     def place(self, ticket: Ticket, locale: str) -> str:
         if ticket.address:
             return ticket.address
@@ -96,7 +150,7 @@ class TelegramTicketNotices:
 
     def staff_buttons(self, ticket: Ticket) -> dict[str, Any]:
         assert ticket.id is not None
-        locale = self.staff_locale
+        locale = self.locale_of(ticket)
         return markup(
             [
                 [
@@ -111,8 +165,22 @@ class TelegramTicketNotices:
                 ],
                 [
                     InlineKeyboardButton(
+                        text="👤 " + self._("Assign to…", locale),
+                        callback_data=TicketAction(action="assign", ticket_id=ticket.id).pack(),
+                    ),
+                    InlineKeyboardButton(
                         text="↪️ " + self._("Reassign", locale),
                         callback_data=TicketAction(action="reassign", ticket_id=ticket.id).pack(),
+                    ),
+                ],
+                [
+                    InlineKeyboardButton(
+                        text="📋 " + self._("Reply with a template", locale),
+                        callback_data=TicketAction(action="template", ticket_id=ticket.id).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text="🚫 " + self._("Close: cannot fix", locale),
+                        callback_data=TicketAction(action="unfixed", ticket_id=ticket.id).pack(),
                     ),
                 ],
             ]
@@ -125,20 +193,36 @@ class TelegramTicketNotices:
         return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
     def card_text(self, ticket: Ticket) -> str:
-        locale = self.staff_locale
+        locale = self.locale_of(ticket)
         category = text(self.routing.category(ticket.category).name, locale)
         lines = [
             self._("🆕 Request {number} · {category}", locale).format(
                 number=ticket.number, category=category
             ),
             self._("Team: {team}", locale).format(team=self.team(ticket, locale)),
-            self._("From: {name}", locale).format(name=ticket.resident_name),
+            (
+                self._("Reported by {who}", locale)
+                if ticket.neighbour_name_encrypted or ticket.neighbour_purged_at
+                else self._("From: {name}", locale)
+            ).format(name=self.reporter(ticket, locale), who=self.reporter(ticket, locale)),
             self._("Place: {place}", locale).format(place=self.place(ticket, locale)),
         ]
         lines += self.routed_up(ticket, locale)
         if ticket.photos:
             lines.append(self._("Photos: {count}", locale).format(count=len(ticket.photos)))
-        lines += ["", f"“{ticket.text}”", "", self._("Reply to this message to answer.", locale)]
+        if ticket.voice_file_id:
+            lines.append(
+                self._("🎤 The resident spoke the description: the voice note follows.", locale)
+            )
+        lines += [
+            "",
+            f"“{ticket.text}”",
+            "",
+            self._("Reply to this message to answer the resident.", locale),
+            self._(
+                "🔒 Start with “!” for an internal note: kept on the request, never sent.", locale
+            ),
+        ]
         return "\n".join(lines)
 
     def _to_staff(self, ticket: Ticket, method: str, params: dict[str, Any]) -> Outgoing:
@@ -146,7 +230,12 @@ class TelegramTicketNotices:
         if ticket.topic_id is not None:
             params = {**params, "message_thread_id": ticket.topic_id}
         return Outgoing(
-            ticket.staff_chat_id, method, params, Priority.NORMAL, ticket_reference(ticket.id)
+            ticket.staff_chat_id,
+            method,
+            params,
+            Priority.NORMAL,
+            ticket_reference(ticket.id),
+            sealed=bool(ticket.neighbour_name_encrypted),  # the card names the neighbour
         )
 
     def _to_resident(
@@ -164,14 +253,15 @@ class TelegramTicketNotices:
             params["reply_markup"] = buttons
         return self._to_resident(ticket, to, "sendMessage", params)
 
-    def topic_name(self, label: str, category_code: str) -> str:
-        category = text(self.routing.category(category_code).name, self.staff_locale)
+    def topic_name(self, label: str, category_code: str, chat_id: int) -> str:
+        locale = self.chat_locale(chat_id)
+        category = text(self.routing.category(category_code).name, locale)
         return f"{label} · {category}"[:128]
 
     def created(self, ticket: Ticket) -> list[Outgoing]:
         sends = []
         if ticket.topic_id is not None:  # the topic was opened before the number existed
-            name = self.topic_name(ticket.number, ticket.category)
+            name = self.topic_name(ticket.number, ticket.category, ticket.staff_chat_id)
             sends.append(self._to_staff(ticket, "editForumTopic", {"name": name}))
         sends += [
             self._to_staff(
@@ -180,6 +270,9 @@ class TelegramTicketNotices:
                 {"text": self.card_text(ticket), "reply_markup": self.staff_buttons(ticket)},
             )
         ]
+        if ticket.voice_file_id:
+            voice = {"voice": ticket.voice_file_id, "caption": ticket.number}
+            sends.append(self._to_staff(ticket, "sendVoice", voice))
         if ticket.latitude is not None and ticket.longitude is not None:
             sends.append(
                 self._to_staff(
@@ -210,6 +303,15 @@ class TelegramTicketNotices:
                 ).format(number=ticket.number, team=self.team(ticket, locale)),
             )
         ]
+
+    def assigned(self, ticket: Ticket, to: Staff, by: Staff) -> list[Outgoing]:
+        """Said in the ticket's chat, the assignee mentioned so Telegram tells them."""
+        locale = self.locale_of(ticket)
+        mention = f'<a href="tg://user?id={to.user_id}">{html.escape(to.name)}</a>'
+        message = self._("👤 {by} assigned request {number} to {assignee}.", locale).format(
+            by=html.escape(by.name), number=ticket.number, assignee=mention
+        )
+        return [self._to_staff(ticket, "sendMessage", {"text": message, "parse_mode": "HTML"})]
 
     def _relay(
         self,
@@ -256,9 +358,9 @@ class TelegramTicketNotices:
         card_message_id: int | None,
         source: Source | None,
     ) -> Relayed:
-        heading = self._("💬 The resident adds to request {number}:", self.staff_locale).format(
-            number=ticket.number
-        )
+        heading = self._(
+            "💬 The resident adds to request {number}:", self.locale_of(ticket)
+        ).format(number=ticket.number)
 
         def send(method: str, params: dict[str, Any]) -> Outgoing:
             if card_message_id is not None and ticket.topic_id is None:
@@ -268,7 +370,35 @@ class TelegramTicketNotices:
                 }
             return self._to_staff(ticket, method, params)
 
-        return self._relay(heading, comment, media, source, send, self.staff_locale)
+        return self._relay(heading, comment, media, source, send, self.locale_of(ticket))
+
+    def resident_album(
+        self, ticket: Ticket, words: str, items: Sequence[Media], card_message_id: int | None
+    ) -> list[Outgoing]:
+        """An album from the resident, as one album (sendMediaGroup) under the heading."""
+        heading = self._("💬 The resident adds to request {number}:", self.locale_of(ticket))
+        body = render(heading.format(number=ticket.number), words)
+        kinds = {item.kind for item in items}
+        groupable = kinds <= {"photo", "video"} or kinds in ({"document"}, {"audio"})
+        if not groupable or not 2 <= len(items) <= 10:
+            return [self._to_staff(ticket, "sendMessage", {"text": body})] + [
+                self._to_staff(ticket, f"send{item.kind.title()}", {item.kind: item.file_id})
+                for item in items
+                if item.file_id
+            ]
+        album: list[dict[str, Any]] = [{"type": item.kind, "media": item.file_id} for item in items]
+        params: dict[str, Any] = {"media": album}
+        if len(body) <= CAPTION_LIMIT:
+            album[0]["caption"] = body
+            sends = []
+        else:
+            sends = [self._to_staff(ticket, "sendMessage", {"text": body})]
+        if card_message_id is not None and ticket.topic_id is None:
+            params["reply_parameters"] = {
+                "message_id": card_message_id,
+                "allow_sending_without_reply": True,
+            }
+        return [*sends, self._to_staff(ticket, "sendMediaGroup", params)]
 
     def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]:
         """The copy edited in place; where it cannot be, the new words sent anew, "edited"."""
@@ -331,7 +461,7 @@ class TelegramTicketNotices:
     def reopened(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
             "🔁 The resident says request {number} is not fixed yet. It is open again.",
-            self.staff_locale,
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [
             self._to_staff(
@@ -341,23 +471,50 @@ class TelegramTicketNotices:
 
     def closed(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
-            "🏁 Request {number} is closed: the resident confirmed it is fixed.", self.staff_locale
+            "🏁 Request {number} is closed: the resident confirmed it is fixed.",
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 
     def rated(self, ticket: Ticket) -> list[Outgoing]:
-        message = self._("The resident rated request {number}: {rating} of 5.", self.staff_locale)
+        message = self._(
+            "The resident rated request {number}: {rating} of 5.", self.locale_of(ticket)
+        )
         stars = "⭐" * (ticket.rating or 0)
         text = f"{stars} {message.format(number=ticket.number, rating=ticket.rating)}"
         return [self._to_staff(ticket, "sendMessage", {"text": text})]
 
+    def low_rating(self, ticket: Ticket, chat_id: int) -> list[Outgoing]:
+        """A rating of 1 or 2: raised at once, in the ticket's chat and the one above it."""
+        assert ticket.id is not None
+        locale = self.chat_locale(chat_id)
+        message = self._(
+            "⚠️ Low rating: the resident gave request {number} ({team}) {rating} of 5. "
+            "Please look into it.",
+            locale,
+        ).format(number=ticket.number, team=self.team(ticket, locale), rating=ticket.rating)
+        params: dict[str, Any] = {"text": f"{'⭐' * (ticket.rating or 0)} {message}"}
+        if chat_id == ticket.staff_chat_id and ticket.topic_id is not None:
+            params["message_thread_id"] = ticket.topic_id
+        reference = ticket_reference(ticket.id)
+        return [Outgoing(chat_id, "sendMessage", params, Priority.NORMAL, reference)]
+
+    def closed_unfixed(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
+        locale = to.locale
+        message = self._(
+            "{team} has closed request {number} without a fix: it is not something they can "
+            "fix. If you need more, write to them here or report it again.",
+            locale,
+        ).format(team=self.team(ticket, locale), number=ticket.number)
+        return [self._text_to_resident(ticket, to, message)]
+
     def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]:
-        heading = self._("📝 The resident's feedback on request {number}:", self.staff_locale)
+        heading = self._("📝 The resident's feedback on request {number}:", self.locale_of(ticket))
         body = f"{heading.format(number=ticket.number)}\n\n“{text}”"
         return [self._to_staff(ticket, "sendMessage", {"text": body})]
 
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]:
-        note = self._("↪️ Passed on by {team} ({name}).", self.staff_locale).format(
+        note = self._("↪️ Passed on by {team} ({name}).", self.locale_of(ticket)).format(
             team=previous_team, name=by.name
         )
         sends = self.created(ticket)
@@ -365,11 +522,36 @@ class TelegramTicketNotices:
         card.params["text"] = f"{card.params['text']}\n\n{note}"
         return sends
 
+    def passed_on(self, ticket: Ticket, to: Resident) -> list[Outgoing]:
+        locale = to.locale
+        message = self._(
+            "↪️ Your request {number} has been passed to {team}, who handle it from now on.",
+            locale,
+        ).format(number=ticket.number, team=self.team(ticket, locale))
+        return [self._text_to_resident(ticket, to, message)]
+
+    def withdrawn(self, ticket: Ticket) -> list[Outgoing]:
+        message = self._(
+            "↩️ The resident withdrew request {number}: nothing more needs doing.",
+            self.locale_of(ticket),
+        ).format(number=ticket.number)
+        return [self._to_staff(ticket, "sendMessage", {"text": message})]
+
+    def topic_recreated(self, ticket: Ticket) -> list[Outgoing]:
+        """The card again, in the new topic, saying why it is there again."""
+        note = self._(
+            "♻️ This request's topic was deleted, so it has been opened again here.",
+            self.locale_of(ticket),
+        )
+        sends = [send for send in self.created(ticket) if send.method != "editForumTopic"]
+        sends[0].params["text"] = f"{sends[0].params['text']}\n\n{note}"  # the card, named
+        return sends
+
     def overdue(
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
     ) -> list[Outgoing]:
         assert ticket.id is not None
-        locale = self.staff_locale
+        locale = self.chat_locale(chat_id)
         hours = max(1, round(waited.total_seconds() / 3600))
         if ticket.status == "taken":
             message = self._(
@@ -393,7 +575,7 @@ class TelegramTicketNotices:
     def resident_unreachable(self, ticket: Ticket) -> list[Outgoing]:
         message = self._(
             "⚠️ The resident of request {number} has blocked the bot: replies no longer reach them.",
-            self.staff_locale,
+            self.locale_of(ticket),
         ).format(number=ticket.number)
         return [self._to_staff(ticket, "sendMessage", {"text": message})]
 

@@ -259,7 +259,7 @@ async def create(request: web.Request) -> web.Response:
         topic = None
         if placement.forum_topic:
             label = submission.description[:40] or "Open311"
-            name = site.notices.topic_name(label, placement.category.code)
+            name = site.notices.topic_name(label, placement.category.code, placement.chat_id)
             topic = await open_topic(site.bot, placement.chat_id, name)
         record = await site.service.file(client, submission, placement, locale, topic)
     except Open311Error as failure:

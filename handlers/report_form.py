@@ -34,6 +34,7 @@ from handlers.menu import (
 )
 from handlers.notices import TelegramTicketNotices
 from handlers.report_submit import DuplicateChoice, choose_duplicate, offer_duplicates, submit
+from handlers.staff_moderation import BannedFromReporting
 from services.routing import Routing, text
 from services.tickets import TEXT_LIMIT, TicketService
 
@@ -61,7 +62,7 @@ class AreaChoice(CallbackData, prefix="area"):
 
 
 class ReportStep(CallbackData, prefix="rep"):
-    step: str  # submit, edit-text, edit-category, edit-place, edit-photos
+    step: str  # submit, edit-text, edit-category, edit-place, edit-photos, anonymous
 
 
 def photos_keyboard() -> ReplyKeyboardMarkup:
@@ -93,9 +94,22 @@ async def take_description(
     message: Message, state: FSMContext, routing: Routing, i18n: I18n
 ) -> None:
     description = (message.text or "").strip()
+    if message.voice is not None:  # many older residents speak rather than type
+        seconds = message.voice.duration
+        description = (message.caption or "").strip() or f"🎤 {seconds // 60}:{seconds % 60:02d}"
+        await state.update_data(voice=message.voice.file_id)
+        await message.answer(
+            _("Voice note kept as the description; the team will listen to it."),
+            reply_markup=cancel_only(),
+        )
+    elif description:
+        await state.update_data(voice=None)
     if not description:
         await message.answer(
-            _("Please describe the problem in words. You can add photos in a later step."),
+            _(
+                "Please describe the problem in words, or send a voice note. You can add photos "
+                "in a later step."
+            ),
             reply_markup=cancel_only(),
         )
         return
@@ -314,6 +328,22 @@ async def show_summary(message: Message, state: FSMContext, routing: Routing, i1
         area=area,
         photos=len(data.get("photos", [])),
     )
+    anonymous = bool(data.get("anonymous"))
+    if anonymous:
+        summary += "\n\n" + _(
+            "🙈 Anonymous: the team sees “anonymous resident” instead of your name. They still "
+            "read what you write and see your photos and the place, and their replies reach "
+            "you here. The bot's administrators can still see who sent it."
+        )
+    else:
+        summary += "\n\n" + _("👤 The team sees your Telegram name: {name}").format(
+            name=message.chat.full_name
+        )
+    privacy = (
+        "👤 " + _("Show my name to the team")
+        if anonymous
+        else "🙈 " + _("Hide my name from the team")
+    )
     await message.answer(_("Almost done."), reply_markup=cancel_only())
     await message.answer(
         summary,
@@ -340,6 +370,11 @@ async def show_summary(message: Message, state: FSMContext, routing: Routing, i1
                         text=_("Edit photos"), callback_data=ReportStep(step="edit-photos").pack()
                     ),
                 ],
+                [
+                    InlineKeyboardButton(
+                        text=privacy, callback_data=ReportStep(step="anonymous").pack()
+                    )
+                ],
             ]
         ),
     )
@@ -365,6 +400,10 @@ async def report_step(
         ):
             return
         await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
+        return
+    if callback_data.step == "anonymous":
+        await state.update_data(anonymous=not data.get("anonymous"))
+        await show_summary(message, state, routing, i18n)
         return
     await state.update_data(editing=True)
     if callback_data.step == "edit-text":
@@ -422,4 +461,7 @@ def router() -> Router:
         report_from_plain_text, StateFilter(None), F.text, ~F.text.startswith("/")
     )
     router.include_router(form)
+    banned = BannedFromReporting()
+    router.message.outer_middleware(banned)
+    router.callback_query.outer_middleware(banned)
     return router

@@ -14,9 +14,10 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import main_menu, take_press
 from handlers.notices import TelegramTicketNotices
+from handlers.staff_moderation import banned_text
 from handlers.topics import ticket_topic
 from services.routing import Routing, text
-from services.tickets import Draft, TicketError, TicketService
+from services.tickets import Banned, Draft, TicketError, TicketService
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +51,30 @@ async def submit(
         await state.clear()
         return
     topic_id = await ticket_topic(bot, notices, chat, grid, data["text"][:40], category.code)
-    ticket = await tickets.create(
-        Draft(
-            resident_id=query.from_user.id,
-            resident_name=query.from_user.full_name,
-            resident_locale=i18n.current_locale,
-            text=data["text"],
-            category=category.code,
-            grid=grid.code if grid else None,
-            staff_chat_id=chat,
-            latitude=data.get("latitude"),
-            longitude=data.get("longitude"),
-            address=data.get("address"),
-            photos=tuple(data.get("photos", [])),
-            topic_id=topic_id,
-            intake_key=data.get("intake"),
+    try:
+        ticket = await tickets.create(
+            Draft(
+                resident_id=query.from_user.id,
+                resident_name=query.from_user.full_name,
+                resident_locale=i18n.current_locale,
+                text=data["text"],
+                category=category.code,
+                grid=grid.code if grid else None,
+                staff_chat_id=chat,
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
+                address=data.get("address"),
+                photos=tuple(data.get("photos", [])),
+                topic_id=topic_id,
+                intake_key=data.get("intake"),
+                anonymous=bool(data.get("anonymous")),
+                voice_file_id=data.get("voice"),
+            )
         )
-    )
+    except Banned:  # banned while filling in the form
+        await state.clear()
+        await message.answer(banned_text(""), reply_markup=main_menu())
+        return
     await state.clear()
     team = text(grid.name if grid else routing.street_office_name, i18n.current_locale)
     await message.answer(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import feedback, my_requests, report_form
+from handlers import feedback, my_requests, neighbours, report_form
 
 
 def router() -> Router:
     """Wires the residents' routers; the report form comes last, as it takes any plain text."""
     router = Router(name="residents")
-    router.include_routers(feedback.router(), my_requests.router(), report_form.router())
+    router.include_routers(
+        feedback.router(), my_requests.router(), neighbours.router(), report_form.router()
+    )
     return router

@@ -40,11 +40,16 @@ ROLE_NAMES = {
     Role.ADMIN: N_("Administrator"),
     Role.VERIFIER: N_("Verifier"),
     Role.FRONTDESK: N_("Front desk"),
+    Role.GRID_CONTACT: N_("Grid contact"),
 }
 
 
 class InviteHotel(CallbackData, prefix="invh"):
     hotel: str
+
+
+class InviteGrid(CallbackData, prefix="invg"):
+    grid: str
 
 
 def hotel_name(routing: Routing, code: str | None, locale: str | None) -> str:
@@ -66,7 +71,19 @@ def describe_grant(grant: Grant, routing: Routing, locale: str | None) -> str:
     if grant.role is Role.FRONTDESK:
         hotel = hotel_name(routing, grant.hotel_code, locale)
         return _("Front desk at {hotel}").format(hotel=hotel)
+    if grant.role is Role.GRID_CONTACT:
+        return _("Grid contact for {grid}").format(grid=grid_name(routing, grant.grid_code, locale))
     return _(ROLE_NAMES[grant.role])
+
+
+def grid_name(routing: Routing, code: str | None, locale: str | None) -> str:
+    """The grid's name in the person's language; the code itself if the grid is gone."""
+    if not code:
+        return ""
+    try:
+        return text(routing.grid(code).name, locale)
+    except KeyError:
+        return code
 
 
 # --- inviting ---------------------------------------------------------------------------------
@@ -106,9 +123,26 @@ async def invite(
             _("Which hotel is the front desk for?"),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
         )
+    elif wanted == Role.GRID_CONTACT:
+        buttons = [
+            [
+                InlineKeyboardButton(
+                    text=text(grid.name, i18n.current_locale),
+                    callback_data=InviteGrid(grid=grid.code).pack(),
+                )
+            ]
+            for grid in routing.grids
+        ]
+        await message.answer(
+            _("Which grid is the grid contact for?"),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+        )
     else:
         await message.answer(
-            _("Whom do you want to invite? Send /invite verifier or /invite frontdesk.")
+            _(
+                "Whom do you want to invite? Send /invite verifier, /invite frontdesk or "
+                "/invite gridcontact."
+            )
         )
 
 
@@ -137,10 +171,36 @@ async def invite_for_hotel(
     await bot.send_message(query.from_user.id, await _invitation_text(bot, made, routing, i18n))
 
 
+async def invite_for_grid(
+    query: CallbackQuery,
+    callback_data: InviteGrid,
+    bot: Bot,
+    roles: RoleService,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    if not roles.is_admin(query.from_user.id):
+        await query.answer(_("This button is for administrators only."), show_alert=True)
+        return
+    try:
+        routing.grid(callback_data.grid)
+    except KeyError:
+        await query.answer(_("This grid is no longer in the routing file."), show_alert=True)
+        return
+    made = await roles.invite(
+        Role.GRID_CONTACT, created_by=query.from_user.id, grid_code=callback_data.grid
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await drop_buttons(query.message)
+    await bot.send_message(query.from_user.id, await _invitation_text(bot, made, routing, i18n))
+
+
 async def _invitation_text(bot: Bot, made: NewInvitation, routing: Routing, i18n: I18n) -> str:
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={made.code}"
-    role = describe_grant(Grant(made.role, made.hotel_code), routing, i18n.current_locale)
+    grant = Grant(made.role, made.hotel_code, made.grid_code)
+    role = describe_grant(grant, routing, i18n.current_locale)
     return _(
         "Invitation: {role}\n{link}\n\n"
         "Send this link to the person. It works once, for whoever opens it first, "
@@ -171,6 +231,12 @@ async def accept_invitation(
                 "Welcome! You are now at the front desk of {hotel}. Send me a photo of a "
                 "certificate's QR code, or type its code, to check it and check the guest in."
             ).format(hotel=hotel)
+        elif grant.role is Role.GRID_CONTACT:
+            answer = _(
+                "Welcome! You are now the grid contact for {grid}. Send /neighbour to report a "
+                "problem for a neighbour who has no Telegram; you will hear how it goes, and "
+                "/households lists what you filed."
+            ).format(grid=grid_name(routing, grant.grid_code, i18n.current_locale))
         else:
             answer = _(
                 "Welcome! You are now a verifier: you review applications for accommodation "
@@ -210,7 +276,9 @@ async def revoke_role(message: Message, command: CommandObject, roles: RoleServi
         await message.answer(_("This command is for administrators only."))
         return
     parts = (command.args or "").split()
-    usage = _("Send /revoke_role <user id> <role>, where the role is verifier or frontdesk.")
+    usage = _(
+        "Send /revoke_role <user id> <role>, where the role is verifier, frontdesk or gridcontact."
+    )
     if len(parts) != 2 or not parts[0].isdigit():
         await message.answer(usage)
         return
@@ -218,7 +286,7 @@ async def revoke_role(message: Message, command: CommandObject, roles: RoleServi
     if wanted == Role.ADMIN:
         await message.answer(_("Administrators are set in ADMIN_IDS; change that setting."))
         return
-    if wanted not in (Role.VERIFIER, Role.FRONTDESK):
+    if wanted not in (Role.VERIFIER, Role.FRONTDESK, Role.GRID_CONTACT):
         await message.answer(usage)
         return
     role = Role(wanted)
@@ -245,6 +313,7 @@ def router() -> Router:
     )
     router.message.register(invite, Command("invite"))
     router.callback_query.register(invite_for_hotel, InviteHotel.filter())
+    router.callback_query.register(invite_for_grid, InviteGrid.filter())
     router.message.register(revoke_role, Command("revoke_role"))
     router.message.register(whoami, Command("whoami"))
     return router

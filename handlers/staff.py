@@ -17,69 +17,35 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers import assignment, search, staff_moderation, templates
 from handlers.notices import Reassign, TelegramTicketNotices, TicketAction
 from handlers.relayed import media_of, source_of, words_of
+from handlers.staff_access import (
+    GROUPS,
+    ChatLanguage,
+    actor_of,
+    scope_of_chat,
+    staff_of,
+    staff_press,
+)
+from handlers.staff_access import ticket_id as _id
+from handlers.statuses import event_label, staff_status_label
 from handlers.topics import ticket_topic
-from services.authorization import Actor, Authorization, StaffScope
-from services.models import Ticket, as_utc, utcnow
+from services.authorization import Authorization
+from services.models import Ticket, utcnow
 from services.routing import Routing, text
+from services.staff_tools import WorkerRoster
 from services.ticket_stats import TicketStats, summarize
 from services.tickets import (
     AlreadyTaken,
     Staff,
-    TicketNotFound,
     TicketService,
     WrongState,
 )
 
+__all__ = ["actor_of", "router", "scope_of_chat", "staff_of", "staff_press"]
+
 log = logging.getLogger(__name__)
-GROUPS = F.chat.type.in_({"group", "supergroup"})
-
-
-def staff_of(query: CallbackQuery) -> Staff:
-    return Staff(query.from_user.id, query.from_user.full_name)
-
-
-def actor_of(message: Message) -> Actor:
-    """Who wrote: a person, or an anonymous administrator speaking as the group itself."""
-    assert message.from_user is not None
-    if message.sender_chat is not None:
-        name = message.sender_chat.title or message.chat.title or ""
-        return Actor(message.from_user.id, name, as_chat=message.sender_chat.id)
-    return Actor(message.from_user.id, message.from_user.full_name)
-
-
-async def staff_press(
-    query: CallbackQuery,
-    ticket_id: int,
-    action: str,
-    tickets: TicketService,
-    authorization: Authorization,
-) -> tuple[Ticket, Message] | None:
-    """The ticket behind a staff button, if the person who pressed is on its team now.
-
-    Asked of who pressed, not of where: anyone can press a button in a public group, or on a
-    card in a group they have left.
-    """
-    try:
-        ticket = await tickets.get(ticket_id)
-    except TicketNotFound:
-        await query.answer(_("This request no longer exists."), show_alert=True)
-        return None
-    actor = Actor(query.from_user.id, query.from_user.full_name)
-    where = query.message.chat.id if query.message is not None else None
-    if not await authorization.may_work_on(ticket, actor, action, via_chat=where):
-        await query.answer(_("Only the staff of this request's team can do that."), show_alert=True)
-        return None
-    if not isinstance(query.message, Message):  # too old for Telegram to show us
-        await query.answer(
-            _("This card is too old to change; send /ticket {number} in the team's chat.").format(
-                number=ticket.number
-            ),
-            show_alert=True,
-        )
-        return None
-    return ticket, query.message
 
 
 async def ticket_action(
@@ -90,9 +56,10 @@ async def ticket_action(
     i18n: I18n,
     authorization: Authorization,
     notices: TelegramTicketNotices,
+    roster: WorkerRoster,
 ) -> None:
     pressed = await staff_press(
-        query, callback_data.ticket_id, callback_data.action, tickets, authorization
+        query, callback_data.ticket_id, callback_data.action, tickets, authorization, roster
     )
     if pressed is None:
         return
@@ -104,6 +71,9 @@ async def ticket_action(
         if callback_data.action == "take":
             ticket = await tickets.take(callback_data.ticket_id, staff_of(query))
             note = _("🙋 Taken by {name}").format(name=query.from_user.full_name)
+        elif callback_data.action == "unfixed":
+            ticket = await tickets.close_unfixed(callback_data.ticket_id, staff_of(query))
+            note = _("🚫 Closed, not fixed, by {name}").format(name=query.from_user.full_name)
         else:
             ticket = await tickets.resolve(callback_data.ticket_id, staff_of(query))
             note = _("✅ Resolved by {name}; waiting for the resident to confirm").format(
@@ -157,12 +127,10 @@ async def relay_to_resident(
     staff = Staff(actor.user_id, actor.name)
     words = (message.text or message.caption or "").strip()
     if words.startswith("!"):
-        await tickets.note_from_staff(_id(ticket), staff, words[1:].strip())
-        await message.reply(
-            _("📝 Note kept on {number}; the resident does not see it.").format(
-                number=ticket.number
-            )
-        )
+        note = words[1:].strip()
+        await tickets.note_from_staff(_id(ticket), staff, note)
+        shown = _("🔒 Internal note on {number}, kept for the team; the resident does not see it:")
+        await message.reply(f"{shown.format(number=ticket.number)}\n{note}")
         return
     media = media_of(message)
     if not words and media is None:
@@ -260,7 +228,7 @@ async def reassign(
         topic = ticket.topic_id
     else:
         topic = await ticket_topic(bot, notices, chat, grid, ticket.number, category)
-    previous = notices.team(ticket, notices.staff_locale)
+    previous = notices.team(ticket, notices.locale_of(ticket))
     try:
         ticket = await tickets.reassign(
             _id(ticket),
@@ -282,58 +250,12 @@ async def reassign(
     )
 
 
-async def scope_of_chat(message: Message, authorization: Authorization) -> StaffScope | None:
-    """The tickets this chat's staff see; None (the person told why) for anyone else."""
-    actor = actor_of(message)
-    command = (message.text or "").split(maxsplit=1)[0]
-    if not authorization.is_staff_chat(message.chat.id):
-        authorization.refused(actor, command, f"chat {message.chat.id}", "not a staff chat")
-        await message.answer(
-            _(
-                "This is not a staff chat: /open, /ticket and /stats work only in the chats "
-                "the routing file names."
-            )
-        )
-        return None
-    scope = await authorization.staff_scope(message.chat.id, actor)
-    if scope is None:
-        authorization.refused(actor, command, f"chat {message.chat.id}", "not on its team")
-        await message.answer(_("Only this team's staff can see its requests."))
-    return scope
-
-
-async def list_open(
-    message: Message,
-    tickets: TicketService,
-    routing: Routing,
-    i18n: I18n,
-    authorization: Authorization,
-) -> None:
-    scope = await scope_of_chat(message, authorization)
-    if scope is None:
-        return
-    waiting = await tickets.open_in_scope(scope)
-    if not waiting:
-        await message.answer(_("No open requests here."))
-        return
-    now = utcnow()
-    lines = [
-        _("{number} · {category} · {status} · {hours} h").format(
-            number=ticket.number,
-            category=text(routing.category(ticket.category).name, i18n.current_locale),
-            status=ticket.status,
-            hours=round((now - as_utc(ticket.created_at)).total_seconds() / 3600, 1),
-        )
-        for ticket in waiting
-    ]
-    await message.answer(_("Open requests, oldest first:") + "\n" + "\n".join(lines))
-
-
 async def show_ticket(
     message: Message,
     command: CommandObject,
     tickets: TicketService,
     notices: TelegramTicketNotices,
+    i18n: I18n,
     authorization: Authorization,
 ) -> None:
     scope = await scope_of_chat(message, authorization)
@@ -350,13 +272,15 @@ async def show_ticket(
         )
         return
     history = [
-        f"{event.at:%m-%d %H:%M} · {event.kind} · {event.actor_name} {event.detail}".rstrip()
+        f"{notices.when(event.at)} · {event_label(event.kind)} · "
+        f"{notices.actor(ticket, event.actor_id, event.actor_name, i18n.current_locale)} "
+        f"{event.detail}".rstrip()
         for event in await tickets.history(ticket.id)
     ]
     await message.answer(
         notices.card_text(ticket)
         + "\n\n"
-        + _("Status: {status}").format(status=ticket.status)
+        + _("Status: {status}").format(status=staff_status_label(ticket.status))
         + "\n"
         + "\n".join(history)
     )
@@ -399,6 +323,7 @@ def render_stats(title: str, stats: TicketStats, routing: Routing, locale: str) 
         _("Received {received}, taken {taken}, resolved {resolved}").format(
             received=stats.received, taken=stats.taken, resolved=stats.resolved
         ),
+        _("Closed, not fixed: {count}").format(count=stats.unfixed),
         _("Median time to first response: {time}").format(time=hours(stats.median_first_response)),
         _("Median time to resolution: {time}").format(time=hours(stats.median_resolution)),
         _("Satisfaction: {rating}").format(rating=rating),
@@ -415,20 +340,21 @@ def render_stats(title: str, stats: TicketStats, routing: Routing, locale: str) 
     return "\n".join(lines)
 
 
-def _id(ticket: Ticket) -> int:
-    assert ticket.id is not None
-    return ticket.id
-
-
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="staff")
-    router.callback_query.register(ticket_action, TicketAction.filter())
+    for observer in (router.message, router.edited_message, router.callback_query):
+        observer.middleware(ChatLanguage())
+    router.callback_query.register(
+        ticket_action, TicketAction.filter(F.action.in_({"take", "resolve", "reassign", "unfixed"}))
+    )
     router.callback_query.register(reassign, Reassign.filter())
-    router.message.register(list_open, GROUPS, Command("open"))
     router.message.register(show_ticket, GROUPS, Command("ticket"))
     router.message.register(show_stats, GROUPS, Command("stats"))
     router.message.register(relay_to_resident, GROUPS, ~F.text.startswith("/"))
     router.edited_message.register(edit_in_group, GROUPS)
     router.chat_member.register(membership_changed)
+    router.include_routers(
+        assignment.router(), templates.router(), staff_moderation.router(), search.router()
+    )
     return router

@@ -109,6 +109,18 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    reopened_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # the resident said "not fixed": the clock runs from here (a comment does not reset it)
+    anonymous: bool = Field(default=False)  # staff do not see the reporter's name
+    voice_file_id: str | None = Field(default=None, max_length=256)  # a spoken description
+    # filed by a grid contact for a neighbour without Telegram: the neighbour's name and phone,
+    # encrypted (services.privacy), purged a set time after the ticket ends
+    neighbour_name_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    neighbour_phone_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    neighbour_purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     escalation_level: int = Field(default=0)  # reminders and notices sent up the chain so far
     escalated_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -228,6 +240,7 @@ class RoleGrant(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     role: str = Field(max_length=16)  # verifier, frontdesk
     hotel_code: str | None = Field(default=None, max_length=32)  # front desk only
+    grid_code: str | None = Field(default=None, max_length=40)  # grid contact only
     granted_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     granted_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -244,6 +257,7 @@ class Invitation(SQLModel, table=True):
     code_hash: str = Field(max_length=64)  # SHA-256, hex
     role: str = Field(max_length=16)
     hotel_code: str | None = Field(default=None, max_length=32)
+    grid_code: str | None = Field(default=None, max_length=40)  # grid contact only
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -390,3 +404,41 @@ class RoutingVersion(SQLModel, table=True):
     version: int = Field(default=0)
     changed_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class ChatWorker(SQLModel, table=True):
+    """Someone who has worked on tickets from a staff chat: a name to assign tickets to."""
+
+    __tablename__ = "chat_worker"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(default="", max_length=NAME_LENGTH)
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ReplyTemplate(SQLModel, table=True):
+    """A staff chat's canned reply; {name} and {number} are filled in when it is sent."""
+
+    __tablename__ = "reply_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    title: str = Field(max_length=64)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ResidentBan(SQLModel, table=True):
+    """A person whose messages no longer open tickets; told once."""
+
+    __tablename__ = "resident_ban"
+
+    resident_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    reason: str = Field(default="", max_length=500)
+    ticket_number: str = Field(default="", max_length=16)  # the request it was decided on
+    banned_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    banned_by_name: str = Field(default="", max_length=NAME_LENGTH)
+    banned_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    told: bool = Field(default=False)  # the person was told (once)

@@ -4,6 +4,7 @@
 - **verifier**: decides certificate applications and revokes certificates. A database grant,
   or (checked by the bot, not here) membership of VERIFIER_CHAT_ID.
 - **frontdesk**: checks guests in at one hotel (a hotel code from ROUTING_FILE).
+- **gridcontact**: files reports for neighbours without Telegram, on one grid (ROUTING_FILE).
 
 An admin hands a role out with an invitation: a random, single-use code that expires (72 hours
 by default), opened as `https://t.me/<bot>?start=<code>`. Only a hash of the code is stored.
@@ -50,15 +51,17 @@ class Role(StrEnum):
     ADMIN = "admin"
     VERIFIER = "verifier"
     FRONTDESK = "frontdesk"
+    GRID_CONTACT = "gridcontact"  # files reports for neighbours without Telegram, on one grid
 
 
-INVITABLE = (Role.VERIFIER, Role.FRONTDESK)
+INVITABLE = (Role.VERIFIER, Role.FRONTDESK, Role.GRID_CONTACT)
 
 
 @dataclass(frozen=True)
 class Grant:
     role: Role
     hotel_code: str | None = None  # front desk only
+    grid_code: str | None = None  # grid contact only
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class NewInvitation:
     role: Role
     hotel_code: str | None
     expires_at: datetime
+    grid_code: str | None = None
 
 
 class InvitationProblem(Exception):
@@ -125,13 +129,24 @@ class RoleService:
                 select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(col(RoleGrant.role))
             )
             rows = (await session.exec(query)).all()
-        order = {Role.VERIFIER: 0, Role.FRONTDESK: 1}
-        found = [Grant(Role(row.role), row.hotel_code) for row in rows if row.role in order]
+        order = {Role.VERIFIER: 0, Role.FRONTDESK: 1, Role.GRID_CONTACT: 2}
+        found = [
+            Grant(Role(row.role), row.hotel_code, row.grid_code)
+            for row in rows
+            if row.role in order
+        ]
         return grants + sorted(found, key=lambda grant: order[grant.role])
 
     async def is_verifier(self, user_id: int) -> bool:
         """A verifier by grant (membership of VERIFIER_CHAT_ID is the bot's to check)."""
         return any(grant.role is Role.VERIFIER for grant in await self.roles_of(user_id))
+
+    async def contact_grid(self, user_id: int) -> str | None:
+        """The grid this person is the grid contact of, if any."""
+        for grant in await self.roles_of(user_id):
+            if grant.role is Role.GRID_CONTACT:
+                return grant.grid_code
+        return None
 
     async def frontdesk_hotel(self, user_id: int) -> str | None:
         """The hotel this person keeps the front desk of, if any."""
@@ -148,14 +163,15 @@ class RoleService:
         role: Role | str,
         *,
         hotel_code: str | None = None,
+        grid_code: str | None = None,
         granted_by: int | None = None,
     ) -> Grant:
-        """Give a role (front desk needs a hotel; a second front desk grant moves them)."""
-        role = self._grantable(role, hotel_code)
+        """Give a role (front desk needs a hotel, a grid contact a grid; granted again, moved)."""
+        role = self._grantable(role, hotel_code, grid_code)
         async with self.db.session() as session:
-            await self._put(session, user_id, role, hotel_code, granted_by)
+            await self._put(session, user_id, role, hotel_code, grid_code, granted_by)
             await session.commit()
-        return Grant(role, hotel_code if role is Role.FRONTDESK else None)
+        return _grant(role, hotel_code, grid_code)
 
     async def revoke(self, user_id: int, role: Role | str) -> bool:
         """Take a role back; False if they did not have it. Admins are revoked in ADMIN_IDS."""
@@ -170,12 +186,14 @@ class RoleService:
         return True
 
     @staticmethod
-    def _grantable(role: Role | str, hotel_code: str | None) -> Role:
+    def _grantable(role: Role | str, hotel_code: str | None, grid_code: str | None = None) -> Role:
         role = Role(role)
         if role not in INVITABLE:
             raise ValueError(f"{role} is not granted in the database (see ADMIN_IDS)")
         if role is Role.FRONTDESK and not hotel_code:
             raise ValueError("a front desk belongs to a hotel")
+        if role is Role.GRID_CONTACT and not grid_code:
+            raise ValueError("a grid contact belongs to a grid")
         return role
 
     async def _put(
@@ -184,6 +202,7 @@ class RoleService:
         user_id: int,
         role: Role,
         hotel_code: str | None,
+        grid_code: str | None,
         granted_by: int | None,
     ) -> None:
         query = select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.role == role)
@@ -191,6 +210,7 @@ class RoleService:
         if row is None:
             row = RoleGrant(user_id=user_id, role=role.value)
         row.hotel_code = hotel_code if role is Role.FRONTDESK else None
+        row.grid_code = grid_code if role is Role.GRID_CONTACT else None
         row.granted_by = granted_by
         row.granted_at = self._now()
         session.add(row)
@@ -203,10 +223,11 @@ class RoleService:
         *,
         created_by: int,
         hotel_code: str | None = None,
+        grid_code: str | None = None,
         ttl: timedelta | None = None,
     ) -> NewInvitation:
         """A new single-use code for the role, valid for `ttl` (default 72 hours)."""
-        role = self._grantable(role, hotel_code)
+        role = self._grantable(role, hotel_code, grid_code)
         now = self._now()
         expires_at = now + (ttl if ttl is not None else self.invitation_ttl)
         code = new_code()
@@ -216,13 +237,15 @@ class RoleService:
                     code_hash=_hash(code),
                     role=role.value,
                     hotel_code=hotel_code if role is Role.FRONTDESK else None,
+                    grid_code=grid_code if role is Role.GRID_CONTACT else None,
                     created_by=created_by,
                     created_at=now,
                     expires_at=expires_at,
                 )
             )
             await session.commit()
-        return NewInvitation(code, role, hotel_code if role is Role.FRONTDESK else None, expires_at)
+        made = _grant(role, hotel_code, grid_code)
+        return NewInvitation(code, role, made.hotel_code, expires_at, made.grid_code)
 
     async def accept(self, code: str, user_id: int) -> Grant:
         """Use an invitation: the person gets its role. Raises an InvitationProblem subclass."""
@@ -245,10 +268,26 @@ class RoleService:
                 await session.rollback()
                 raise InvitationUsed(code)
             role = Role(invitation.role)
-            await self._put(session, user_id, role, invitation.hotel_code, invitation.created_by)
+            await self._put(
+                session,
+                user_id,
+                role,
+                invitation.hotel_code,
+                invitation.grid_code,
+                invitation.created_by,
+            )
             try:
                 await session.commit()
             except IntegrityError:  # the same person opened two links at once
                 await session.rollback()
                 raise InvitationUsed(code) from None
-        return Grant(role, invitation.hotel_code if role is Role.FRONTDESK else None)
+        return _grant(role, invitation.hotel_code, invitation.grid_code)
+
+
+def _grant(role: Role, hotel_code: str | None, grid_code: str | None) -> Grant:
+    """A grant with only the place its role has: a hotel for a front desk, a grid for a contact."""
+    return Grant(
+        role,
+        hotel_code if role is Role.FRONTDESK else None,
+        grid_code if role is Role.GRID_CONTACT else None,
+    )

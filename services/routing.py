@@ -158,6 +158,7 @@ class Routing:
         categories: Sequence[Category],
         hotels: Sequence[Hotel],
         source: str = "",
+        chat_locales: Mapping[int, str] | None = None,
     ) -> None:
         self.street_office_name = street_office_name
         self.street_office_chat_id = street_office_chat_id
@@ -167,6 +168,7 @@ class Routing:
         self.grids = tuple(grid for community in self.communities for grid in community.grids)
         self.categories = tuple(categories)
         self.hotels = tuple(hotels)
+        self.chat_locales = dict(chat_locales or {})  # a staff chat's own language
         self._communities = {c.code: c for c in self.communities}
         self._grids = {g.code: g for g in self.grids}
         self._categories = {c.code: c for c in self.categories}
@@ -464,6 +466,7 @@ class _File(_Model):
     communities: list[_Community]
     categories: Annotated[list[_Category], Field(min_length=1)]
     hotels: list[_Hotel] = []
+    chat_locales: dict[int, Literal["en", "zh"]] = {}  # a staff chat that reads another language
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -799,6 +802,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         categories=categories,
         hotels=hotels,
         source=name,
+        chat_locales=parsed.chat_locales,
     )
     check_shapes(routing, lambda grid: written[grid.code], fail)
     return routing

@@ -7,6 +7,7 @@ Every change is one transaction: the ticket, an appended event, and the notifica
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -20,17 +21,21 @@ from services.conversation import EditTarget, Relayed, Source, copies_of, edit_t
 from services.intake import file_once
 from services.models import (
     Notification,
+    ResidentBan,
     Ticket,
     TicketEvent,
     TicketSubscriber,
     as_utc,
     utcnow,
 )
-from services.outbox import Outbox, Outgoing
+from services.outbox import Outbox, Outgoing, Priority
 from services.routing import distance_m
 from services.storage import Database
 
 NEW, TAKEN, RESOLVED, CLOSED, REOPENED = "new", "taken", "resolved", "closed", "reopened"
+WITHDRAWN = "withdrawn"  # the resident took it back before it was resolved
+UNFIXED = "unfixed"  # closed, not fixed: the team cannot fix it (out of its hands)
+LOW_RATING = 2  # this many stars or fewer is raised at once
 OPEN = (NEW, TAKEN, REOPENED)
 NO_RESIDENT = 0  # filed by another system (Open311): nobody in Telegram to tell
 TEXT_LIMIT = 2000
@@ -52,6 +57,10 @@ class AlreadyTaken(TicketError):
     def __init__(self, by: str) -> None:
         super().__init__(by)
         self.by = by
+
+
+class Banned(TicketError):
+    """The person may no longer open tickets (services.staff_tools.Bans)."""
 
 
 class WrongState(TicketError):
@@ -77,6 +86,11 @@ class Draft:
     photos: tuple[str, ...] = ()
     topic_id: int | None = None  # the ticket's own topic in a forum staff chat
     intake_key: str | None = None  # the form's name: the same form files one ticket
+    anonymous: bool = False  # staff see "anonymous resident", not the name
+    voice_file_id: str | None = None  # the description was spoken: staff get the voice note
+    # a grid contact files for a neighbour without Telegram (services.privacy.FieldCipher)
+    neighbour_name_encrypted: str | None = None
+    neighbour_phone_encrypted: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,8 @@ class TicketNotices(Protocol):
 
     def taken(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
+    def assigned(self, ticket: Ticket, to: Staff, by: Staff) -> list[Outgoing]: ...
+
     def staff_reply(
         self, ticket: Ticket, to: Resident, text: str, media: Media | None, source: Source | None
     ) -> Relayed: ...
@@ -126,6 +142,10 @@ class TicketNotices(Protocol):
         source: Source | None,
     ) -> Relayed: ...
 
+    def resident_album(
+        self, ticket: Ticket, words: str, items: Sequence[Media], card_message_id: int | None
+    ) -> list[Outgoing]: ...
+
     def relay_edit(self, ticket: Ticket, target: EditTarget, words: str) -> list[Outgoing]: ...
 
     def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
@@ -136,9 +156,19 @@ class TicketNotices(Protocol):
 
     def rated(self, ticket: Ticket) -> list[Outgoing]: ...
 
+    def low_rating(self, ticket: Ticket, chat_id: int) -> list[Outgoing]: ...
+
+    def closed_unfixed(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
+
     def feedback(self, ticket: Ticket, text: str) -> list[Outgoing]: ...
 
     def reassigned(self, ticket: Ticket, previous_team: str, by: Staff) -> list[Outgoing]: ...
+
+    def passed_on(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
+
+    def withdrawn(self, ticket: Ticket) -> list[Outgoing]: ...
+
+    def topic_recreated(self, ticket: Ticket) -> list[Outgoing]: ...
 
     def overdue(
         self, ticket: Ticket, chat_id: int, level: int, waited: timedelta
@@ -163,7 +193,10 @@ def _maybe_overdue(
     status, level = col(Ticket.status), col(Ticket.escalation_level)
     waited_for_staff = or_(
         and_(status == NEW, col(Ticket.created_at) <= now - take_within),
-        and_(status == REOPENED, col(Ticket.updated_at) <= now - take_within),
+        and_(
+            status == REOPENED,
+            func.coalesce(col(Ticket.reopened_at), col(Ticket.updated_at)) <= now - take_within,
+        ),
         and_(
             status == TAKEN,
             func.coalesce(col(Ticket.first_response_at), col(Ticket.created_at))
@@ -211,6 +244,8 @@ class TicketService:
 
     async def _create(self, draft: Draft, text: str) -> Ticket:
         async with self.db.session() as session:
+            if await session.get(ResidentBan, draft.resident_id) is not None:
+                raise Banned(str(draft.resident_id))
             ticket = Ticket(
                 intake_key=draft.intake_key,
                 resident_id=draft.resident_id,
@@ -225,6 +260,10 @@ class TicketService:
                 address=draft.address,
                 photos=list(draft.photos),
                 topic_id=draft.topic_id,
+                anonymous=draft.anonymous,
+                voice_file_id=draft.voice_file_id,
+                neighbour_name_encrypted=draft.neighbour_name_encrypted,
+                neighbour_phone_encrypted=draft.neighbour_phone_encrypted,
             )
             session.add(ticket)
             await session.flush()  # the id makes the number
@@ -250,6 +289,40 @@ class TicketService:
             for resident in await self._residents(session, ticket):
                 self._notify(session, self.notices.taken(ticket, resident))
             return await self._save(session, ticket)
+
+    async def assign(self, ticket_id: int, by: Staff, to: Staff) -> Ticket:
+        """A named worker gets the ticket (taken, if it was waiting); they are mentioned.
+
+        The caller has asked Authorization that both may work on it.
+        """
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            was_waiting = ticket.status != TAKEN
+            ticket.status = TAKEN
+            ticket.assignee_id, ticket.assignee_name = to.user_id, to.name
+            if was_waiting:
+                ticket.escalation_level = 0
+                ticket.first_response_at = ticket.first_response_at or utcnow()
+            self._record(session, ticket, "assigned", by.user_id, by.name, to.name)
+            self._notify(session, self.notices.assigned(ticket, to, by))
+            if was_waiting:
+                for resident in await self._residents(session, ticket):
+                    self._notify(session, self.notices.taken(ticket, resident))
+            return await self._save(session, ticket)
+
+    async def assigned_to(self, user_id: int, scope: StaffScope | None = None) -> list[Ticket]:
+        """Open tickets someone has, oldest first (within a chat's scope when given)."""
+        async with self.db.session() as session:
+            query = (
+                select(Ticket)
+                .where(Ticket.assignee_id == user_id)
+                .where(col(Ticket.status).in_(OPEN))
+            )
+            if scope is not None:
+                query = query.where(_within(scope))
+            return list(await session.exec(query.order_by(col(Ticket.id)).limit(50)))
 
     async def reply_from_staff(
         self,
@@ -287,7 +360,7 @@ class TicketService:
     ) -> Ticket:
         async with self.db.session() as session:
             ticket = await self._resident_ticket(session, ticket_id, resident_id)
-            if ticket.status == CLOSED:
+            if ticket.status in (CLOSED, WITHDRAWN):
                 raise WrongState(ticket.status)
             self._record(
                 session, ticket, "comment", resident_id, ticket.resident_name, _detail(text, media)
@@ -295,6 +368,21 @@ class TicketService:
             card = await self._card_message_id(session, ticket)
             relayed = self.notices.resident_comment(ticket, text, media, card, source)
             await record_relay(session, self.outbox, ticket, relayed, source)
+            return await self._save(session, ticket)
+
+    async def comment_album(
+        self, ticket_id: int, resident_id: int, words: str, items: Sequence[Media]
+    ) -> Ticket:
+        """A resident's album (2-10 photos, videos, …) as one comment: it reaches staff as one
+        album, not one message per photo."""
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status in (CLOSED, WITHDRAWN):
+                raise WrongState(ticket.status)
+            detail = f"[album ×{len(items)}] {words}".strip()
+            self._record(session, ticket, "comment", resident_id, ticket.resident_name, detail)
+            card = await self._card_message_id(session, ticket)
+            self._notify(session, self.notices.resident_album(ticket, words, items, card))
             return await self._save(session, ticket)
 
     async def relayed_ticket(self, source: Source) -> Ticket | None:
@@ -391,13 +479,44 @@ class TicketService:
                 self._notify(session, self.notices.closed(ticket))
             else:
                 ticket.status = REOPENED
-                ticket.resolved_at = None
+                ticket.resolved_at, ticket.reopened_at = None, utcnow()
                 ticket.escalation_level, ticket.escalated_at = 0, None
                 self._record(session, ticket, "reopened", resident_id, ticket.resident_name)
                 self._notify(session, self.notices.reopened(ticket))
             return await self._save(session, ticket)
 
-    async def rate(self, ticket_id: int, resident_id: int, stars: int) -> Ticket:
+    async def withdraw(self, ticket_id: int, resident_id: int) -> Ticket:
+        """The reporter no longer needs it: the team stops, and is told so."""
+        async with self.db.session() as session:
+            ticket = await self._resident_ticket(session, ticket_id, resident_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            ticket.status = WITHDRAWN
+            self._record(session, ticket, "withdrawn", resident_id, ticket.resident_name)
+            self._notify(session, self.notices.withdrawn(ticket))
+            return await self._save(session, ticket)
+
+    async def close_unfixed(self, ticket_id: int, staff: Staff) -> Ticket:
+        """The team cannot fix it (not theirs to fix, or impossible): closed, not fixed."""
+        async with self.db.session() as session:
+            ticket = await self._get(session, ticket_id)
+            if ticket.status not in OPEN:
+                raise WrongState(ticket.status)
+            ticket.status = UNFIXED
+            self._record(session, ticket, "unfixed", staff.user_id, staff.name)
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.closed_unfixed(ticket, resident))
+            return await self._save(session, ticket)
+
+    async def rate(
+        self,
+        ticket_id: int,
+        resident_id: int,
+        stars: int,
+        chains: Mapping[int, Sequence[int]] | None = None,
+    ) -> Ticket:
+        """The resident's stars; LOW_RATING or fewer are raised at once in the ticket's chat and
+        the first chat above it in `chains` (its community; see escalation_chains)."""
         if not 1 <= stars <= 5:
             raise ValueError("a rating is 1 to 5 stars")
         async with self.db.session() as session:
@@ -406,7 +525,12 @@ class TicketService:
                 raise WrongState(ticket.status)
             ticket.rating = stars
             self._record(session, ticket, "rated", resident_id, ticket.resident_name, str(stars))
-            self._notify(session, self.notices.rated(ticket))
+            if stars <= LOW_RATING:
+                above = list((chains or {}).get(ticket.staff_chat_id, []))[:1]
+                for chat in [ticket.staff_chat_id, *above]:
+                    self._notify(session, self.notices.low_rating(ticket, chat))
+            else:
+                self._notify(session, self.notices.rated(ticket))
             return await self._save(session, ticket)
 
     async def feedback(self, ticket_id: int, resident_id: int, text: str) -> Ticket:
@@ -418,6 +542,42 @@ class TicketService:
             self._record(session, ticket, "feedback", resident_id, ticket.resident_name, text)
             self._notify(session, self.notices.feedback(ticket, text))
             return await self._save(session, ticket)
+
+    async def filed_for_neighbours(self, contact_id: int, limit: int = 50) -> list[Ticket]:
+        """What a grid contact filed for neighbours, newest first."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket)
+                .where(Ticket.resident_id == contact_id)
+                .where(
+                    or_(
+                        col(Ticket.neighbour_name_encrypted).is_not(None),
+                        col(Ticket.neighbour_purged_at).is_not(None),
+                    )
+                )
+                .order_by(col(Ticket.id).desc())
+                .limit(limit)
+            )
+            return list(rows)
+
+    async def purge_neighbours(self, ended_before: datetime) -> int:
+        """A neighbour's name and phone are forgotten once their ticket ended before the moment
+        (closed, closed not fixed, withdrawn): PERSONAL_DATA_RETENTION_DAYS after. How many."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Ticket)
+                .where(col(Ticket.neighbour_name_encrypted).is_not(None))
+                .where(col(Ticket.status).in_((CLOSED, UNFIXED, WITHDRAWN)))
+                .where(col(Ticket.updated_at) < ended_before)
+            )
+            purged = 0
+            for ticket in rows:
+                ticket.neighbour_name_encrypted = ticket.neighbour_phone_encrypted = None
+                ticket.neighbour_purged_at = utcnow()
+                session.add(ticket)
+                purged += 1
+            await session.commit()
+            return purged
 
     async def for_resident(self, resident_id: int, limit: int = 20) -> list[Ticket]:
         async with self.db.session() as session:
@@ -465,6 +625,8 @@ class TicketService:
             detail = f"{category} / {grid or '-'}"
             self._record(session, ticket, "reassigned", staff.user_id, staff.name, detail)
             self._notify(session, self.notices.reassigned(ticket, previous_team, staff))
+            for resident in await self._residents(session, ticket):
+                self._notify(session, self.notices.passed_on(ticket, resident))
             return await self._save(session, ticket)
 
     async def escalate_overdue(
@@ -501,7 +663,7 @@ class TicketService:
                 if ticket.status == NEW:
                     waiting_since, limit = ticket.created_at, take_within
                 elif ticket.status == REOPENED:
-                    waiting_since, limit = ticket.updated_at, take_within
+                    waiting_since, limit = ticket.reopened_at or ticket.updated_at, take_within
                 else:
                     waiting_since = ticket.first_response_at or ticket.created_at
                     limit = resolve_within
@@ -540,12 +702,125 @@ class TicketService:
             self._notify(session, self.notices.resident_unreachable(ticket))
             await session.commit()
 
-    async def open_in_scope(self, scope: StaffScope, limit: int = 30) -> list[Ticket]:
-        """Open tickets a staff chat sees, oldest first."""
+    def lost_topic_of(self, notification: Notification) -> tuple[int, int] | None:
+        """(ticket id, topic) when a ticket's notification was sent into a forum topic."""
+        ticket_id = ticket_id_of(notification.reference)
+        thread = self.outbox.opened(notification).get("message_thread_id")
+        if ticket_id is None or not isinstance(thread, int):
+            return None
+        return ticket_id, thread
+
+    async def move_topic(self, ticket_id: int, lost: int, new: int | None) -> Ticket | None:
+        """The ticket's topic is gone (staff deleted it): a new one (None: General) gets the card.
+
+        None if the ticket had already moved on from that topic (another send found it first).
+        """
         async with self.db.session() as session:
-            query = select(Ticket).where(col(Ticket.status).in_(OPEN)).where(_within(scope))
+            ticket = await self._get(session, ticket_id)
+            if ticket.topic_id != lost:
+                return None
+            ticket.topic_id = new
+            self._record(session, ticket, "topic-recreated", None, "", str(new or ""))
+            self._notify(session, self.notices.topic_recreated(ticket))
+            return await self._save(session, ticket)
+
+    async def send_again(self, notification: Notification, topic: int | None) -> None:
+        """A notification refused by a lost topic, sent again into the ticket's topic now."""
+        params = self.outbox.opened(notification)
+        params.pop("chat_id", None)
+        params.pop("message_thread_id", None)
+        if topic is not None:
+            params["message_thread_id"] = topic
+        again = Outgoing(
+            notification.chat_id,
+            notification.method,
+            params,
+            Priority(notification.priority),
+            notification.reference,
+        )
+        async with self.db.session() as session:
+            self.outbox.add(session, again)
+            await session.commit()
+
+    async def open_in_scope(
+        self, scope: StaffScope, limit: int = 30, after_id: int = 0
+    ) -> list[Ticket]:
+        """Open tickets a staff chat sees, oldest first, from after a ticket id (paging)."""
+        async with self.db.session() as session:
+            query = (
+                select(Ticket)
+                .where(col(Ticket.status).in_(OPEN))
+                .where(_within(scope))
+                .where(col(Ticket.id) > after_id)
+            )
             rows = await session.exec(query.order_by(col(Ticket.id)).limit(limit))
             return list(rows)
+
+    async def find(
+        self,
+        scope: StaffScope,
+        words: str,
+        *,
+        grids: Sequence[str] = (),
+        limit: int = 10,
+        before_id: int | None = None,
+    ) -> list[Ticket]:
+        """Tickets a staff chat sees whose number, words, place or grid match; newest first.
+
+        `grids`: codes of the grids whose names the words match (the caller knows the names).
+        """
+        words = words.strip()
+        if not words:
+            return []
+        digits = words.rsplit("-", 1)[-1]
+        pattern = f"%{words.lower()}%"
+        matches = [
+            func.lower(col(Ticket.text)).like(pattern),
+            func.lower(func.coalesce(col(Ticket.address), "")).like(pattern),
+            func.lower(func.coalesce(col(Ticket.grid), "")).like(pattern),
+            col(Ticket.number) == words,
+        ]
+        if grids:
+            matches.append(col(Ticket.grid).in_(grids))
+        if digits.isdigit() and len(digits) <= 9:
+            matches.append(col(Ticket.id) == int(digits))
+        query = select(Ticket).where(_within(scope)).where(or_(*matches))
+        if before_id is not None:
+            query = query.where(col(Ticket.id) < before_id)
+        async with self.db.session() as session:
+            rows = await session.exec(query.order_by(col(Ticket.id).desc()).limit(limit))
+            return list(rows)
+
+    async def changed_between(
+        self, scope: StaffScope, start: datetime, end: datetime
+    ) -> list[Ticket]:
+        """Tickets a staff chat sees that changed in [start, end): for the daily digest."""
+        async with self.db.session() as session:
+            query = (
+                select(Ticket)
+                .where(_within(scope))
+                .where(
+                    or_(
+                        and_(col(Ticket.updated_at) >= start, col(Ticket.updated_at) < end),
+                        and_(col(Ticket.resolved_at) >= start, col(Ticket.resolved_at) < end),
+                    )
+                )
+            )
+            return list(await session.exec(query))
+
+    async def send_once(self, outgoing: Outgoing) -> bool:
+        """A notification sent only if none with its reference exists (a digest a day)."""
+        async with self.db.session() as session:
+            found = await session.exec(
+                select(Notification.id)
+                .where(Notification.chat_id == outgoing.chat_id)
+                .where(Notification.reference == outgoing.reference)
+            )
+            if found.first() is not None:
+                return False
+            self.outbox.add(session, outgoing)
+            await session.commit()
+            return True
 
     async def by_number(self, number: str) -> Ticket | None:
         """ "2026-000123", or just "123"."""

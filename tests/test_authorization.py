@@ -92,11 +92,19 @@ async def test_a_strangers_group_learns_nothing_by_counting_ticket_numbers(
     await run_bot()
     await a_ticket_in_grid_1(standin)
 
-    for command, args in (("/ticket", "2026-000001"), ("/ticket", "1"), ("/open", None)):
+    for command, args in (
+        ("/ticket", "2026-000001"),
+        ("/ticket", "1"),
+        ("/open", None),
+        ("/find", "drain"),
+        ("/find", "2026-000001"),
+        ("/mine", None),
+        ("/templates", None),
+    ):
         standin.send_command(snoop, command, args, chat=theirs.id)
         assert (await next_message(standin, theirs.id))["text"] == (
-            "This is not a staff chat: /open, /ticket and /stats work only in the chats the "
-            "routing file names."
+            "This is not a staff chat: /open, /ticket, /stats, /find and the other staff "
+            "commands work only in the chats the routing file names."
         )
     standin.send_command(snoop, "/stats", chat=theirs.id)
     await next_message(standin, theirs.id)

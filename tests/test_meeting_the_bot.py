@@ -99,7 +99,16 @@ async def test_the_command_menu_is_registered_in_both_languages(
     assert english[0]["description"] == "Report a problem in your neighbourhood"
     assert chinese[0]["description"] == "反映身边的问题"
     staff = standin.commands("all_group_chats", language_code="zh")
-    assert [c["command"] for c in staff] == ["open", "ticket", "stats"]
+    assert [c["command"] for c in staff] == [
+        "open",
+        "ticket",
+        "stats",
+        "find",
+        "mine",
+        "templates",
+        "ban",
+        "unban",
+    ]
     assert staff[2]["description"] == "本周和本月的统计"
 
 

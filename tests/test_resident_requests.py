@@ -243,7 +243,10 @@ async def test_in_a_forum_each_ticket_gets_a_topic_and_talk_flows_both_ways(
         message_thread_id=topic.message_thread_id,
     )
     note_ack = (await standin.wait_for_messages(forum.id, count=2, timeout=10))[-1]
-    assert note_ack["text"] == "📝 Note kept on 2026-000001; the resident does not see it."
+    assert note_ack["text"] == (
+        "🔒 Internal note on 2026-000001, kept for the team; the resident does not see it:\n"
+        "depot manager's number is on the board"
+    )
 
     standin.send_photo(
         worker,

@@ -66,7 +66,7 @@ async def test_open_ticket_and_stats_commands(standin: BotAPIStandin, run_bot) -
 
     standin.send_command(worker, "/ticket", args="2026-000001", chat=east.id)
     shown = await next_message(standin, east.id)
-    assert "note · Wang Fang called the dredging team" in shown["text"]
+    assert "🔒 internal note · Wang Fang called the dredging team" in shown["text"]
 
     standin.press_button(worker, card, inline_buttons(card)["✅ Resolved"])
     await next_message(standin, shen.id)
@@ -126,7 +126,8 @@ async def test_bad_input_gets_a_clear_answer(standin: BotAPIStandin, run_bot) ->
     await next_message(standin, shen.id)
     standin.send_location(shen, 30.0, 120.0)  # a location where a description was asked
     assert (await next_message(standin, shen.id))["text"] == (
-        "Please describe the problem in words. You can add photos in a later step."
+        "Please describe the problem in words, or send a voice note. You can add photos "
+        "in a later step."
     )
     standin.send_message(shen, "x" * 2001)
     assert (await next_message(standin, shen.id))["text"].startswith(

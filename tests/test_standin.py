@@ -482,6 +482,7 @@ async def test_forum_topics_exist_only_in_forums(api: BotAPIStandin, bot: Bot) -
     topic = await bot.create_forum_topic(forum.id, "Ticket #1")
     message = await bot.send_message(forum.id, "hello", message_thread_id=topic.message_thread_id)
     assert message.message_thread_id == topic.message_thread_id
+    assert topic.message_thread_id != 1  # thread 1 is the General topic
     assert [t.name for t in api.topics(forum.id)] == ["Ticket #1"]
     with pytest.raises(TelegramBadRequest, match="the chat is not a forum"):
         await bot.create_forum_topic(plain.id, "nope")
@@ -489,9 +490,22 @@ async def test_forum_topics_exist_only_in_forums(api: BotAPIStandin, bot: Bot) -
         await bot.send_message(forum.id, "lost", message_thread_id=999)
     assert await bot.close_forum_topic(forum.id, topic.message_thread_id)
 
+    doomed = await bot.create_forum_topic(forum.id, "Ticket #2")
+    kept = await bot.send_message(forum.id, "card", message_thread_id=doomed.message_thread_id)
+    api.delete_topic(forum.id, doomed.message_thread_id)  # an administrator deletes it
+    assert [t.name for t in api.topics(forum.id)] == ["Ticket #1"]
+    assert kept.message_id not in [m["message_id"] for m in api.messages(forum.id)]
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(forum.id, "late", message_thread_id=doomed.message_thread_id)
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.copy_message(
+            forum.id, forum.id, message.message_id, message_thread_id=doomed.message_thread_id
+        )
+
     api.add_member(forum.id, 1001, "administrator")
     member = await bot.get_chat_member(forum.id, 1001)
     assert member.status == "administrator"
+    assert member.can_manage_topics  # given for supergroups' administrators
     assert (await bot.get_chat_member(forum.id, 1002)).status == "left"
 
 

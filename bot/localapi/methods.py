@@ -897,6 +897,8 @@ class BotMethods:
         if status == "administrator":
             # Required by newer Bot API versions than the bundled description.
             member["can_send_welcome_messages"] = True
+            if chat.type == "supergroup":  # optional, and always given in supergroups
+                member["can_manage_topics"] = True
         for name, spec_field in self.spec.type_fields(type_name).items():
             if not spec_field.required or name in member:
                 continue

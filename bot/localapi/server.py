@@ -239,6 +239,9 @@ class BotAPIStandin:
             raise ValueError("group chat ids are negative")
         kind = "supergroup" if forum or supergroup else "group"
         chat = FakeChat(chat_id, kind, title=title, username=username, is_forum=forum)
+        if forum and chat_id not in self.state.chats:
+            # thread 1 is the General topic, always there: no created topic ever gets that id
+            self.state.next_message_id(chat_id)
         self.state.chats[chat_id] = chat
         self.state.bot_status[chat_id] = bot_status
         return chat
@@ -293,6 +296,19 @@ class BotAPIStandin:
             thread_id, name, icon_color
         )
         return thread_id
+
+    def delete_topic(self, group_id: int | FakeChat, thread_id: int) -> None:
+        """Delete a forum topic as a group administrator does: it and its messages are gone.
+
+        Telegram tells bots nothing; a later send to it is refused ("message thread not found").
+        """
+        chat = self._chat(group_id)
+        if self.state.topics.get(chat.id, {}).pop(thread_id, None) is None:
+            raise ValueError(f"chat {chat.id} has no topic {thread_id}")
+        for message_id, message in list(self.state.messages.get(chat.id, {}).items()):
+            if message.get("message_thread_id") == thread_id:
+                self.state.delete_message(chat.id, message_id)
+        self.state.changed()
 
     def topics(self, group_id: int | FakeChat) -> list[ForumTopic]:
         """Forum topics of a group, oldest first."""

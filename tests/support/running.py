@@ -31,6 +31,7 @@ def bot_settings(standin: BotAPIStandin, **overrides: Any) -> Settings:
         "telegram_api_url": standin.base_url,
         "web_port": free_port(),
         "polling_timeout": 1,
+        "doctor_at_start": False,  # most tests register only the chats they use
         "staff_chat_id": -1001,
         "verifier_chat_id": -1001,  # one chat for both in most tests (a choice, not a default)
         **overrides,
