@@ -165,10 +165,7 @@ async def invite_for_hotel(
     made = await roles.invite(
         Role.FRONTDESK, created_by=query.from_user.id, hotel_code=callback_data.hotel
     )
-    await query.answer()
-    if isinstance(query.message, Message):
-        await drop_buttons(query.message)
-    await bot.send_message(query.from_user.id, await _invitation_text(bot, made, routing, i18n))
+    await _hand_out(query, made, bot, routing, i18n)
 
 
 async def invite_for_grid(
@@ -190,6 +187,13 @@ async def invite_for_grid(
     made = await roles.invite(
         Role.GRID_CONTACT, created_by=query.from_user.id, grid_code=callback_data.grid
     )
+    await _hand_out(query, made, bot, routing, i18n)
+
+
+async def _hand_out(
+    query: CallbackQuery, made: NewInvitation, bot: Bot, routing: Routing, i18n: I18n
+) -> None:
+    """The admin's choice is made: the buttons go, the link arrives in their private chat."""
     await query.answer()
     if isinstance(query.message, Message):
         await drop_buttons(query.message)
