@@ -46,6 +46,8 @@ from services.tickets import (
 __all__ = ["actor_of", "router", "scope_of_chat", "staff_of", "staff_press"]
 
 log = logging.getLogger(__name__)
+# card buttons handled by the staff tools' own routers (handlers/assignment.py, templates.py)
+OWN_ROUTERS = frozenset({"assign", "template"})
 
 
 async def ticket_action(
@@ -345,9 +347,7 @@ def router() -> Router:
     router = Router(name="staff")
     for observer in (router.message, router.edited_message, router.callback_query):
         observer.middleware(ChatLanguage())
-    router.callback_query.register(
-        ticket_action, TicketAction.filter(F.action.in_({"take", "resolve", "reassign", "unfixed"}))
-    )
+    router.callback_query.register(ticket_action, TicketAction.filter(~F.action.in_(OWN_ROUTERS)))
     router.callback_query.register(reassign, Reassign.filter())
     router.message.register(show_ticket, GROUPS, Command("ticket"))
     router.message.register(show_stats, GROUPS, Command("stats"))

@@ -207,7 +207,7 @@ async def test_cancel_leaves_a_form_halfway_in_either_language(
     await standin.wait_for_messages(mei.id)
     standin.send_location(mei, 30.76, 120.75)  # a wrong answer: words were asked for
     [ask_again] = await standin.wait_for_messages(mei.id)
-    assert ask_again["text"] == "请用文字描述问题。照片可以在后面的步骤添加。"
+    assert ask_again["text"] == "请用文字描述问题，或者发一条语音。照片可以在后面的步骤添加。"
     standin.press_reply_button(mei, "✖️ 取消")
     [cancelled] = await standin.wait_for_messages(mei.id)
     assert cancelled["text"] == "已取消，刚才填写的内容没有提交。请在下方选择。"

@@ -158,7 +158,7 @@ def test_a_newcomer_plays_both_stories_in_the_browser(page: Page) -> None:
     shot(page, "02-card-in-staff-pane")
     card.get_by_role("button", name="🙋 Take").click()
     sees(resident, "has been taken by Grid 1: east gate")
-    card.get_by_role("button", name="Reply").click()
+    card.get_by_role("button", name="Reply", exact=True).click()
     expect(staff.locator(".replying")).to_contain_text("Replying to Linkage")
     say(staff, "We will dredge it tomorrow morning.")
     sees(resident, "We will dredge it tomorrow morning.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.localapi import BotAPIStandin
-from services.models import Ticket
+from services.models import Notification, Ticket
 from services.storage import Database
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
@@ -226,3 +226,38 @@ async def test_find_and_open_page_through_everything_only_for_the_team(
     rest = await next_message(standin, east.id)
     assert rest["text"].startswith("More open requests:\n2026-000021")
     assert rest["text"].count("\n2026-") == 5 and not inline_buttons(rest)
+
+
+async def test_dead_letters_page_with_more_for_admins_only(standin: BotAPIStandin, run_bot) -> None:
+    admin = standin.user(ADMIN, "Admin", language_code="en")
+    stranger = standin.user(7777, "Mallory", language_code="en")
+    bot = await run_bot(admin_ids=str(ADMIN))
+    db = Database(bot.settings.effective_database_url)
+    try:
+        async with db.session() as session:
+            for index in range(13):
+                session.add(
+                    Notification(
+                        chat_id=-100999,
+                        method="sendMessage",
+                        params={"chat_id": -100999, "text": f"lost {index}"},
+                        state="dead",
+                        attempts=8,
+                        last_error="Bad Request: chat not found",
+                    )
+                )
+            await session.commit()
+    finally:
+        await db.close()
+
+    standin.send_command(admin, "/deadletters")
+    first = await next_message(standin, admin.id)
+    assert first["text"].count("\n\n#") == 10
+    more = inline_buttons(first)["➕ More"]
+    forged = standin.press_button(stranger, first, more)
+    await eventually(lambda: standin.callback_answers(forged))
+    assert standin.callback_answers(forged)[0]["text"] == "This button is for administrators only."
+    standin.press_button(admin, first, more)
+    rest = await next_message(standin, admin.id)
+    assert rest["text"].count("\n\n#") == 3 and "➕ More" not in inline_buttons(rest)
+    assert "“lost 0”" in rest["text"]  # the oldest come last
