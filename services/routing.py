@@ -622,6 +622,8 @@ def routing_document(routing: Routing) -> dict[str, Any]:
             for h in routing.hotels
         ],
     }
+    if routing.chat_locales:  # staff chats that read another language than STAFF_LOCALE
+        document["chat_locales"] = dict(routing.chat_locales)
     return document
 
 
