@@ -73,13 +73,9 @@ async def review(
     i18n: I18n,
     authorization: Authorization,
 ) -> None:
-    if not await authorization.is_verifier(query.from_user.id):
-        authorization.refused(
-            Actor(query.from_user.id, query.from_user.full_name),
-            f"review:{callback_data.action}",
-            f"application {callback_data.application_id}",
-            "not a verifier",
-        )
+    actor = Actor(query.from_user.id, query.from_user.full_name)
+    target = f"application {callback_data.application_id}"
+    if not await authorization.may_review(actor, f"review:{callback_data.action}", target):
         await query.answer(_("Only verifiers can decide applications."), show_alert=True)
         return
     message = query.message
@@ -187,13 +183,9 @@ async def reject_with_words(
     data = await state.get_data()
     await state.clear()
     assert message.from_user is not None
-    if not await authorization.is_verifier(message.from_user.id):  # lost the role meanwhile
-        authorization.refused(
-            Actor(message.from_user.id, message.from_user.full_name),
-            "review:reason",
-            f"application {data.get('application_id')}",
-            "not a verifier",
-        )
+    actor = Actor(message.from_user.id, message.from_user.full_name)
+    target = f"application {data.get('application_id')}"
+    if not await authorization.may_review(actor, "review:reason", target):  # lost the role since
         await message.reply(_("Only verifiers can decide applications."))
         return
     written = (message.text or "").strip()
@@ -235,13 +227,8 @@ async def review_stats(
     authorization: Authorization,
 ) -> None:
     assert message.from_user is not None
-    if not await authorization.is_verifier(message.from_user.id):
-        authorization.refused(
-            Actor(message.from_user.id, message.from_user.full_name),
-            "/stats",
-            "applications",
-            "not a verifier",
-        )
+    actor = Actor(message.from_user.id, message.from_user.full_name)
+    if not await authorization.may_review(actor, "/stats", "applications"):
         await message.answer(_("Only verifiers can see the figures of applications."))
         return
     now = datetime.now(UTC)
@@ -281,13 +268,8 @@ async def pending(
 ) -> None:
     """Undecided applications, oldest first, with how long each has waited: verifiers only."""
     assert message.from_user is not None
-    if not await authorization.is_verifier(message.from_user.id):
-        authorization.refused(
-            Actor(message.from_user.id, message.from_user.full_name),
-            "/pending",
-            "applications",
-            "not a verifier",
-        )
+    actor = Actor(message.from_user.id, message.from_user.full_name)
+    if not await authorization.may_review(actor, "/pending", "applications"):
         await message.answer(_("Only verifiers can see the applications waiting."))
         return
     waiting = await review_queue.pending(datetime.now(UTC))

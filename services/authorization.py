@@ -178,6 +178,13 @@ class Authorization:
             return False
         return await self.standing(self.verifier_chat_id, user_id) is not ChatStanding.OUTSIDER
 
+    async def may_review(self, actor: Actor, action: str, target: str) -> bool:
+        """A verifier now; a refusal is logged with who, what and why."""
+        if await self.is_verifier(actor.user_id):
+            return True
+        self.refused(actor, action, target, "not a verifier")
+        return False
+
     async def frontdesk_hotel(self, user_id: int) -> str | None:
         """The hotel this person keeps the front desk of now, if any."""
         return await self.roles.frontdesk_hotel(user_id)
