@@ -55,13 +55,22 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("web server on http://%s:%s", settings.web_host, settings.web_port)
         if not await _introduce(linkage, stop):
             return
-        if settings.doctor_at_start:
-            await log_problems(linkage.bot, settings, linkage.live.current)
-        async with _delivering(linkage):
-            if settings.webhook_url:
-                await _run_webhook(linkage, runner, stop)
-            else:
-                await _run_polling(linkage, stop)
+        # beside taking updates, not before: a city's thousands of chats take minutes to ask
+        checking = (
+            asyncio.create_task(log_problems(linkage.bot, settings, linkage.live.current))
+            if settings.doctor_at_start
+            else None
+        )
+        try:
+            async with _delivering(linkage):
+                if settings.webhook_url:
+                    await _run_webhook(linkage, runner, stop)
+                else:
+                    await _run_polling(linkage, stop)
+        finally:
+            if checking is not None:
+                checking.cancel()
+                await asyncio.gather(checking, return_exceptions=True)
     finally:
         await _shut_down(linkage, runner)
 
