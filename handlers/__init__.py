@@ -10,6 +10,7 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    mediation,
     residents,
     roles,
     staff,
@@ -22,6 +23,7 @@ def telegram_routers() -> list[Router]:
     return [
         errors.router(),
         roles.router(),  # before common: /start with an invitation code
+        mediation.early_router(),  # before common and staff: /start mc-…, an org's /stats
         common.router(),
         admin.router(),
         binding.router(),  # /bind, /unbound
@@ -29,6 +31,7 @@ def telegram_routers() -> list[Router]:
         board.router(),  # before staff: a summary for the board is not a reply to relay
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
+        mediation.router(),  # the mediation form, before the report form takes plain text
         residents.router(),
         fallback.router(),
     ]
