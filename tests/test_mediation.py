@@ -249,3 +249,71 @@ async def _answered(standin: BotAPIStandin, query_id: str) -> None:
     from tests.support.running import eventually
 
     await eventually(lambda: standin.callback_answers(query_id))
+
+
+CHINESE = {
+    "kind?": "是哪一类纠纷？",
+    "unknown kind": (
+        "“plumbing”不是我知道的纠纷类型。请从以下选择：🏘 邻里, 🏠 物业, 🛒 消费, 👷 劳动, "
+        "🏥 医疗, 👪 婚姻家庭, ❔ 其他。"
+    ),
+    "medical": "🏥 医疗",
+    "who?": "对方是谁？请写出名称（个人、公司、医院……）。",
+    "hospital": "嘉兴市第二医院",
+    "account": "三月份误诊，我向医院投诉一直没有答复。",
+    "claim": "赔偿 2 万元",
+    "added 1": "已添加证据（1）。可继续发送，或按“完成”。",
+    "added 2": "已添加证据（2）。可继续发送，或按“完成”。",
+    "too large": "该文件大小为 1.6 MB，上限为 1 MB。请发送小一些的文件。",
+    "done": "✅ 完成",
+    "evidence 2": "证据：2",
+    "submit": "📨 提交",
+}
+
+
+async def test_a_chinese_resident_settles_a_medical_dispute_and_the_agreement_verifies(
+    standin: BotAPIStandin, run_bot
+) -> None:
+    committee = standin.group(MEDICAL_CHAT, title="医疗纠纷人民调解委员会")
+    mediator = standin.user(5101, "周调解员", language_code="zh")
+    standin.add_member(committee.id, mediator.id)
+    mei = standin.user(3002, "美玲", language_code="zh")
+    bot = await run_bot(default_locale="zh", **SETTINGS)
+
+    thanks = await file_medical_case(standin, mei, CHINESE)
+    assert thanks["text"] == (
+        "谢谢。您的调解案件编号是 M2026-000001。嘉兴市医疗纠纷人民调解委员会 已收到，会在这里"
+        "答复您。可在“我的诉求”中查看进展。"
+    )
+    card, _photo, _document = await standin.wait_for_messages(committee.id, count=3, timeout=10)
+    assert card["text"].startswith("⚖️ 调解案件 M2026-000001 · 🏥 医疗\n申请人：美玲")
+    standin.press_button(mediator, card, inline_buttons(card)["✅ 接受"])
+    working = await next_message(standin, committee.id)
+    assert working["text"].startswith("✅ 案件 M2026-000001 已受理。")
+    assert (await next_message(standin, mei.id))["text"].startswith(
+        "✅ 嘉兴市医疗纠纷人民调解委员会 已受理您的调解案件 M2026-000001"
+    )
+    times = [china(2, 9), china(2, 15), china(3, 10)]
+    standin.send_command(
+        mediator, "/offer", "M2026-000001 " + ", ".join(stamp(t) for t in times), chat=committee.id
+    )
+    assert (await next_message(standin, committee.id))["text"] == (
+        "📅 已向案件 M2026-000001 的申请人提供 3 个时间。"
+    )
+    offered = await next_message(standin, mei.id)
+    standin.press_button(mei, offered, inline_buttons(offered)[f"📅 {stamp(times[1])}"])
+    assert (await next_message(standin, mei.id))["text"].startswith(
+        f"📅 已预约：{stamp(times[1])}（北京时间），案件 M2026-000001。"
+    )
+    await next_message(standin, committee.id)  # booked
+    standin.press_button(mediator, working, inline_buttons(working)["🤝 调解成功"])
+    await next_message(standin, committee.id)  # write the terms
+    standin.send_message(mediator, "医院当场赔付美玲 2 万元，美玲撤回投诉。", chat=committee.id)
+    agreement = await next_message(standin, mei.id)
+    assert agreement["caption"].startswith(
+        "🤝 案件 M2026-000001 调解成功。已签章的调解协议 MA2026-000001 见附件，扫码可核验："
+    )
+    url = agreement["caption"].rsplit("：", 1)[-1]
+    async with aiohttp.ClientSession() as web, web.get(url + "?lang=zh") as response:
+        page = await response.text()
+    assert "真实有效" in page and "嘉兴市医疗纠纷人民调解委员会" in page and "MA2026-000001" in page
