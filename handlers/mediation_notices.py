@@ -10,7 +10,7 @@ them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
@@ -19,12 +19,10 @@ from aiogram.utils.i18n import I18n
 
 from handlers.notices import markup
 from services.mediation import Opened
-from services.mediation_agreement import CasePaper, Party, render_pdf
-from services.mediation_models import MediationCase, MediationEvent, MediationEvidence
-from services.mediation_outcomes import Agreement
+from services.mediation_models import MediationCase, MediationEvidence
 from services.mediation_routing import MediationDirectory
 from services.models import as_utc
-from services.outbox import Outgoing, Priority, inline_file
+from services.outbox import Outgoing, Priority
 from services.routing import Routing, text
 
 
@@ -353,59 +351,3 @@ class TelegramMediationNotices:
                 ).format(number=case.number),
             ),
         ]
-
-    # the PDFs
-
-    def paper(
-        self, case: MediationCase, opened: Opened, title: str, body_title: str, body: str
-    ) -> CasePaper:
-        parties = [Party("申请人 Applicant", opened.resident_name)]
-        parties.append(Party("被申请人 Other party", opened.other_name, opened.other_contact))
-        return CasePaper(
-            title=title,
-            case_number=case.number,
-            organisation=f"{self.org(case, 'zh')} / {self.org(case, 'en')}",
-            kind=f"{self._(KIND_NAMES[case.kind], 'zh')} / {self._(KIND_NAMES[case.kind], 'en')}",
-            parties=parties,
-            account=opened.account,
-            claim=opened.claim,
-            body_title=body_title,
-            body=body,
-            moment=case.closed_at or case.updated_at,
-        )
-
-    def agreement_pdf(self, case: MediationCase, opened: Opened, agreement: Agreement) -> bytes:
-        paper = self.paper(
-            case,
-            opened,
-            "人民调解协议书 Mediation agreement",
-            "协议内容 Terms agreed",
-            opened.terms or "",
-        )
-        paper = CasePaper(**{**paper.__dict__, "serial": agreement.serial, "url": agreement.url})
-        return render_pdf(paper, self.card_font)
-
-    def case_file_pdf(
-        self, case: MediationCase, opened: Opened, events: Sequence[MediationEvent], note: str
-    ) -> bytes:
-        paper = self.paper(
-            case, opened, "调解案卷 Mediation case file", "调解未成 Not settled", note or "-"
-        )
-        steps = [f"{self.at(e.at)} · {e.kind} {e.detail}".strip() for e in events]
-        paper = CasePaper(**{**paper.__dict__, "lines": steps})
-        return render_pdf(paper, self.card_font)
-
-    def document(
-        self, chat_id: int, case: MediationCase, pdf: bytes, caption: str, **params: Any
-    ) -> Outgoing:
-        return Outgoing(
-            chat_id,
-            "sendDocument",
-            {"document": inline_file(pdf), "caption": caption, **params},
-            Priority.URGENT,
-            self._ref(case),
-            sealed=True,
-        )
-
-    def when_date(self, day: date) -> str:
-        return day.isoformat()

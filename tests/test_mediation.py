@@ -278,7 +278,7 @@ async def test_a_chinese_resident_settles_a_medical_dispute_and_the_agreement_ve
     mediator = standin.user(5101, "周调解员", language_code="zh")
     standin.add_member(committee.id, mediator.id)
     mei = standin.user(3002, "美玲", language_code="zh")
-    bot = await run_bot(default_locale="zh", **SETTINGS)
+    await run_bot(default_locale="zh", **SETTINGS)
 
     thanks = await file_medical_case(standin, mei, CHINESE)
     assert thanks["text"] == (
