@@ -47,6 +47,7 @@ from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
@@ -56,6 +57,11 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.legal import LegalDesk
+from services.legal_bookings import Bookings
+from services.legal_duty import DutyRoster
+from services.legal_hours import ServiceHours
+from services.legal_routing import CurrentPoint
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -113,6 +119,8 @@ class Linkage:
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
+    legal: LegalDesk | None = None  # the legal service point's questions
+    bookings: Bookings | None = None  # its consultations (reminded by the minute round)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -478,7 +486,10 @@ def build(settings: Settings) -> Linkage:
         verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
+    legal, bookings = build_legal(settings, db, outbox, cipher, notices, authorization, dispatcher)
     live = follow_routing(settings, db, routing, dispatcher, authorization)
+    current: CurrentPoint = dispatcher.workflow_data["current"]
+    live.on_change(lambda routing_now: current.use(routing_now.legal))
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
@@ -503,7 +514,35 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+        legal=legal,
+        bookings=bookings,
     )
+
+
+def build_legal(
+    settings: Settings,
+    db: Database,
+    outbox: Outbox,
+    cipher: FieldCipher,
+    notices: TelegramTicketNotices,
+    authorization: Authorization,
+    dispatcher: Dispatcher,
+) -> tuple[LegalDesk, Bookings]:
+    """The legal service point (the routing file's `legal:` section): questions, duty,
+    consultations and service hours."""
+    current = CurrentPoint(notices.routing.legal)
+    legal_notices = TelegramLegalNotices(notices, current)
+    legal = LegalDesk(db, outbox, cipher, legal_notices)
+    bookings = Bookings(db, outbox, current, legal_notices, settings.zone)
+    dispatcher.workflow_data.update(
+        current=current,
+        legal=legal,
+        legal_notices=legal_notices,
+        bookings=bookings,
+        duty=DutyRoster(db, current, authorization),
+        hours=ServiceHours(db),
+    )
+    return legal, bookings
 
 
 def follow_routing(

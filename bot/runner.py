@@ -142,6 +142,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("deleted the contact details of %s Open311 requesters", forgotten)
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
+            await legal_round(linkage, utcnow())
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:
@@ -156,6 +157,16 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
         rounds += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 60)
+
+
+async def legal_round(linkage: Linkage, now: datetime) -> None:
+    """The legal service point: consultations reminded the day before, and who asked what
+    purged PERSONAL_DATA_RETENTION_DAYS after the answer."""
+    if linkage.bookings is not None and (reminded := await linkage.bookings.remind(now)):
+        log.info("%s legal consultations reminded", reminded)
+    kept = timedelta(days=linkage.settings.personal_data_retention_days)
+    if linkage.legal is not None and (purged := await linkage.legal.purge(now - kept)):
+        log.info("purged the personal data of %s legal questions", purged)
 
 
 async def tidy_certificates(linkage: Linkage) -> None:

@@ -159,6 +159,7 @@ class Routing:
         hotels: Sequence[Hotel],
         source: str = "",
         chat_locales: Mapping[int, str] | None = None,
+        legal: Mapping[str, Any] | None = None,
     ) -> None:
         self.street_office_name = street_office_name
         self.street_office_chat_id = street_office_chat_id
@@ -169,6 +170,7 @@ class Routing:
         self.categories = tuple(categories)
         self.hotels = tuple(hotels)
         self.chat_locales = dict(chat_locales or {})  # a staff chat's own language
+        self.legal = dict(legal) if legal is not None else None  # services/legal_routing.py
         self._communities = {c.code: c for c in self.communities}
         self._grids = {g.code: g for g in self.grids}
         self._categories = {c.code: c for c in self.categories}
@@ -467,6 +469,7 @@ class _File(_Model):
     categories: Annotated[list[_Category], Field(min_length=1)]
     hotels: list[_Hotel] = []
     chat_locales: dict[int, Literal["en", "zh"]] = {}  # a staff chat that reads another language
+    legal: dict[str, Any] | None = None  # the legal service point (services/legal_routing.py)
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -624,6 +627,8 @@ def routing_document(routing: Routing) -> dict[str, Any]:
     }
     if routing.chat_locales:  # staff chats that read another language than STAFF_LOCALE
         document["chat_locales"] = dict(routing.chat_locales)
+    if routing.legal is not None:
+        document["legal"] = routing.legal
     return document
 
 
@@ -805,7 +810,15 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         hotels=hotels,
         source=name,
         chat_locales=parsed.chat_locales,
+        legal=parsed.legal,
     )
+    if parsed.legal is not None:
+        from services.legal_routing import check_legal  # its own module: merges stay easy
+
+        try:
+            check_legal(parsed.legal)
+        except ValueError as error:
+            raise RoutingError(f"{name}: {error}") from None
     check_shapes(routing, lambda grid: written[grid.code], fail)
     return routing
 
