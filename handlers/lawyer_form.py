@@ -181,7 +181,8 @@ async def show_summary(message: Message, state: FSMContext) -> None:
     ]
     if data.get("words"):
         lines.append("“" + "\n".join(data["words"]) + "”")
-    lines += [f"📎 {item.name or _('voice note')} ({kb_size(item.size)})" for item in files]
+    voice = _("voice note")
+    lines += [f"📎 {item.name or voice} ({kb_size(item.size)})" for item in files]
     lines += ["", _("Send it? The lawyers see your name; the answer comes from “Lawyer on duty”.")]
     await state.set_state(Asking.confirming)
     await message.answer(

@@ -138,9 +138,9 @@ async def hours_command(
     title = _("⏱ Service hours of {name}, {month}:").format(
         name=lawyer.name, month=f"{month[0]}-{month[1]:02d}"
     )
+    other = _("other work")
     lines = [
-        f"{item.day.isoformat()} · {item.minutes} min · {item.number or _('other work')}"
-        for item in items
+        f"{item.day.isoformat()} · {item.minutes} min · {item.number or other}" for item in items
     ]
     total = sum(item.minutes for item in items)
     lines.append(_("Total: {total}").format(total=duration(total)))

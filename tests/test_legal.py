@@ -183,3 +183,31 @@ async def test_a_small_firm_asks_a_lawyer_on_duty_in_english(
     assert await press(standin, CHEN, card, "⏱ Record 30 min") == (
         f"⏱ Recorded 30 min for {number}."
     )
+    standin.send_message(CHEN, "/hours add 45", LAWYERS, card)
+    day = re.search(r"on (\d{4}-\d{2}-\d{2})\.$", (await next_message(standin, LAWYERS))["text"])
+    assert day is not None
+    standin.send_command(CHEN, "/hours")
+    assert (await next_message(standin, CHEN))["text"] == (
+        f"⏱ Service hours of Lawyer Chen, {day[1][:7]}:\n"
+        f"{day[1]} · 30 min · {number}\n"
+        f"{day[1]} · 45 min · {number}\n"
+        "Total: 1 h 15 min"
+    )
+
+    # the admin's export; nobody else's
+    standin.send_command(CHEN, "/hours", f"export {day[1][:7]}")
+    assert (await next_message(standin, CHEN))["text"] == (
+        "Only an admin can export the lawyers' hours."
+    )
+    standin.send_command(ADMIN, "/hours", f"export {day[1][:7]}")
+    exported = await next_message(standin, ADMIN)
+    assert exported["document"]["file_name"] == f"legal-hours-{day[1][:7]}.csv"
+    assert exported["caption"] == f"Lawyers' service hours, {day[1][:7]}."
+    stored = standin.state.files.get(exported["document"]["file_id"])
+    assert stored is not None
+    assert stored.data.decode("utf-8-sig").splitlines() == [
+        "lawyer_id,lawyer,day,minutes,question",
+        f"{CHEN},Lawyer Chen,{day[1]},30,{number}",
+        f"{CHEN},Lawyer Chen,{day[1]},45,{number}",
+        f"{CHEN},Lawyer Chen,total,75,",
+    ]
