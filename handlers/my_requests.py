@@ -13,10 +13,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.lawyer_asker import list_questions
 from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.statuses import status_label
+from services.legal import LegalDesk
 from services.models import TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
@@ -53,9 +55,13 @@ async def my_requests(
     routing: Routing,
     i18n: I18n,
     notices: TelegramTicketNotices,
+    legal: LegalDesk | None = None,
 ) -> None:
     assert message.from_user is not None
     mine = await tickets.for_resident(message.from_user.id)
+    asked = legal is not None and await list_questions(message, legal)  # to the lawyers
+    if not mine and asked:
+        return
     if not mine:
         await message.answer(
             _("You have no requests yet. Press “Report a problem” to make one."),

@@ -137,7 +137,7 @@ async def test_a_small_firm_asks_a_lawyer_on_duty_in_english(
         f"👩‍⚖️ Lawyer on duty, about your question {number}:\n\n"
         "Send a written demand for payment first."
     )
-    assert "Chen" not in str(answer)
+    assert "Chen" not in str(answer) and str(CHEN) not in str(answer)
     standin.send_message(zhang, "Should we stop delivering meanwhile?", reply_to=answer)
     assert (await next_message(standin, zhang.id))["text"] == (
         f"Sent to the lawyer on duty, about question {number}."
