@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +34,7 @@ NEW, TAKEN, ANSWERED = "new", "taken", "answered"
 TEXT_LIMIT = 3000
 FILE_LIMIT = 10  # documents and voice notes kept with one question
 REFERENCE = "legal:"
+UNANSWERED = timedelta(days=60)  # a question nobody answered is purged this long after the rest
 
 
 def legal_reference(question_id: int) -> str:
@@ -323,13 +324,18 @@ class LegalDesk:
     # personal data
 
     async def purge(self, answered_before: datetime) -> int:
-        """Forget who asked and what, for questions answered before the moment; the
-        notifications that carried it are wiped. Returns how many were purged."""
+        """Forget who asked and what, for questions answered before the moment (or never
+        answered, UNANSWERED longer); the notifications that carried it are wiped. Returns how
+        many were purged."""
         async with self.db.session() as session:
+            answered = col(LegalQuestion.answered_at)
+            never = and_(
+                answered.is_(None), col(LegalQuestion.created_at) < answered_before - UNANSWERED
+            )
             rows = await session.exec(
                 select(LegalQuestion)
                 .where(col(LegalQuestion.purged_at).is_(None))
-                .where(col(LegalQuestion.answered_at) < answered_before)
+                .where(or_(answered < answered_before, never))
             )
             questions = list(rows)
             for question in questions:
