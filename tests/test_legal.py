@@ -180,6 +180,10 @@ async def test_a_small_firm_asks_a_lawyer_on_duty_in_english(
     assert (await next_message(standin, LAWYERS))["text"] == (
         f"⭐⭐⭐⭐⭐ The asker rated the answer to {number}: 5 of 5."
     )
+    await press(standin, zhang, rate, "📅 Book an in-person consultation")  # from the answer
+    again = await next_message(standin, zhang.id)
+    assert again["text"].startswith(f"📅 An in-person consultation about your question {number}")
+    assert first_time not in inline_buttons(again) and len(inline_buttons(again)) == 12
     assert await press(standin, CHEN, card, "⏱ Record 30 min") == (
         f"⏱ Recorded 30 min for {number}."
     )
