@@ -48,6 +48,7 @@ from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.topics import TopicRepair
@@ -58,6 +59,11 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.legal import LegalDesk
+from services.legal_bookings import Bookings
+from services.legal_duty import DutyRoster
+from services.legal_hours import ServiceHours
+from services.legal_routing import CurrentPoint
 from services.mediation_routing import directory_of
 from services.mediation_setup import Mediation, build_mediation
 from services.models import utcnow
@@ -118,6 +124,8 @@ class Linkage:
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
     mediation: Mediation | None = None  # disputes settled before court (services/mediation*)
+    legal: LegalDesk | None = None  # the legal service point's questions
+    bookings: Bookings | None = None  # its consultations (reminded by the minute round)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -483,6 +491,10 @@ def build(settings: Settings) -> Linkage:
         verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
+    live = follow_routing(settings, db, routing, dispatcher, authorization)
+    legal, bookings = build_legal(settings, db, outbox, cipher, notices, authorization, dispatcher)
+    legal_point: CurrentPoint = dispatcher.workflow_data["current"]
+    live.on_change(lambda routing_now: legal_point.use(routing_now.legal))
     mediation_notices = MediationNotices(
         i18n,
         routing,
@@ -509,7 +521,6 @@ def build(settings: Settings) -> Linkage:
         mediation_notices=mediation_notices,
     )
     mediation_web.install(web_app, mediation.cases, certificates.keys)
-    live = follow_routing(settings, db, routing, dispatcher, authorization)
     live.on_change(mediation.follow)
     live.on_change(lambda current: setattr(mediation_notices, "routing", current))
     live.on_change(
@@ -540,7 +551,35 @@ def build(settings: Settings) -> Linkage:
         review_queue=review_queue,
         notices=notices,
         mediation=mediation,
+        legal=legal,
+        bookings=bookings,
     )
+
+
+def build_legal(
+    settings: Settings,
+    db: Database,
+    outbox: Outbox,
+    cipher: FieldCipher,
+    notices: TelegramTicketNotices,
+    authorization: Authorization,
+    dispatcher: Dispatcher,
+) -> tuple[LegalDesk, Bookings]:
+    """The legal service point (the routing file's `legal:` section): questions, duty,
+    consultations and service hours."""
+    current = CurrentPoint(notices.routing.legal)
+    legal_notices = TelegramLegalNotices(notices, current)
+    legal = LegalDesk(db, outbox, cipher, legal_notices)
+    bookings = Bookings(db, outbox, current, legal_notices, settings.zone)
+    dispatcher.workflow_data.update(
+        current=current,
+        legal=legal,
+        legal_notices=legal_notices,
+        bookings=bookings,
+        duty=DutyRoster(db, current, authorization),
+        hours=ServiceHours(db),
+    )
+    return legal, bookings
 
 
 def follow_routing(

@@ -143,6 +143,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
             await mediation_round(linkage, utcnow())
+            await legal_round(linkage, utcnow())
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:
@@ -168,6 +169,16 @@ async def mediation_round(linkage: Linkage, now: datetime) -> None:
     kept = timedelta(days=linkage.settings.personal_data_retention_days)
     if purged := await linkage.mediation.outcomes.purge_personal_data(now - kept):
         log.info("purged the personal data of %s closed mediation cases", purged)
+
+
+async def legal_round(linkage: Linkage, now: datetime) -> None:
+    """The legal service point: consultations reminded the day before, and who asked what
+    purged PERSONAL_DATA_RETENTION_DAYS after the answer."""
+    if linkage.bookings is not None and (reminded := await linkage.bookings.remind(now)):
+        log.info("%s legal consultations reminded", reminded)
+    kept = timedelta(days=linkage.settings.personal_data_retention_days)
+    if linkage.legal is not None and (purged := await linkage.legal.purge(now - kept)):
+        log.info("purged the personal data of %s legal questions", purged)
 
 
 async def tidy_certificates(linkage: Linkage) -> None:

@@ -10,6 +10,7 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    lawyer,
     mediation,
     residents,
     roles,
@@ -29,6 +30,7 @@ def telegram_routers() -> list[Router]:
         binding.router(),  # /bind, /unbound
         tourists.router(),
         board.router(),  # before staff: a summary for the board is not a reply to relay
+        lawyer.router(),  # before staff and residents: messages about legal questions
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
         mediation.router(),  # the mediation form, before the report form takes plain text

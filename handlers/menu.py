@@ -35,6 +35,7 @@ REPORT = MenuEntry("📝", N_("Report a problem"))
 REQUESTS = MenuEntry("📋", N_("My requests"))
 CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
 MEDIATION = MenuEntry("⚖️", N_("Mediation"))
+ASK_LAWYER = MenuEntry("👩‍⚖️", N_("Ask a lawyer"))  # handlers/lawyer_form.py
 LANGUAGE = MenuEntry("🌐", N_("Language"))
 HELP = MenuEntry("❓", N_("Help"))
 CANCEL = MenuEntry("✖️", N_("Cancel"))
@@ -50,7 +51,7 @@ def cancel_only() -> ReplyKeyboardMarkup:
 
 
 def main_menu() -> ReplyKeyboardMarkup:
-    rows = [[REPORT, REQUESTS], [MEDIATION, CERTIFICATE], [LANGUAGE, HELP]]
+    rows = [[REPORT, REQUESTS], [CERTIFICATE], [MEDIATION, ASK_LAWYER], [LANGUAGE, HELP]]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=entry.text()) for entry in row] for row in rows],
         resize_keyboard=True,

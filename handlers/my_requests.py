@@ -13,13 +13,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.lawyer_asker import list_questions
 from handlers.mediation_resident import show_my_cases
 from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.statuses import status_label
+from services.legal import LegalDesk
 from services.mediation import MediationService
-from services.models import TicketEvent
+from services.models import Ticket, TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
     CLOSED,
@@ -56,17 +58,29 @@ async def my_requests(
     i18n: I18n,
     notices: TelegramTicketNotices,
     mediation: MediationService,
+    legal: LegalDesk | None = None,
 ) -> None:
     assert message.from_user is not None
     mine = await tickets.for_resident(message.from_user.id)
-    if not mine:
-        if await show_my_cases(message, mediation):  # mediation cases only
-            return
+    if mine:
+        await list_tickets(message, mine, routing, i18n, notices)
+    cases = await show_my_cases(message, mediation)  # to the mediators
+    asked = legal is not None and await list_questions(message, legal)  # to the lawyers
+    if not (mine or cases or asked):
         await message.answer(
             _("You have no requests yet. Press “Report a problem” to make one."),
             reply_markup=main_menu(),
         )
-        return
+
+
+async def list_tickets(
+    message: Message,
+    mine: list[Ticket],
+    routing: Routing,
+    i18n: I18n,
+    notices: TelegramTicketNotices,
+) -> None:
+    """The resident's tickets, newest first, each with an Open button."""
     locale = i18n.current_locale
     lines = [
         _("{number} · {category} · {status} · updated {when}").format(
@@ -91,7 +105,6 @@ async def my_requests(
         _("Your requests, newest first:") + "\n\n" + "\n\n".join(lines),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
     )
-    await show_my_cases(message, mediation)
 
 
 def describe_event(event: TicketEvent, team: str, notices: TelegramTicketNotices) -> str | None:

@@ -62,6 +62,31 @@ def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
     return InlineKeyboardMarkup(inline_keyboard=rows).model_dump(exclude_none=True)
 
 
+def relay_message(
+    heading: str,
+    words: str,
+    media: Media | None,
+    source: Source | None,
+    send: Callable[[str, dict[str, Any]], Outgoing],
+    locale: str,
+) -> Relayed:
+    """A message relayed as itself under a heading: words as text, anything else copied.
+
+    A kind that takes a caption carries the heading in it; one that does not (a sticker, a
+    video note, a location, a contact) follows a line of heading. The copy goes last. Used for
+    tickets and for legal questions (handlers/lawyer_notices.py) alike.
+    """
+    body = render(heading, words)
+    if media is None or source is None:
+        return Relayed([send("sendMessage", {"text": body})], heading, TEXT, locale)
+    copy: dict[str, Any] = {"from_chat_id": source.chat_id, "message_id": source.message_id}
+    if media.kind in CAPTIONED and len(body) <= CAPTION_LIMIT:
+        copy["caption"] = body
+        return Relayed([send("copyMessage", copy)], heading, CAPTION, locale)
+    lead = send("sendMessage", {"text": body})
+    return Relayed([lead, send("copyMessage", copy)], heading, "", locale)
+
+
 class TelegramTicketNotices:
     def __init__(
         self,
@@ -329,20 +354,7 @@ class TelegramTicketNotices:
         send: Callable[[str, dict[str, Any]], Outgoing],
         locale: str,
     ) -> Relayed:
-        """A message relayed as itself under a heading: words as text, anything else copied.
-
-        A kind that takes a caption carries the heading in it; one that does not (a sticker, a
-        video note, a location, a contact) follows a line of heading. The copy goes last.
-        """
-        body = render(heading, words)
-        if media is None or source is None:
-            return Relayed([send("sendMessage", {"text": body})], heading, TEXT, locale)
-        copy: dict[str, Any] = {"from_chat_id": source.chat_id, "message_id": source.message_id}
-        if media.kind in CAPTIONED and len(body) <= CAPTION_LIMIT:
-            copy["caption"] = body
-            return Relayed([send("copyMessage", copy)], heading, CAPTION, locale)
-        lead = send("sendMessage", {"text": body})
-        return Relayed([lead, send("copyMessage", copy)], heading, "", locale)
+        return relay_message(heading, words, media, source, send, locale)
 
     def staff_reply(
         self, ticket: Ticket, to: Resident, reply: str, media: Media | None, source: Source | None

@@ -67,6 +67,20 @@ async def record_relay(
     session: AsyncSession, outbox: Outbox, ticket: Ticket, relayed: Relayed, source: Source | None
 ) -> None:
     """Stage the relay's notifications and, for an original message, its pair."""
+    assert ticket.id is not None
+    await record_pair(session, outbox, relayed, source, ticket_id=ticket.id)
+
+
+async def record_pair(
+    session: AsyncSession,
+    outbox: Outbox,
+    relayed: Relayed,
+    source: Source | None,
+    *,
+    ticket_id: int | None = None,
+    legal_question_id: int | None = None,
+) -> None:
+    """The same for any subject a conversation is about: a ticket or a legal question."""
     notification = None
     for item in relayed.sends:
         notification = outbox.add(session, item)
@@ -74,12 +88,12 @@ async def record_relay(
         outbox.add(session, item)
     if source is None or notification is None:
         return
-    assert ticket.id is not None
     await session.flush()  # the notification's id
     assert notification.id is not None
     session.add(
         MessagePair(
-            ticket_id=ticket.id,
+            ticket_id=ticket_id,
+            legal_question_id=legal_question_id,
             source_chat_id=source.chat_id,
             source_message_id=source.message_id,
             notification_id=notification.id,
@@ -94,6 +108,17 @@ async def copies_of(session: AsyncSession, source: Source) -> list[tuple[Message
     rows = await session.exec(
         select(MessagePair, Ticket)
         .join(Ticket, col(Ticket.id) == col(MessagePair.ticket_id))
+        .where(MessagePair.source_chat_id == source.chat_id)
+        .where(MessagePair.source_message_id == source.message_id)
+        .order_by(col(MessagePair.id))
+    )
+    return list(rows)
+
+
+async def pairs_of(session: AsyncSession, source: Source) -> list[MessagePair]:
+    """Every copy made of an original message, whatever it was about."""
+    rows = await session.exec(
+        select(MessagePair)
         .where(MessagePair.source_chat_id == source.chat_id)
         .where(MessagePair.source_message_id == source.message_id)
         .order_by(col(MessagePair.id))

@@ -309,7 +309,9 @@ class MessagePair(SQLModel, table=True):
     __table_args__ = (Index("ix_message_pair_source", "source_chat_id", "source_message_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    # or a question to the lawyers on duty (services/legal.py): the same relay, another subject
+    legal_question_id: int | None = Field(default=None, foreign_key="legal_question.id", index=True)
     source_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     source_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     notification_id: int  # no foreign key: a pruned notification leaves "say it anew"
@@ -446,3 +448,85 @@ class ResidentBan(SQLModel, table=True):
 
 # the mediation tables live in their own module; imported here so they are registered with these
 from services import mediation_models as _mediation_models  # noqa: E402,F401
+
+
+class LegalQuestion(SQLModel, table=True):
+    """A question to the lawyers on duty at the legal service point (services/legal.py).
+
+    Who asked (their name) and what they wrote, with the file ids of their documents and voice
+    notes, are encrypted (services.privacy) and purged a set time after the question closes.
+    """
+
+    __tablename__ = "legal_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(default="", max_length=16, index=True)  # L2026-000012, said aloud
+    asker_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    asker_locale: str = Field(default="en", max_length=8)
+    asker_kind: str = Field(default="person", max_length=8)  # person, firm
+    topic: str = Field(max_length=16)  # employment, contracts, platform, family, other
+    name_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    text_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    files_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # the lawyers' chat
+    topic_id: int | None = Field(default=None)  # its forum topic there
+    intake_key: str | None = Field(default=None, max_length=40, unique=True)  # as Ticket's
+    status: str = Field(default="new", max_length=16, index=True)  # new, taken, answered
+    lawyer_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    lawyer_name: str | None = Field(default=None, max_length=NAME_LENGTH)  # never to the asker
+    rating: int | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp(index=True))
+    taken_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    answered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class LegalDuty(SQLModel, table=True):
+    """A lawyer's own word for one day (`/duty on|off`), over the routing file's roster."""
+
+    __tablename__ = "legal_duty"
+    __table_args__ = (Index("ix_legal_duty_day_lawyer", "day", "lawyer_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    lawyer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    on_duty: bool = Field(default=True)
+    set_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class LegalBooking(SQLModel, table=True):
+    """An in-person consultation at the service point: one booking per slot (unique)."""
+
+    __tablename__ = "legal_booking"
+    __table_args__ = (Index("ix_legal_booking_slot", "slot_start", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="legal_question.id", index=True)
+    slot_start: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    asker_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lawyer_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    booked_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    reminded_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class LegalHours(SQLModel, table=True):
+    """Minutes a lawyer gave: they count towards the annual public-service requirement."""
+
+    __tablename__ = "legal_hours"
+    __table_args__ = (Index("ix_legal_hours_lawyer_day", "lawyer_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lawyer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lawyer_name: str = Field(default="", max_length=NAME_LENGTH)
+    question_id: int | None = Field(default=None, foreign_key="legal_question.id")
+    minutes: int
+    day: date = Field(sa_column=Column(Date, nullable=False))  # local day it counts for
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

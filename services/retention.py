@@ -21,6 +21,7 @@ from services.models import Notification
 from services.outbox import DEAD, DELIVERED, UNREACHABLE, WITHDRAWN, Outbox
 
 TICKET_REFERENCE = "ticket:%"
+LEGAL_REFERENCE = "legal:%"  # a legal question's: a lawyer may reply to an old card too
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,10 @@ class OutboxRetention:
     async def prune(self, delivered_before: datetime, dead_before: datetime) -> Pruned:
         finished = col(Notification.state).in_((DELIVERED, WITHDRAWN))
         created = col(Notification.created_at)
-        about_ticket = col(Notification.reference).like(TICKET_REFERENCE)
+        about_ticket = or_(
+            col(Notification.reference).like(TICKET_REFERENCE),
+            col(Notification.reference).like(LEGAL_REFERENCE),
+        )
         old_finished = and_(finished, created < delivered_before)
         old_dead = and_(col(Notification.state).in_((DEAD, UNREACHABLE)), created < dead_before)
         async with self.outbox.db.session() as session:

@@ -163,6 +163,7 @@ class Routing:
         source: str = "",
         chat_locales: Mapping[int, str] | None = None,
         mediation: MediationSection | None = None,
+        legal: Mapping[str, Any] | None = None,
     ) -> None:
         self.street_office_name = street_office_name
         self.street_office_chat_id = street_office_chat_id
@@ -174,6 +175,7 @@ class Routing:
         self.hotels = tuple(hotels)
         self.chat_locales = dict(chat_locales or {})  # a staff chat's own language
         self.mediation = mediation  # the `mediation:` section (services.mediation_routing)
+        self.legal = dict(legal) if legal is not None else None  # services/legal_routing.py
         self._communities = {c.code: c for c in self.communities}
         self._grids = {g.code: g for g in self.grids}
         self._categories = {c.code: c for c in self.categories}
@@ -473,6 +475,7 @@ class _File(_Model):
     hotels: list[_Hotel] = []
     chat_locales: dict[int, Literal["en", "zh"]] = {}  # a staff chat that reads another language
     mediation: MediationSection | None = None  # services/mediation_routing.py
+    legal: dict[str, Any] | None = None  # the legal service point (services/legal_routing.py)
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -632,6 +635,8 @@ def routing_document(routing: Routing) -> dict[str, Any]:
         document["chat_locales"] = dict(routing.chat_locales)
     if routing.mediation is not None:
         document["mediation"] = section_document(routing.mediation)
+    if routing.legal is not None:
+        document["legal"] = routing.legal
     return document
 
 
@@ -814,7 +819,15 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         source=name,
         chat_locales=parsed.chat_locales,
         mediation=parsed.mediation,
+        legal=parsed.legal,
     )
+    if parsed.legal is not None:
+        from services.legal_routing import check_legal  # its own module: merges stay easy
+
+        try:
+            check_legal(parsed.legal)
+        except ValueError as error:
+            raise RoutingError(f"{name}: {error}") from None
     check_shapes(routing, lambda grid: written[grid.code], fail)
     return routing
 

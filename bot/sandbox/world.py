@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.localapi import BotAPIStandin
+from services.legal_routing import legal_point
 from services.mediation_routing import directory_of
 from services.routing import Grid, Routing
 
@@ -74,6 +75,15 @@ def build_world(standin: BotAPIStandin, routing: Routing) -> World:
         user_id = 200000 + len(actors)
         _staff_chat(standin, chat_id, title, user_id, next(names), False)
         titles[chat_id], actors[chat_id] = title, user_id
+    point = legal_point(routing.legal)
+    if point is not None and point.lawyers:  # the lawyers' chat, in the staff pane
+        first, *colleagues = point.lawyers
+        title = {code: f"⚖️ {name}" for code, name in point.name.items()}
+        _staff_chat(standin, point.chat_id, title, first.user_id, first.name, point.forum)
+        for lawyer in colleagues:
+            standin.user(lawyer.user_id, lawyer.name, language_code="en")
+            standin.add_member(point.chat_id, lawyer.user_id)
+        titles[point.chat_id], actors[point.chat_id] = title, first.user_id
     staff_chats = tuple(titles)
     standin.group(VERIFIER_CHAT_ID, title=VERIFIERS_TITLE["en"], supergroup=True)
     standin.add_member(VERIFIER_CHAT_ID, OFFICER_ID)
