@@ -47,6 +47,7 @@ from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.deliberation_notices import DeliberationTelegramNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
@@ -56,6 +57,8 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.deliberation import DeliberationService
+from services.deliberation_outcome import DeliberationOutcome
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -113,6 +116,7 @@ class Linkage:
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
+    deliberation: DeliberationOutcome | None = None  # consultations past their vote
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -393,6 +397,9 @@ def build(settings: Settings) -> Linkage:
     )
     board = Board(db)
     dispatcher.workflow_data.update(board=board)
+    consultations = DeliberationService(db, outbox, cipher, DeliberationTelegramNotices(notices))
+    deliberation = DeliberationOutcome(consultations)
+    dispatcher.workflow_data.update(deliberation=consultations, deliberation_outcome=deliberation)
     open311 = Open311(
         db,
         routing,
@@ -503,6 +510,7 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+        deliberation=deliberation,
     )
 
 

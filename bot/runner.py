@@ -124,6 +124,16 @@ async def send_digests(linkage: Linkage, now: datetime) -> int:
     )
 
 
+async def deliberate(linkage: Linkage, now: datetime) -> None:
+    """Consultations: a reminder a day before the deadline, closing at the deadline."""
+    if linkage.deliberation is None:
+        return
+    if reminded := await linkage.deliberation.remind_due(now):
+        log.info("%s residents reminded of a consultation closing in a day", reminded)
+    if closed := await linkage.deliberation.close_due(now):
+        log.info("%s consultations closed at their deadline", closed)
+
+
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
     retention = OutboxRetention(linkage.outbox)
     rounds = 0
@@ -142,6 +152,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("deleted the contact details of %s Open311 requesters", forgotten)
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
+            await deliberate(linkage, utcnow())
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:

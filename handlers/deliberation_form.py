@@ -1,0 +1,427 @@
+"""`/consult` in a staff chat: the guided form that opens a consultation (or corrects one).
+
+The question, background, options (2 to 6), whose residents are invited (grids of this chat's
+area, and the requests that raised it), the deadline (in TIMEZONE; a past one is refused) and
+whether the tally is shown while voting. A summary to confirm; then the invitations go out.
+Who may: the staff of this chat, or an admin, asked of services/authorization at each step
+that changes something.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.settings import Settings
+from handlers.deliberation_notices import LETTERS, deadline_text, staff_buttons
+from handlers.staff_access import GROUPS, actor_of
+from services.authorization import Actor, Authorization
+from services.deliberation import (
+    BadOptions,
+    DeliberationService,
+    Draft,
+    Frozen,
+    NoOneInvited,
+    PastDeadline,
+    WrongStatus,
+    check_deadline,
+    check_options,
+)
+from services.models import Consultation, utcnow
+from services.routing import Routing, text
+from services.tickets import TicketService
+
+
+class ConsultForm(StatesGroup):
+    question = State()
+    background = State()
+    options = State()
+    grids = State()
+    tickets = State()
+    deadline = State()
+    tally = State()
+    confirm = State()
+
+
+class FormPress(CallbackData, prefix="dfm"):
+    action: str  # grid, done, tally, open, cancel
+    value: str = ""
+
+
+NONE = "-"
+
+
+def grids_of_chat(routing: Routing, chat_id: int) -> list[str]:
+    """The grids whose requests this chat sees: its own, its community's, or all of them."""
+    if chat_id == routing.street_office_chat_id:
+        return [grid.code for grid in routing.grids]
+    return [grid.code for grid in routing.grids if chat_id in routing.escalation_chain(grid)]
+
+
+async def may_open(chat_id: int, actor: Actor, authorization: Authorization) -> bool:
+    if not authorization.is_staff_chat(chat_id):
+        return False
+    if authorization.is_admin(actor.user_id):
+        return True
+    return await authorization.staff_scope(chat_id, actor) is not None
+
+
+async def start(
+    message: Message,
+    state: FSMContext,
+    authorization: Authorization,
+    editing: int | None = None,
+    new_round: bool = False,
+) -> None:
+    """Begin the form (also for a correction of consultation `editing`)."""
+    actor = actor_of(message) if message.from_user and not message.from_user.is_bot else None
+    if actor is not None and not await may_open(message.chat.id, actor, authorization):
+        authorization.refused(actor, "consult", f"chat {message.chat.id}", "not its staff")
+        await message.answer(
+            _("Only the staff of a grid's or community's chat can open a consultation, there.")
+        )
+        return
+    await state.set_state(ConsultForm.question)
+    await state.set_data({"dl_editing": editing, "dl_new_round": new_round})
+    head = _("🗳 A new consultation.") if editing is None else _("✏️ Correcting consultation {id}.")
+    await message.answer(
+        head.format(id=editing)
+        + " "
+        + _("What is the question? For example: How should the village road be repaired?")
+    )
+
+
+async def consult_command(
+    message: Message, state: FSMContext, authorization: Authorization
+) -> None:
+    await start(message, state, authorization)
+
+
+async def got_question(message: Message, state: FSMContext) -> None:
+    words = (message.text or "").strip()
+    if not words or len(words) > 300:
+        await message.answer(_("A question is text of 1 to 300 characters. Send it again."))
+        return
+    await state.update_data(dl_question=words)
+    await state.set_state(ConsultForm.background)
+    await message.answer(
+        _("Background for residents: what they should know before choosing. Send “-” for none.")
+    )
+
+
+async def got_background(message: Message, state: FSMContext) -> None:
+    words = (message.text or "").strip()
+    await state.update_data(dl_background="" if words == NONE else words[:2000])
+    await state.set_state(ConsultForm.options)
+    await message.answer(_("The options, one per line: 2 to 6."))
+
+
+async def got_options(message: Message, state: FSMContext, routing: Routing) -> None:
+    lines = (message.text or "").splitlines()
+    try:
+        options = check_options(lines)
+    except BadOptions:
+        await message.answer(
+            _(
+                "A consultation needs 2 to 6 options, one per line, each up to 60 characters. "
+                "Send the options again."
+            )
+        )
+        return
+    await state.update_data(dl_options=options, dl_grids=[])
+    await state.set_state(ConsultForm.grids)
+    await message.answer(
+        _(
+            "Whose residents are invited? Press the grids (everyone who has filed a request "
+            "there), then “Done”."
+        ),
+        reply_markup=grid_keyboard(routing, grids_of_chat(routing, message.chat.id), []),
+    )
+
+
+def grid_keyboard(routing: Routing, grids: list[str], chosen: list[str]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=("☑️ " if code in chosen else "⬜ ") + text(routing.grid(code).name, _lang()),
+                callback_data=FormPress(action="grid", value=code).pack(),
+            )
+        ]
+        for code in grids
+    ]
+    rows.append(
+        [InlineKeyboardButton(text=_("✅ Done"), callback_data=FormPress(action="done").pack())]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _lang() -> str:
+    """The language this chat reads now (set by ChatLanguage), for the grids' names."""
+    return get_i18n().current_locale
+
+
+async def toggle_grid(
+    query: CallbackQuery, callback_data: FormPress, state: FSMContext, routing: Routing
+) -> None:
+    if not isinstance(query.message, Message):
+        return
+    allowed = grids_of_chat(routing, query.message.chat.id)
+    if callback_data.value not in allowed:
+        await query.answer(_("That grid is not in this chat's area."), show_alert=True)
+        return
+    chosen: list[str] = list((await state.get_data()).get("dl_grids") or [])
+    if callback_data.value in chosen:
+        chosen.remove(callback_data.value)
+    else:
+        chosen.append(callback_data.value)
+    await state.update_data(dl_grids=chosen)
+    await query.answer()
+    await query.message.edit_reply_markup(reply_markup=grid_keyboard(routing, allowed, chosen))
+
+
+async def grids_done(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(ConsultForm.tickets)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _(
+                "Which requests raised it? Send their numbers (such as 2026-000001), separated "
+                "by spaces, or “-” for none."
+            )
+        )
+
+
+async def got_tickets(
+    message: Message,
+    state: FSMContext,
+    tickets: TicketService,
+    authorization: Authorization,
+    settings: Settings,
+) -> None:
+    words = (message.text or "").strip()
+    found: list[int] = []
+    numbers: list[str] = []
+    if words != NONE:
+        scope = authorization.scope_of(message.chat.id)
+        for number in words.replace(",", " ").split():
+            ticket = await tickets.by_number(number)
+            if ticket is None or ticket.id is None or not scope.covers(ticket):
+                await message.answer(
+                    _(
+                        "There is no request {number} among this chat's requests. Send the "
+                        "numbers again, or “-” for none."
+                    ).format(number=number)
+                )
+                return
+            found.append(ticket.id)
+            numbers.append(ticket.number)
+    await state.update_data(dl_tickets=found, dl_numbers=numbers)
+    await state.set_state(ConsultForm.deadline)
+    await message.answer(
+        _("The deadline: a date and time ({zone}), written as 2026-12-10 18:00.").format(
+            zone=settings.timezone
+        )
+    )
+
+
+async def got_deadline(message: Message, state: FSMContext, settings: Settings) -> None:
+    words = " ".join((message.text or "").split())
+    try:
+        local = datetime.strptime(words, "%Y-%m-%d %H:%M").replace(tzinfo=settings.zone)
+    except ValueError:
+        await message.answer(_("That is not a date and time. Write it as 2026-12-10 18:00."))
+        return
+    try:
+        check_deadline(local, utcnow())
+    except PastDeadline:
+        await message.answer(
+            _("That time has already passed ({deadline}). Send a deadline in the future.").format(
+                deadline=words
+            )
+        )
+        return
+    await state.update_data(dl_deadline=local.isoformat())
+    await state.set_state(ConsultForm.tally)
+    await message.answer(
+        _("Should residents see the tally while voting, or only after the deadline?"),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=_("👁 While voting"),
+                        callback_data=FormPress(action="tally", value="1").pack(),
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        text=_("🙈 Only after the deadline"),
+                        callback_data=FormPress(action="tally", value="0").pack(),
+                    )
+                ],
+            ]
+        ),
+    )
+
+
+async def got_tally(
+    query: CallbackQuery,
+    callback_data: FormPress,
+    state: FSMContext,
+    routing: Routing,
+    settings: Settings,
+) -> None:
+    await state.update_data(dl_tally=callback_data.value == "1")
+    await state.set_state(ConsultForm.confirm)
+    await query.answer()
+    data = await state.get_data()
+    if not isinstance(query.message, Message):
+        return
+    label = (
+        _("📨 Open and invite") if data.get("dl_editing") is None else _("📨 Save the correction")
+    )
+    await query.message.answer(
+        summary(data, routing, settings),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=label, callback_data=FormPress(action="open").pack())],
+                [
+                    InlineKeyboardButton(
+                        text=_("✖️ Cancel"), callback_data=FormPress(action="cancel").pack()
+                    )
+                ],
+            ]
+        ),
+    )
+
+
+def summary(data: dict[str, Any], routing: Routing, settings: Settings) -> str:
+    options = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(data["dl_options"]))
+    grids = ", ".join(text(routing.grid(code).name, _lang()) for code in data["dl_grids"]) or "—"
+    numbers = ", ".join(data.get("dl_numbers") or []) or "—"
+    deadline = deadline_text(datetime.fromisoformat(data["dl_deadline"]), settings.zone)
+    tally = _("shown while voting") if data["dl_tally"] else _("only after the deadline")
+    return (
+        _("Please check the consultation:")
+        + f"\n\n{data['dl_question']}\n"
+        + (f"{data['dl_background']}\n" if data.get("dl_background") else "")
+        + f"\n{options}\n\n"
+        + _("Invited: the residents of {grids}; the requests {numbers}").format(
+            grids=grids, numbers=numbers
+        )
+        + "\n"
+        + _("Deadline: {deadline}").format(deadline=deadline)
+        + "\n"
+        + _("Tally: {tally}").format(tally=tally)
+    )
+
+
+async def cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(_("Cancelled: nothing was sent."))
+
+
+async def confirm(
+    query: CallbackQuery,
+    state: FSMContext,
+    authorization: Authorization,
+    deliberation: DeliberationService,
+) -> None:
+    """Open (or correct) it: asked of Authorization again, at the moment it goes out."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    actor = Actor(query.from_user.id, query.from_user.full_name)
+    if not await may_open(message.chat.id, actor, authorization):
+        authorization.refused(actor, "consult", f"chat {message.chat.id}", "not its staff")
+        await query.answer(_("Only this chat's staff can open a consultation."), show_alert=True)
+        return
+    data = await state.get_data()
+    await state.clear()
+    await query.answer()
+    draft = Draft(
+        chat_id=message.chat.id,
+        opened_by=actor.user_id,
+        question=data["dl_question"],
+        background=data.get("dl_background", ""),
+        options=data["dl_options"],
+        grids=data["dl_grids"],
+        ticket_ids=data.get("dl_tickets") or [],
+        deadline=datetime.fromisoformat(data["dl_deadline"]),
+        show_tally=bool(data["dl_tally"]),
+    )
+    try:
+        if data.get("dl_editing") is None:
+            consultation = await deliberation.open(draft)
+            said = _("🗳 Consultation {id} is open: {count} residents invited.")
+        else:
+            consultation = await deliberation.revise(
+                int(data["dl_editing"]), draft, bool(data.get("dl_new_round"))
+            )
+            said = (
+                _("🔁 Consultation {id} is in round {round} now: everyone invited is told.")
+                if data.get("dl_new_round")
+                else _("✏️ Consultation {id} is corrected: everyone invited is told.")
+            )
+    except NoOneInvited:
+        await message.answer(
+            _(
+                "No one to invite: no resident of those grids or requests has used Linkage yet. "
+                "Nothing was sent."
+            )
+        )
+        return
+    except PastDeadline:
+        await message.answer(_("The deadline has passed meanwhile. Nothing was sent."))
+        return
+    except Frozen:
+        await message.answer(_("Votes came in meanwhile: nothing changed. Press “Correct” again."))
+        return
+    except WrongStatus:
+        await message.answer(_("This consultation is closed: it can no longer be corrected."))
+        return
+    tally = await deliberation.tally(consultation_id(consultation))
+    await message.answer(
+        said.format(id=consultation.id, count=tally.invited, round=consultation.round)
+        + " "
+        + _("Follow it with /consult {id}.").format(id=consultation.id),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=staff_buttons(consultation, _)),
+    )
+
+
+def consultation_id(consultation: Consultation) -> int:
+    assert consultation.id is not None
+    return consultation.id
+
+
+def router() -> Router:
+    router = Router(name="deliberation_form")
+    typed = GROUPS & ~F.text.startswith("/")
+    router.message.register(got_question, typed, ConsultForm.question)
+    router.message.register(got_background, typed, ConsultForm.background)
+    router.message.register(got_options, typed, ConsultForm.options)
+    router.message.register(got_tickets, typed, ConsultForm.tickets)
+    router.message.register(got_deadline, typed, ConsultForm.deadline)
+    router.callback_query.register(
+        toggle_grid, FormPress.filter(F.action == "grid"), ConsultForm.grids
+    )
+    router.callback_query.register(
+        grids_done, FormPress.filter(F.action == "done"), ConsultForm.grids
+    )
+    router.callback_query.register(
+        got_tally, FormPress.filter(F.action == "tally"), ConsultForm.tally
+    )
+    router.callback_query.register(
+        confirm, FormPress.filter(F.action == "open"), ConsultForm.confirm
+    )
+    router.callback_query.register(cancel, FormPress.filter(F.action == "cancel"))
+    return router
