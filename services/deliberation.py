@@ -15,7 +15,7 @@ vote itself. Opinions are people's own words: encrypted at rest (services.privac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -46,6 +46,7 @@ from services.deliberation_records import (
     WrongStatus,
     check_deadline,
     check_options,
+    moment,
 )
 from services.models import (
     Consultation,
@@ -84,6 +85,7 @@ __all__ = [
     "WrongStatus",
     "check_deadline",
     "check_options",
+    "moment",
 ]
 
 
@@ -107,7 +109,7 @@ class DeliberationService(ConsultationRecords):
                 options=draft.options,
                 grids=draft.grids,
                 ticket_ids=draft.ticket_ids,
-                deadline=draft.deadline,
+                deadline=as_utc(draft.deadline).astimezone(UTC),  # SQLite keeps no offset
                 show_tally=draft.show_tally,
             )
             session.add(consultation)
@@ -143,7 +145,10 @@ class DeliberationService(ConsultationRecords):
                 consultation.round += 1
             consultation.question, consultation.background = draft.question, draft.background
             consultation.options, consultation.grids = draft.options, draft.grids
-            consultation.ticket_ids, consultation.deadline = draft.ticket_ids, draft.deadline
+            consultation.ticket_ids, consultation.deadline = (
+                draft.ticket_ids,
+                as_utc(draft.deadline).astimezone(UTC),
+            )
             consultation.show_tally = draft.show_tally
             session.add(consultation)
             invitees = {i.person_id: i for i in await self._invitees(session, consultation)}
@@ -204,7 +209,7 @@ class DeliberationService(ConsultationRecords):
         now: datetime | None = None,
     ) -> Receipt:
         """Record (or change) a person's choice; one row per person per round."""
-        now = now or utcnow()
+        now = moment(now)
         for attempt in (1, 2):  # two presses at once: the unique index lets one insert
             try:
                 async with self.db.session() as session:
@@ -237,7 +242,7 @@ class DeliberationService(ConsultationRecords):
         now: datetime | None = None,
     ) -> Receipt:
         """Record (or replace) a person's opinion, text or voice; staff hear a voice at once."""
-        now = now or utcnow()
+        now = moment(now)
         for attempt in (1, 2):
             try:
                 async with self.db.session() as session:

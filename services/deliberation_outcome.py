@@ -23,6 +23,7 @@ from services.deliberation import (
     NotInvited,
     Tally,
     WrongStatus,
+    moment,
 )
 from services.models import (
     Consultation,
@@ -31,7 +32,6 @@ from services.models import (
     Ticket,
     TicketEvent,
     as_utc,
-    utcnow,
 )
 from services.storage import Database
 
@@ -86,7 +86,7 @@ class DeliberationOutcome:
 
     async def close_due(self, now: datetime | None = None) -> int:
         """Close every consultation whose deadline has passed; staff get the final tally."""
-        now = now or utcnow()
+        now = moment(now)
         closed = 0
         async with self.db.session() as session:
             due = await session.exec(
@@ -105,7 +105,7 @@ class DeliberationOutcome:
 
     async def remind_due(self, now: datetime | None = None) -> int:
         """A day before the deadline, once a round: those who have not chosen are reminded."""
-        now = now or utcnow()
+        now = moment(now)
         reminded = 0
         async with self.db.session() as session:
             due = await session.exec(
@@ -148,7 +148,7 @@ class DeliberationOutcome:
     ) -> Consultation:
         """Publish the decision with its reasons: to everyone invited, on the tickets that
         raised it (a message to their reporters, a line in their history), on the board."""
-        now = now or utcnow()
+        now = moment(now)
         words = decision.strip()
         if not words or len(words) > TEXT_LIMIT:
             raise DeliberationError("a decision is 1 to 2000 characters")
@@ -197,7 +197,7 @@ class DeliberationOutcome:
             consultation = await self.service._get(session, consultation_id, lock=True)
             if consultation.status != DECIDED:
                 raise WrongStatus(consultation.status)
-            consultation.status, consultation.carried_out_at = DONE, now or utcnow()
+            consultation.status, consultation.carried_out_at = DONE, moment(now)
             session.add(consultation)
             for invitee in await self.service._invitees(session, consultation):
                 self.outbox.add(session, self.notices.carried_out(consultation, invitee))
@@ -223,7 +223,7 @@ class DeliberationOutcome:
         """Every vote of the round by pseudonym. While the tally is hidden and the deadline
         has not passed, no choice and no count is in it: an export travels further than a
         chat."""
-        now = now or utcnow()
+        now = moment(now)
         consultation = await self.service.get(consultation_id)
         hidden = (
             not consultation.show_tally
@@ -279,7 +279,7 @@ class DeliberationOutcome:
         now: datetime | None = None,
     ) -> Consultation:
         """A monthly joint meeting's minutes, kept as a consultation's outcome (no vote)."""
-        now = now or utcnow()
+        now = moment(now)
         words = minutes.strip()
         if not words or len(words) > TEXT_LIMIT:
             raise DeliberationError("minutes are 1 to 2000 characters")

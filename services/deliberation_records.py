@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import func
@@ -19,6 +19,7 @@ from services.models import (
     ConsultationInvitee,
     ConsultationVote,
     as_utc,
+    utcnow,
 )
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
@@ -136,6 +137,11 @@ class DeliberationNotices(Protocol):
     ) -> Outgoing: ...
 
     def carried_out(self, c: Consultation, invitee: ConsultationInvitee) -> Outgoing: ...
+
+
+def moment(now: datetime | None) -> datetime:
+    """A time as stored and compared: UTC (SQLite keeps no offset), now when not given."""
+    return as_utc(now or utcnow()).astimezone(UTC)
 
 
 def check_options(lines: Sequence[str]) -> list[str]:
