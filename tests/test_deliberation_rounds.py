@@ -1,0 +1,135 @@
+"""Attacks on a consultation: a correction after the first vote opens round 2 (everyone told,
+round 1's ballots refused, its votes void), and people outside the staff chat cannot see or
+run it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import test_deliberation as loop
+from tests.support.people import inline_buttons
+from tests.support.running import eventually
+from tests.test_deliberation import (
+    Village,
+    csv_of,
+    deadline_in,
+    open_consultation,
+    staff_press,
+    staff_says,
+)
+from tests.test_resident_requests import EAST_GATE_CHAT, next_message
+
+standin, village = loop.standin, loop.village  # the same stand-in and village
+
+ROUND_2 = (
+    "🔁 Round 2: the consultation was corrected, so the choices made in round 1 no longer "
+    "count. Please choose again.\n\n🗳 Consultation: How should the east gate road be "
+    "repaired?\n\nOptions:\nA. Asphalt\nB. Concrete\n\n"
+)
+
+
+@pytest.mark.parametrize("village", ["en"], indirect=True)
+async def test_a_correction_after_the_first_vote_opens_round_two(village: Village) -> None:
+    standin = village.standin
+    lao, chen = village.residents[:2]
+    await open_consultation(village, deadline_in(3))
+    first = {person.id: await next_message(standin, person.id) for person in village.residents}
+    standin.press_button(lao, first[lao.id], inline_buttons(first[lao.id])["B. Concrete"])
+    await next_message(standin, lao.id)
+
+    frozen = await staff_says(village, "/consult 1 edit")
+    asked = await staff_press(village, frozen, "🔁 Open round 2")
+    assert asked["text"] == (
+        "✏️ Correcting consultation 1. What is the question? For example: How should the "
+        "village road be repaired?"
+    )
+    await staff_says(village, "How should the east gate road be repaired?")
+    await staff_says(village, "-")
+    grids = await staff_says(village, "Asphalt\nConcrete")
+    standin.press_button(village.worker, grids, inline_buttons(grids)["⬜ Grid 1: east gate"])
+    await staff_press(village, grids, "✅ Done")
+    await staff_says(village, "-")
+    deadline = deadline_in(5)
+    tally = await staff_says(village, f"{deadline:%Y-%m-%d %H:%M}")
+    summary = await staff_press(village, tally, "👁 While voting")
+    saved = await staff_press(village, summary, "📨 Save the correction")
+    assert saved["text"] == (
+        "🔁 Consultation 1 is in round 2 now: everyone invited is told. Follow it with /consult 1."
+    )
+    second = {person.id: await next_message(standin, person.id) for person in village.residents}
+    for ballot in second.values():
+        assert ballot["text"].startswith(ROUND_2)
+
+    # round 1's ballot is refused; round 1's vote no longer counts
+    stale = standin.press_button(lao, first[lao.id], inline_buttons(first[lao.id])["A. Asphalt"])
+    answer = await _answer(village, stale)
+    assert answer == (
+        "This ballot is from an earlier round: the consultation was corrected and is in round "
+        "2 now. Use the newer message."
+    )
+    standin.press_button(chen, second[chen.id], inline_buttons(second[chen.id])["B. Concrete"])
+    receipt = (await next_message(standin, chen.id))["text"]
+    assert re.fullmatch(
+        r"✅ Your choice: B, recorded at \d\d:\d\d\. You can change it until the deadline\.\n\n"
+        r"The tally so far:\nA\. Asphalt — 0\nB\. Concrete — 1\n1 of 4 invited have chosen\.",
+        receipt,
+    )
+    view = await staff_says(village, "/consult 1")
+    assert view["text"].startswith("🗳 Consultation 1 · round 2 · open until")
+    assert "B. Concrete — 1\n1 of 4 invited have chosen." in view["text"]
+
+    # shown while voting: the export carries the choices
+    standin.send_command(village.worker, "/consult", "1 export", chat=EAST_GATE_CHAT)
+    rows = csv_of(standin, await next_message(standin, EAST_GATE_CHAT))
+    assert rows[1][:2] == ["2", "B. Concrete"]
+
+    # the deadline is frozen too in round 2 once a vote is in; decided only after it
+    said = await staff_says(village, "/decide 1")
+    assert said["text"].startswith("Voting is open until ")
+
+
+@pytest.mark.parametrize("village", ["en"], indirect=True)
+async def test_no_one_outside_the_staff_chat_sees_or_runs_a_consultation(
+    village: Village,
+) -> None:
+    standin = village.standin
+    lao = village.residents[0]
+    await open_consultation(village, deadline_in(3))
+    ballot = await next_message(standin, lao.id)
+    standin.press_button(lao, ballot, inline_buttons(ballot)["A. Asphalt"])
+    await next_message(standin, lao.id)
+
+    # a resident in the staff chat (not on the grid's team) asks for the tally
+    standin.add_member(EAST_GATE_CHAT, lao.id)
+    standin.send_command(lao, "/consult", "1", chat=EAST_GATE_CHAT)
+    assert (await next_message(standin, EAST_GATE_CHAT))["text"] == (
+        "Only the staff of this chat can do that."
+    )
+    # … presses the staff message's Export button
+    view = await staff_says(village, "/consult 1")
+    pressed = standin.press_button(lao, view, inline_buttons(view)["📄 Export"])
+    assert await _answer(village, pressed) == "Only the staff of this chat can do that."
+    # … opens a consultation of their own
+    standin.send_command(lao, "/consult", chat=EAST_GATE_CHAT)
+    assert (await next_message(standin, EAST_GATE_CHAT))["text"] == (
+        "Only the staff of a grid's or community's chat can open a consultation, there."
+    )
+    # … or asks in a private chat with the bot
+    standin.send_command(lao, "/consult", "1")
+    assert (await next_message(standin, lao.id))["text"] == (
+        "Consultation 1 is run from another team's chat."
+    )
+    # nor can a resident publish a decision once it closed
+    await village.linkage.deliberation.close_due(deadline_in(4))
+    await next_message(standin, EAST_GATE_CHAT)
+    standin.send_command(lao, "/decide", "1", chat=EAST_GATE_CHAT)
+    assert (await next_message(standin, EAST_GATE_CHAT))["text"] == (
+        "Only the staff of this chat can do that."
+    )
+
+
+async def _answer(village: Village, query_id: str) -> str:
+    answers = await eventually(lambda: village.standin.callback_answers(query_id))
+    return str(answers[0]["text"])
