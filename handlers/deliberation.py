@@ -3,6 +3,7 @@
 - handlers/deliberation_form.py: `/consult`, the guided form in a staff chat;
 - handlers/deliberation_staff.py: `/consult N`, the export, corrections, `/decide N`;
 - handlers/deliberation_vote.py: the invited resident's ballot, opinion and rating;
+- handlers/deliberation_agenda.py: `/agenda`, the monthly joint meeting and its minutes;
 - handlers/deliberation_notices.py: what the bot says to each of them.
 """
 
@@ -10,7 +11,12 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import deliberation_form, deliberation_staff, deliberation_vote
+from handlers import (
+    deliberation_agenda,
+    deliberation_form,
+    deliberation_staff,
+    deliberation_vote,
+)
 from handlers.staff_access import ChatLanguage
 
 
@@ -20,6 +26,9 @@ def router() -> Router:
     for observer in (router.message, router.callback_query):
         observer.middleware(ChatLanguage())  # a staff chat reads its own language
     router.include_routers(
-        deliberation_form.router(), deliberation_staff.router(), deliberation_vote.router()
+        deliberation_form.router(),
+        deliberation_staff.router(),
+        deliberation_vote.router(),
+        deliberation_agenda.router(),
     )
     return router

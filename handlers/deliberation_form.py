@@ -10,68 +10,33 @@ that changes something.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
-from handlers.deliberation_notices import LETTERS, deadline_text, staff_buttons
+from handlers.deliberation_access import (
+    NONE,
+    ConsultForm,
+    FormPress,
+    grid_name,
+    grids_of_chat,
+    may_open,
+)
+from handlers.deliberation_confirm import cancel, confirm, got_tally
 from handlers.staff_access import GROUPS, actor_of
-from services.authorization import Actor, Authorization
+from services.authorization import Authorization
 from services.deliberation import (
     BadOptions,
-    DeliberationService,
-    Draft,
-    Frozen,
-    NoOneInvited,
     PastDeadline,
-    WrongStatus,
     check_deadline,
     check_options,
 )
-from services.models import Consultation, utcnow
-from services.routing import Routing, text
+from services.models import utcnow
+from services.routing import Routing
 from services.tickets import TicketService
-
-
-class ConsultForm(StatesGroup):
-    question = State()
-    background = State()
-    options = State()
-    grids = State()
-    tickets = State()
-    deadline = State()
-    tally = State()
-    confirm = State()
-
-
-class FormPress(CallbackData, prefix="dfm"):
-    action: str  # grid, done, tally, open, cancel
-    value: str = ""
-
-
-NONE = "-"
-
-
-def grids_of_chat(routing: Routing, chat_id: int) -> list[str]:
-    """The grids whose requests this chat sees: its own, its community's, or all of them."""
-    if chat_id == routing.street_office_chat_id:
-        return [grid.code for grid in routing.grids]
-    return [grid.code for grid in routing.grids if chat_id in routing.escalation_chain(grid)]
-
-
-async def may_open(chat_id: int, actor: Actor, authorization: Authorization) -> bool:
-    if not authorization.is_staff_chat(chat_id):
-        return False
-    if authorization.is_admin(actor.user_id):
-        return True
-    return await authorization.staff_scope(chat_id, actor) is not None
 
 
 async def start(
@@ -97,12 +62,6 @@ async def start(
         + " "
         + _("What is the question? For example: How should the village road be repaired?")
     )
-
-
-async def consult_command(
-    message: Message, state: FSMContext, authorization: Authorization
-) -> None:
-    await start(message, state, authorization)
 
 
 async def got_question(message: Message, state: FSMContext) -> None:
@@ -151,7 +110,7 @@ def grid_keyboard(routing: Routing, grids: list[str], chosen: list[str]) -> Inli
     rows = [
         [
             InlineKeyboardButton(
-                text=("☑️ " if code in chosen else "⬜ ") + text(routing.grid(code).name, _lang()),
+                text=("☑️ " if code in chosen else "⬜ ") + grid_name(routing, code),
                 callback_data=FormPress(action="grid", value=code).pack(),
             )
         ]
@@ -161,11 +120,6 @@ def grid_keyboard(routing: Routing, grids: list[str], chosen: list[str]) -> Inli
         [InlineKeyboardButton(text=_("✅ Done"), callback_data=FormPress(action="done").pack())]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def _lang() -> str:
-    """The language this chat reads now (set by ChatLanguage), for the grids' names."""
-    return get_i18n().current_locale
 
 
 async def toggle_grid(
@@ -269,138 +223,6 @@ async def got_deadline(message: Message, state: FSMContext, settings: Settings) 
             ]
         ),
     )
-
-
-async def got_tally(
-    query: CallbackQuery,
-    callback_data: FormPress,
-    state: FSMContext,
-    routing: Routing,
-    settings: Settings,
-) -> None:
-    await state.update_data(dl_tally=callback_data.value == "1")
-    await state.set_state(ConsultForm.confirm)
-    await query.answer()
-    data = await state.get_data()
-    if not isinstance(query.message, Message):
-        return
-    label = (
-        _("📨 Open and invite") if data.get("dl_editing") is None else _("📨 Save the correction")
-    )
-    await query.message.answer(
-        summary(data, routing, settings),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=label, callback_data=FormPress(action="open").pack())],
-                [
-                    InlineKeyboardButton(
-                        text=_("✖️ Cancel"), callback_data=FormPress(action="cancel").pack()
-                    )
-                ],
-            ]
-        ),
-    )
-
-
-def summary(data: dict[str, Any], routing: Routing, settings: Settings) -> str:
-    options = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(data["dl_options"]))
-    grids = ", ".join(text(routing.grid(code).name, _lang()) for code in data["dl_grids"]) or "—"
-    numbers = ", ".join(data.get("dl_numbers") or []) or "—"
-    deadline = deadline_text(datetime.fromisoformat(data["dl_deadline"]), settings.zone)
-    tally = _("shown while voting") if data["dl_tally"] else _("only after the deadline")
-    return (
-        _("Please check the consultation:")
-        + f"\n\n{data['dl_question']}\n"
-        + (f"{data['dl_background']}\n" if data.get("dl_background") else "")
-        + f"\n{options}\n\n"
-        + _("Invited: the residents of {grids}; the requests {numbers}").format(
-            grids=grids, numbers=numbers
-        )
-        + "\n"
-        + _("Deadline: {deadline}").format(deadline=deadline)
-        + "\n"
-        + _("Tally: {tally}").format(tally=tally)
-    )
-
-
-async def cancel(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(_("Cancelled: nothing was sent."))
-
-
-async def confirm(
-    query: CallbackQuery,
-    state: FSMContext,
-    authorization: Authorization,
-    deliberation: DeliberationService,
-) -> None:
-    """Open (or correct) it: asked of Authorization again, at the moment it goes out."""
-    message = query.message
-    if not isinstance(message, Message):
-        return
-    actor = Actor(query.from_user.id, query.from_user.full_name)
-    if not await may_open(message.chat.id, actor, authorization):
-        authorization.refused(actor, "consult", f"chat {message.chat.id}", "not its staff")
-        await query.answer(_("Only this chat's staff can open a consultation."), show_alert=True)
-        return
-    data = await state.get_data()
-    await state.clear()
-    await query.answer()
-    draft = Draft(
-        chat_id=message.chat.id,
-        opened_by=actor.user_id,
-        question=data["dl_question"],
-        background=data.get("dl_background", ""),
-        options=data["dl_options"],
-        grids=data["dl_grids"],
-        ticket_ids=data.get("dl_tickets") or [],
-        deadline=datetime.fromisoformat(data["dl_deadline"]),
-        show_tally=bool(data["dl_tally"]),
-    )
-    try:
-        if data.get("dl_editing") is None:
-            consultation = await deliberation.open(draft)
-            said = _("🗳 Consultation {id} is open: {count} residents invited.")
-        else:
-            consultation = await deliberation.revise(
-                int(data["dl_editing"]), draft, bool(data.get("dl_new_round"))
-            )
-            said = (
-                _("🔁 Consultation {id} is in round {round} now: everyone invited is told.")
-                if data.get("dl_new_round")
-                else _("✏️ Consultation {id} is corrected: everyone invited is told.")
-            )
-    except NoOneInvited:
-        await message.answer(
-            _(
-                "No one to invite: no resident of those grids or requests has used Linkage yet. "
-                "Nothing was sent."
-            )
-        )
-        return
-    except PastDeadline:
-        await message.answer(_("The deadline has passed meanwhile. Nothing was sent."))
-        return
-    except Frozen:
-        await message.answer(_("Votes came in meanwhile: nothing changed. Press “Correct” again."))
-        return
-    except WrongStatus:
-        await message.answer(_("This consultation is closed: it can no longer be corrected."))
-        return
-    tally = await deliberation.tally(consultation_id(consultation))
-    await message.answer(
-        said.format(id=consultation.id, count=tally.invited, round=consultation.round)
-        + " "
-        + _("Follow it with /consult {id}.").format(id=consultation.id),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=staff_buttons(consultation, _)),
-    )
-
-
-def consultation_id(consultation: Consultation) -> int:
-    assert consultation.id is not None
-    return consultation.id
 
 
 def router() -> Router:

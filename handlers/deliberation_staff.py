@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
 from handlers import deliberation_form as form
+from handlers.deliberation_access import ConsultForm
 from handlers.deliberation_notices import (
     LETTERS,
     StaffAct,
@@ -270,7 +271,7 @@ async def correct(
             ),
         )
         return
-    await state.set_state(form.ConsultForm.question)
+    await state.set_state(ConsultForm.question)
     await state.set_data({"dl_editing": consultation.id, "dl_new_round": new_round})
     await message.answer(
         _("✏️ Correcting consultation {id}.").format(id=consultation.id)
