@@ -132,6 +132,9 @@ async def deliberate(linkage: Linkage, now: datetime) -> None:
         log.info("%s residents reminded of a consultation closing in a day", reminded)
     if closed := await linkage.deliberation.close_due(now):
         log.info("%s consultations closed at their deadline", closed)
+    kept = timedelta(days=linkage.settings.personal_data_retention_days)
+    if purged := await linkage.deliberation.purge_opinions(now - kept):
+        log.info("deleted %s residents' opinions on consultations decided long ago", purged)
 
 
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:

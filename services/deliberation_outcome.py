@@ -219,6 +219,35 @@ class DeliberationOutcome:
             session.add(invitee)
             await session.commit()
 
+    async def purge_opinions(self, decided_before: datetime) -> int:
+        """People's own words are kept while they matter: once a consultation was decided
+        longer ago than the retention period, its opinions (text and voice) are deleted, and
+        the voices sent to staff are wiped from the outbox. The choices stay: they are the
+        tally. Returns how many opinions were deleted."""
+        purged = 0
+        async with self.db.session() as session:
+            decided = select(Consultation.id).where(
+                col(Consultation.decided_at).is_not(None),
+                col(Consultation.decided_at) < moment(decided_before),
+            )
+            votes = await session.exec(
+                select(ConsultationVote).where(
+                    col(ConsultationVote.consultation_id).in_(decided),
+                    col(ConsultationVote.opinion_encrypted).is_not(None)
+                    | col(ConsultationVote.voice_encrypted).is_not(None),
+                )
+            )
+            touched: set[int] = set()
+            for vote in votes:
+                vote.opinion_encrypted = vote.voice_encrypted = None
+                session.add(vote)
+                touched.add(vote.consultation_id)
+                purged += 1
+            for consultation_id in touched:
+                await self.outbox.wipe(session, f"consultation:{consultation_id}", sealed_only=True)
+            await session.commit()
+        return purged
+
     async def export(self, consultation_id: int, now: datetime | None = None) -> Export:
         """Every vote of the round by pseudonym. While the tally is hidden and the deadline
         has not passed, no choice and no count is in it: an export travels further than a

@@ -5,9 +5,12 @@ run it."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
+from services.models import ConsultationVote, Notification, utcnow
 from tests import test_deliberation as loop
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
@@ -133,3 +136,40 @@ async def test_no_one_outside_the_staff_chat_sees_or_runs_a_consultation(
 async def _answer(village: Village, query_id: str) -> str:
     answers = await eventually(lambda: village.standin.callback_answers(query_id))
     return str(answers[0]["text"])
+
+
+@pytest.mark.parametrize("village", ["en"], indirect=True)
+async def test_a_spoken_opinion_reaches_staff_by_pseudonym_and_is_purged_later(
+    village: Village,
+) -> None:
+    standin = village.standin
+    lao = village.residents[0]
+    await open_consultation(village, deadline_in(3))
+    ballot = await next_message(standin, lao.id)
+    standin.press_button(lao, ballot, inline_buttons(ballot)["✍️ Write an opinion"])
+    await next_message(standin, lao.id)
+    standin.send_media(lao, "voice", b"OggS-a-spoken-opinion")
+    assert (await next_message(standin, lao.id))["text"].startswith("📝 Your opinion is recorded")
+    voice = await next_message(standin, EAST_GATE_CHAT)
+    assert voice["caption"] == (
+        "🎤 Resident 1's opinion on consultation 1: How should the village road be repaired?"
+    )
+    assert "Lao" not in str(voice)
+    view = await staff_says(village, "/consult 1")
+    assert "Resident 1: 🎤 a voice opinion" in view["text"]
+
+    outcome = village.linkage.deliberation
+    await outcome.close_due(deadline_in(4))
+    await next_message(standin, EAST_GATE_CHAT)
+    await staff_says(village, "/decide 1")
+    await staff_says(village, "We repair it in March.")
+    assert await outcome.purge_opinions(utcnow() - timedelta(days=30)) == 0  # decided today
+    assert await outcome.purge_opinions(utcnow() + timedelta(days=1)) == 1
+    async with village.linkage.db.session() as session:
+        [vote] = (await session.exec(select(ConsultationVote))).all()
+        voices = (
+            await session.exec(select(Notification).where(Notification.method == "sendVoice"))
+        ).all()
+    assert vote.voice_encrypted is None and vote.opinion_encrypted is None
+    assert [n.params for n in voices] == [{"chat_id": EAST_GATE_CHAT}]
+    assert "none yet" in (await staff_says(village, "/consult 1"))["text"]
