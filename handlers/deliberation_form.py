@@ -39,26 +39,19 @@ from services.routing import Routing
 from services.tickets import TicketService
 
 
-async def start(
-    message: Message,
-    state: FSMContext,
-    authorization: Authorization,
-    editing: int | None = None,
-    new_round: bool = False,
-) -> None:
-    """Begin the form (also for a correction of consultation `editing`)."""
-    actor = actor_of(message) if message.from_user and not message.from_user.is_bot else None
-    if actor is not None and not await may_open(message.chat.id, actor, authorization):
+async def start(message: Message, state: FSMContext, authorization: Authorization) -> None:
+    """Begin the form: for the staff of this chat (or an admin), here."""
+    actor = actor_of(message)
+    if not await may_open(message.chat.id, actor, authorization):
         authorization.refused(actor, "consult", f"chat {message.chat.id}", "not its staff")
         await message.answer(
             _("Only the staff of a grid's or community's chat can open a consultation, there.")
         )
         return
     await state.set_state(ConsultForm.question)
-    await state.set_data({"dl_editing": editing, "dl_new_round": new_round})
-    head = _("🗳 A new consultation.") if editing is None else _("✏️ Correcting consultation {id}.")
+    await state.set_data({"dl_editing": None, "dl_new_round": False})
     await message.answer(
-        head.format(id=editing)
+        _("🗳 A new consultation.")
         + " "
         + _("What is the question? For example: How should the village road be repaired?")
     )

@@ -108,6 +108,7 @@ WORDS: dict[str, dict[str, str]] = {
         "longest.\n\nFinal tally:\nA. Asphalt — 3\nB. Concrete — 0\nC. Gravel for now — 0\n"
         "3 of 4 invited have chosen.",
         "answers": "\n\nThis answers your request 2026-000001.",
+        "history": "decided after a consultation",
         "carried": "✅ Carried out",
         "marked": "✅ Consultation 1 is marked carried out: everyone invited is asked how "
         "satisfied they are.",
@@ -182,6 +183,7 @@ WORDS: dict[str, dict[str, str]] = {
         "耐用。\n\n最终计票：\nA. 沥青 — 3\nB. 水泥 — 0\nC. 先铺碎石 — 0\n受邀的 4 人中已有 3 人作"
         "出选择。",
         "answers": "\n\n这是对您的诉求 2026-000001 的答复。",
+        "history": "经民主协商作出决定",
         "carried": "✅ 已落实",
         "marked": "✅ 征询 1 已标记为落实：已请所有受邀居民评价满意度。",
         "rate": "✅ 已办结：关于“村道应该怎样修？”的决定已经落实。\n三月用沥青重铺村道：作出选择的"
@@ -393,6 +395,8 @@ async def test_a_consultation_closes_its_loop(village: Village) -> None:
             await session.exec(select(TicketEvent).where(TicketEvent.kind == "decided"))
         ).all()
     assert event.ticket_id == 1 and event.detail == w["decision"]
+    history = (await staff_says(village, "/ticket 2026-000001"))["text"]
+    assert w["history"] in history and w["decision"][:20] in history
 
     # carried out: they rate it, and the average shows to staff and on the board
     marked = await staff_press(village, published, w["carried"])

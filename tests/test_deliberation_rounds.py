@@ -8,9 +8,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from services.models import ConsultationVote, Notification, utcnow
+from services.models import Consultation, ConsultationVote, Notification, utcnow
+from services.storage import Database
 from tests import test_deliberation as loop
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
@@ -173,3 +175,30 @@ async def test_a_spoken_opinion_reaches_staff_by_pseudonym_and_is_purged_later(
     assert vote.voice_encrypted is None and vote.opinion_encrypted is None
     assert [n.params for n in voices] == [{"chat_id": EAST_GATE_CHAT}]
     assert "none yet" in (await staff_says(village, "/consult 1"))["text"]
+
+
+async def test_the_database_keeps_one_voice_per_person_per_round(database_url: str) -> None:
+    """Even a second row written past the service (two presses racing) is refused."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            consultation = Consultation(
+                chat_id=EAST_GATE_CHAT,
+                opened_by=1,
+                question="?",
+                options=["a", "b"],
+                deadline=utcnow() + timedelta(days=1),
+            )
+            session.add(consultation)
+            await session.commit()
+            assert consultation.id is not None
+            for _ in range(2):
+                session.add(
+                    ConsultationVote(
+                        consultation_id=consultation.id, round=1, voter_id=3001, choice=0
+                    )
+                )
+            with pytest.raises(IntegrityError):
+                await session.commit()
+    finally:
+        await db.close()
