@@ -202,3 +202,35 @@ async def test_the_database_keeps_one_voice_per_person_per_round(database_url: s
                 await session.commit()
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("village", ["en"], indirect=True)
+async def test_before_any_choice_a_correction_changes_round_one_and_says_so(
+    village: Village,
+) -> None:
+    standin = village.standin
+    await open_consultation(village, deadline_in(3))
+    for person in village.residents:
+        await next_message(standin, person.id)
+    asked = await staff_says(village, "/consult 1 edit")
+    assert asked["text"].startswith("✏️ Correcting consultation 1. What is the question?")
+    await staff_says(village, "Which surface for the village road?")
+    await staff_says(village, "-")
+    grids = await staff_says(village, "Asphalt\nConcrete")
+    standin.press_button(village.worker, grids, inline_buttons(grids)["⬜ Grid 1: east gate"])
+    await staff_press(village, grids, "✅ Done")
+    await staff_says(village, "-")
+    tally = await staff_says(village, f"{deadline_in(4):%Y-%m-%d %H:%M}")
+    summary = await staff_press(village, tally, "🙈 Only after the deadline")
+    saved = await staff_press(village, summary, "📨 Save the correction")
+    assert saved["text"] == (
+        "✏️ Consultation 1 is corrected: everyone invited is told. Follow it with /consult 1."
+    )
+    for person in village.residents:
+        told = await next_message(standin, person.id)
+        assert told["text"].startswith(
+            "✏️ The consultation was corrected before anyone chose:\n\n"
+            "🗳 Consultation: Which surface for the village road?"
+        )
+    view = await staff_says(village, "/consult 1")
+    assert view["text"].startswith("🗳 Consultation 1 · round 1 · open until")
