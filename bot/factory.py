@@ -48,6 +48,7 @@ from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.deliberation_notices import DeliberationTelegramNotices
 from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
@@ -59,6 +60,8 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.deliberation import DeliberationService
+from services.deliberation_outcome import DeliberationOutcome
 from services.legal import LegalDesk
 from services.legal_bookings import Bookings
 from services.legal_duty import DutyRoster
@@ -126,6 +129,7 @@ class Linkage:
     mediation: Mediation | None = None  # disputes settled before court (services/mediation*)
     legal: LegalDesk | None = None  # the legal service point's questions
     bookings: Bookings | None = None  # its consultations (reminded by the minute round)
+    deliberation: DeliberationOutcome | None = None  # consultations past their vote
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -406,6 +410,9 @@ def build(settings: Settings) -> Linkage:
     )
     board = Board(db)
     dispatcher.workflow_data.update(board=board)
+    consultations = DeliberationService(db, outbox, cipher, DeliberationTelegramNotices(notices))
+    deliberation = DeliberationOutcome(consultations)
+    dispatcher.workflow_data.update(deliberation=consultations, deliberation_outcome=deliberation)
     open311 = Open311(
         db,
         routing,
@@ -553,6 +560,7 @@ def build(settings: Settings) -> Linkage:
         mediation=mediation,
         legal=legal,
         bookings=bookings,
+        deliberation=deliberation,
     )
 
 

@@ -124,6 +124,19 @@ async def send_digests(linkage: Linkage, now: datetime) -> int:
     )
 
 
+async def deliberate(linkage: Linkage, now: datetime) -> None:
+    """Consultations: a reminder a day before the deadline, closing at the deadline."""
+    if linkage.deliberation is None:
+        return
+    if reminded := await linkage.deliberation.remind_due(now):
+        log.info("%s residents reminded of a consultation closing in a day", reminded)
+    if closed := await linkage.deliberation.close_due(now):
+        log.info("%s consultations closed at their deadline", closed)
+    kept = timedelta(days=linkage.settings.personal_data_retention_days)
+    if purged := await linkage.deliberation.purge_opinions(now - kept):
+        log.info("deleted %s residents' opinions on consultations decided long ago", purged)
+
+
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
     retention = OutboxRetention(linkage.outbox)
     rounds = 0
@@ -144,6 +157,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("%s reminders of applications waiting for a decision", reminded)
             await mediation_round(linkage, utcnow())
             await legal_round(linkage, utcnow())
+            await deliberate(linkage, utcnow())
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:

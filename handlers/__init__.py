@@ -7,6 +7,7 @@ from handlers import (
     binding,
     board,
     common,
+    deliberation,
     errors,
     fallback,
     frontdesk,
@@ -29,6 +30,7 @@ def telegram_routers() -> list[Router]:
         admin.router(),
         binding.router(),  # /bind, /unbound
         tourists.router(),
+        deliberation.router(),  # before staff and residents: a form's answers, a ballot
         board.router(),  # before staff: a summary for the board is not a reply to relay
         lawyer.router(),  # before staff and residents: messages about legal questions
         staff.router(),

@@ -25,6 +25,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
+from handlers.deliberation_board import decisions_section
 from handlers.notices import Publish
 from handlers.staff_access import GROUPS, actor_of, staff_press
 from handlers.verification import I18N, ROUTING, choose_locale
@@ -91,6 +92,7 @@ def render_board(snapshot: Snapshot, routing: Routing, _: Callable[[str], str], 
         _table(_("This month"), snapshot.month, routing, _, locale),
         _table(_("The last 12 weeks"), snapshot.weeks, routing, _, locale),
         _published(snapshot, routing, _, locale),
+        decisions_section(snapshot.decisions, routing, _, locale),
     ]
     return (
         f'<!doctype html><html lang="{"zh-CN" if locale == "zh" else "en"}"><head>'

@@ -57,6 +57,7 @@ EVENT = {
     "unfixed": N_("closed, not fixed"),
     "assigned": N_("assigned"),
     "topic-recreated": N_("topic opened again"),
+    "decided": N_("decided after a consultation"),  # services/deliberation_outcome.py
 }
 
 

@@ -9,7 +9,7 @@ window, which SQLite and PostgreSQL both run), read at most once a minute per pr
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Float, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
+from services.deliberation_outcome import PublicDecision, public_decisions
 from services.models import BoardPublication, Ticket, as_utc, utcnow
 from services.storage import Database
 from services.tickets import CLOSED, RESOLVED
@@ -62,6 +63,7 @@ class Snapshot:
     month: dict[str, Figures]
     weeks: dict[str, Figures]
     published: list[Published]
+    decisions: list[PublicDecision] = field(default_factory=list)  # consultations decided
 
 
 def month_start(now: datetime, offset: timedelta) -> datetime:
@@ -89,6 +91,7 @@ class Board:
                 month=await self._figures(connection, month_start(now, self.utc_offset)),
                 weeks=await self._figures(connection, now - timedelta(weeks=WEEKS)),
                 published=await self._published(connection),
+                decisions=await public_decisions(self.db),
             )
         self._cached = (moment, snapshot)
         return snapshot

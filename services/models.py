@@ -530,3 +530,74 @@ class LegalHours(SQLModel, table=True):
     minutes: int
     day: date = Field(sa_column=Column(Date, nullable=False))  # local day it counts for
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Consultation(SQLModel, table=True):
+    """A question staff put to the residents of some grids, voted on until a deadline, then
+    decided with reasons that go back to everyone invited (services/deliberation.py).
+
+    Once the first choice of a round is in, its question, options, electorate and deadline are
+    frozen; a correction opens the next round, and the earlier round's votes no longer count.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))  # staff's
+    opened_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    round: int = Field(default=1)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    background: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    options: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    ticket_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deadline: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    show_tally: bool = Field(default=False)  # voters see the tally while voting
+    status: str = Field(default="open", max_length=16, index=True)  # closed, decided, done
+    minutes: bool = Field(default=False)  # a monthly joint meeting's minutes, no vote
+    reminded_round: int = Field(default=0)  # the round whose day-before reminder went out
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    decision: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    carried_out_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ConsultationInvitee(SQLModel, table=True):
+    """Someone invited to a consultation; staff know them only as "Resident {number}"."""
+
+    __tablename__ = "consultation_invitee"
+    __table_args__ = (
+        Index("ix_consultation_invitee_number", "consultation_id", "number", unique=True),
+    )
+
+    consultation_id: int = Field(foreign_key="consultation.id", primary_key=True)
+    person_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    number: int
+    locale: str = Field(default="en", max_length=8)
+    rating: int | None = None  # 1-5, once the decision was carried out
+    invited_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class ConsultationVote(SQLModel, table=True):
+    """One person's voice in one round: their choice and their opinion (encrypted: their own
+    words), each changeable until the deadline. One row per person per round, by the index."""
+
+    __tablename__ = "consultation_vote"
+    __table_args__ = (
+        Index("ix_consultation_vote_voter", "consultation_id", "round", "voter_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id")
+    round: int
+    voter_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    choice: int | None = None  # the option's index; None: an opinion only so far
+    opinion_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    voice_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

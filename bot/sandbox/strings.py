@@ -44,7 +44,8 @@ PAGE_STRINGS = {
     "hint_staff": N_(
         "Each report's card goes to the chat of its grid (Grid 3 is a forum: a topic per "
         "report). Reply to the card, or write in its topic, to answer the resident; its buttons "
-        "take and resolve it."
+        "take and resolve it. /consult asks the grid's residents a question (the resident "
+        "pane votes); /agenda lists what is still open."
     ),
     "role_verifier": N_("Verifier"),
     "hint_verifier": N_("Officer Zhou approves or rejects the tourists' applications."),
