@@ -48,6 +48,7 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
+from handlers.rental_notices import TelegramRentalNotices
 from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.api_keys import ApiKeys
@@ -74,6 +75,9 @@ from services.ratelimit import (
     Window,
 )
 from services.relay import Relay
+from services.rental import RentalService
+from services.rental_inspections import InspectionService
+from services.rental_queries import RentalFigures
 from services.review_queue import ReviewQueue
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
@@ -113,6 +117,7 @@ class Linkage:
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
+    rental: RentalService | None = None  # rental houses: colours, reminders, purges
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -479,6 +484,7 @@ def build(settings: Settings) -> Linkage:
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
     live = follow_routing(settings, db, routing, dispatcher, authorization)
+    rental = build_rental(settings, db, outbox, cipher, i18n, routing, dispatcher, live)
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
@@ -503,7 +509,38 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+        rental=rental,
     )
+
+
+def build_rental(
+    settings: Settings,
+    db: Database,
+    outbox: Outbox,
+    cipher: FieldCipher,
+    i18n: I18n,
+    routing: Routing,
+    dispatcher: TrackedDispatcher,
+    live: LiveRouting,
+) -> RentalService:
+    """Rental houses (services/rental*.py): their notices follow the routing in use."""
+    notices = TelegramRentalNotices(
+        i18n, routing, settings.effective_staff_locale, cipher, settings.zone
+    )
+    rental = RentalService(
+        db,
+        outbox,
+        cipher,
+        notices,
+        routing.rental,
+        retention_days=settings.personal_data_retention_days,
+    )
+    dispatcher.workflow_data.update(
+        rental=rental, inspections=InspectionService(rental), rental_figures=RentalFigures(db)
+    )
+    live.on_change(lambda current: setattr(notices, "routing", current))
+    live.on_change(lambda current: setattr(rental, "rules", current.rental))
+    return rental
 
 
 def follow_routing(

@@ -10,6 +10,7 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    rental,
     residents,
     roles,
     staff,
@@ -22,7 +23,9 @@ def telegram_routers() -> list[Router]:
     return [
         errors.router(),
         roles.router(),  # before common: /start with an invitation code
+        rental.start_router(),  # before common: /start rent_<join code>
         common.router(),
+        rental.router(),  # before staff and residents: /inspect, /houses, the rental forms
         admin.router(),
         binding.router(),  # /bind, /unbound
         tourists.router(),
