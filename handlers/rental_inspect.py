@@ -157,8 +157,10 @@ def progress(
 
 
 def item_line(item: ChecklistItem, number: int, count: int, locale: str) -> str:
-    line = f"{number}/{count} {text(item.name, locale)}"
-    return line + (" " + _("(critical)") if item.critical else "")
+    name = text(item.name, locale)
+    return f"{number}/{count} " + (
+        _("{item} (critical)").format(item=name) if item.critical else name
+    )
 
 
 async def answer_item(

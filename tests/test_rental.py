@@ -117,8 +117,8 @@ async def inspect(
     shown = await next_message(standin, chat)
     for number in range(1, CHECKLIST + 1):
         buttons = inline_buttons(current(standin, shown))
-        label = "❌ Fail" if number in failing else "✅ Pass"
-        standin.press_button(worker, shown, buttons[label])
+        mark = "❌" if number in failing else "✅"
+        standin.press_button(worker, shown, next(v for k, v in buttons.items() if mark in k))
         if number < CHECKLIST:
             await eventually(
                 lambda n=number: (
