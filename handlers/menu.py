@@ -34,6 +34,7 @@ class MenuEntry:
 REPORT = MenuEntry("📝", N_("Report a problem"))
 REQUESTS = MenuEntry("📋", N_("My requests"))
 CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
+RENTAL = MenuEntry("🏘", N_("Rental housing"))  # handlers/rental.py
 LANGUAGE = MenuEntry("🌐", N_("Language"))
 HELP = MenuEntry("❓", N_("Help"))
 CANCEL = MenuEntry("✖️", N_("Cancel"))
@@ -49,7 +50,7 @@ def cancel_only() -> ReplyKeyboardMarkup:
 
 
 def main_menu() -> ReplyKeyboardMarkup:
-    rows = [[REPORT, REQUESTS], [CERTIFICATE], [LANGUAGE, HELP]]
+    rows = [[REPORT, REQUESTS], [CERTIFICATE, RENTAL], [LANGUAGE, HELP]]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=entry.text()) for entry in row] for row in rows],
         resize_keyboard=True,

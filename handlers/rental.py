@@ -25,7 +25,16 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import rental_tenant
 from handlers.application_form import PHONE
-from handlers.menu import CANCEL, N_, MenuButton, MenuEntry, cancel_only, keyboard, main_menu
+from handlers.menu import (
+    CANCEL,
+    N_,
+    RENTAL,
+    MenuButton,
+    MenuEntry,
+    cancel_only,
+    keyboard,
+    main_menu,
+)
 from handlers.menu import take_press as _take_press
 from handlers.rental_notices import colour_label, day, reason_lines
 from handlers.report_form import DONE, SKIP, photos_keyboard
@@ -34,7 +43,6 @@ from services.models import RentalHouse
 from services.rental import HouseDraft, NotYours, RentalService
 from services.routing import Routing, text
 
-RENTAL = MenuEntry("🏘", N_("Rental housing"))
 SHARE_PLACE = MenuEntry("📍", N_("Share the house's location"))
 SHARE_CONTACT = MenuEntry("📱", N_("Share my phone number"))
 ADDRESS_LIMIT = 200

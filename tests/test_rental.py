@@ -15,12 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.i18n import build_i18n
 from bot.localapi import BotAPIStandin, Limits
 from handlers.rental_notices import TelegramRentalNotices
-from services.models import RentalHouse, RentalTenant, utcnow
+from services.certificates import china_today
+from services.models import RentalHouse, RentalInspection, RentalTenant, utcnow
 from services.outbox import Outbox
 from services.privacy import FieldCipher
 from services.rental import RentalService
@@ -339,6 +340,38 @@ async def test_a_house_turns_red_then_green_then_yellow_and_an_overdue_visit_is_
         standin.press_button(worker, reminder, inline_buttons(reminder)["🔍 Inspect now"])
         intro = await next_message(standin, east.id)
         assert intro["text"].startswith(f"🔍 Inspection of rental house {code} on")
+        # a photo in reply to the inspection is the current item's evidence; only from staff
+        photo = {"photo": standin.state.files.add_photo(PNG)}
+        standin._user_message(stranger, photo, east, intro, None)  # no public reply-with-photo
+        assert (await next_message(standin, east.id))["text"] == (
+            "Only the staff of this house's grid can inspect it."
+        )
+        standin._user_message(worker, photo, east, intro, None)
+        assert (await next_message(standin, east.id))["text"] == (
+            "📷 Photo added to “Fire extinguisher in date”."
+        )
+        async with db.session() as session:
+            inspection = (
+                await session.exec(select(RentalInspection).order_by(col(RentalInspection.id)))
+            ).all()[-1]
+        assert inspection.results["extinguisher"]["photo"] == photo["photo"][-1]["file_id"]
+        assert inspection.results["extinguisher"]["ok"] is None
+
+        # the tenant who moved out is forgotten PERSONAL_DATA_RETENTION_DAYS (30) later
+        rental, rental_db = rental_service(
+            bot.settings.effective_database_url, bot.settings.data_dir
+        )
+        try:
+            assert await rental.purge_tenants(china_today() + timedelta(days=30)) == 0
+            assert await rental.purge_tenants(china_today() + timedelta(days=31)) == 1
+        finally:
+            await rental_db.close()
+        async with db.session() as session:
+            gone = (
+                await session.exec(select(RentalTenant).where(RentalTenant.telegram_id == THIRD))
+            ).one()
+        assert gone.purged_at and not (gone.name_encrypted or gone.document_encrypted)
+        assert gone.phone_encrypted is None
         assert house_id is not None
     finally:
         await db.close()

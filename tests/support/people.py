@@ -25,7 +25,8 @@ ENGLISH_MENU = [
     "📝 Report a problem",
     "📋 My requests",
     "🏨 Accommodation certificate",
+    "🏘 Rental housing",
     "🌐 Language",
     "❓ Help",
 ]
-CHINESE_MENU = ["📝 反映问题", "📋 我的诉求", "🏨 住宿证明", "🌐 语言", "❓ 帮助"]
+CHINESE_MENU = ["📝 反映问题", "📋 我的诉求", "🏨 住宿证明", "🏘 出租房", "🌐 语言", "❓ 帮助"]
