@@ -101,6 +101,14 @@ async def begin(
             )
         )
         return
+    assert message.from_user is not None
+    if any(home.id == house.id for _tenant, home in await rental.homes_of(message.from_user.id)):
+        await message.answer(
+            _("You are already registered in rental house {code}. /rental shows it.").format(
+                code=house.code
+            )
+        )
+        return
     try:
         grid = text(routing.grid(house.grid).name, i18n.current_locale)
     except KeyError:

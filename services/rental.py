@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -353,25 +354,30 @@ class RentalService:
         return colour != before
 
     async def minute_round(self, now: datetime) -> tuple[int, int]:
-        """Time passing: houses whose inspection fell due are reminded to their grid's chat
-        (once per due date) and coloured again. (reminded, recoloured)."""
+        """Time passing: houses whose inspection fell due are coloured again and reminded to
+        their grid's chat, once per due date (an inspection sets the next). (reminded,
+        recoloured)."""
         reminded = recoloured = 0
         async with self.db.session() as session:
             rows = await session.exec(
                 select(RentalHouse)
                 .where(col(RentalHouse.next_due) <= now)
+                .where(
+                    or_(
+                        col(RentalHouse.reminded_due).is_(None),
+                        col(RentalHouse.reminded_due) != col(RentalHouse.next_due),
+                    )
+                )
                 .order_by(col(RentalHouse.next_due))
+                .limit(500)  # a city's backlog goes out over a few minutes, not in one round
             )
             for house in rows.all():
-                if not any(reason["code"] == "overdue" for reason in house.reasons):
-                    recoloured += await self.reassess(session, house, now)
-                due = as_utc(house.next_due)
-                if house.reminded_due is None or as_utc(house.reminded_due) != due:
-                    house.reminded_due = house.next_due
-                    session.add(house)
-                    for outgoing in self.notices.due(house):
-                        self.outbox.add(session, outgoing)
-                    reminded += 1
+                recoloured += await self.reassess(session, house, now)
+                house.reminded_due = house.next_due
+                session.add(house)
+                for outgoing in self.notices.due(house):
+                    self.outbox.add(session, outgoing)
+                reminded += 1
             await session.commit()
         return reminded, recoloured
 

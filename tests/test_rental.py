@@ -25,6 +25,7 @@ from services.models import RentalHouse, RentalInspection, RentalTenant, utcnow
 from services.outbox import Outbox
 from services.privacy import FieldCipher
 from services.rental import RentalService
+from services.rental_queries import RentalFigures
 from services.routing import load_routing
 from services.storage import Database
 from tests.support.people import inline_buttons
@@ -330,6 +331,14 @@ async def test_a_house_turns_red_then_green_then_yellow_and_an_overdue_visit_is_
         assert figures.startswith(
             "Rental houses on Grid 1: east gate:\n🟥 red 0 · 🟨 yellow 1 · 🟩 green 0\n\n"
             f"🟨 {code} · Market Lane 7, room 302\n• Inspection overdue since "
+        )
+        figures = RentalFigures(db)
+        assert await figures.counts_per_grid() == {"SJB-01": {"red": 0, "yellow": 1, "green": 0}}
+        assert await figures.counts(["SJB-01", "SJB-02"]) == {"red": 0, "yellow": 1, "green": 0}
+        # a tenant already registered there is told so
+        standin.send_command(first, "/start", join)
+        assert (await next_message(standin, first.id))["text"] == (
+            f"You are already registered in rental house {code}. /rental shows it."
         )
         # "Inspect now" under the reminder starts an inspection, asked of who pressed
         pressed = standin.press_button(
