@@ -143,6 +143,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
             await rental_round(linkage, utcnow())
+            await mediation_round(linkage, utcnow())
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:
@@ -169,6 +170,17 @@ async def rental_round(linkage: Linkage, now: datetime) -> None:
         log.info("rental houses: %s inspections reminded, %s recoloured", reminded, recoloured)
     if purged := await linkage.rental.purge_tenants(china_today(now)):
         log.info("purged the personal data of %s tenants who moved out", purged)
+
+
+async def mediation_round(linkage: Linkage, now: datetime) -> None:
+    """Session reminders due now, and the personal data of cases closed long enough ago."""
+    if linkage.mediation is None:
+        return
+    if reminded := await linkage.mediation.appointments.remind(now):
+        log.info("%s mediation session reminders", reminded)
+    kept = timedelta(days=linkage.settings.personal_data_retention_days)
+    if purged := await linkage.mediation.outcomes.purge_personal_data(now - kept):
+        log.info("purged the personal data of %s closed mediation cases", purged)
 
 
 async def tidy_certificates(linkage: Linkage) -> None:

@@ -10,6 +10,7 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    mediation,
     rental,
     residents,
     roles,
@@ -24,6 +25,7 @@ def telegram_routers() -> list[Router]:
         errors.router(),
         roles.router(),  # before common: /start with an invitation code
         rental.start_router(),  # before common: /start rent_<join code>
+        mediation.early_router(),  # before common and staff: /start mc-…, an org's /stats
         common.router(),
         rental.router(),  # before staff and residents: /inspect, /houses, the rental forms
         admin.router(),
@@ -32,6 +34,7 @@ def telegram_routers() -> list[Router]:
         board.router(),  # before staff: a summary for the board is not a reply to relay
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
+        mediation.router(),  # the mediation form, before the report form takes plain text
         residents.router(),
         fallback.router(),
     ]

@@ -35,6 +35,7 @@ REPORT = MenuEntry("📝", N_("Report a problem"))
 REQUESTS = MenuEntry("📋", N_("My requests"))
 CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
 RENTAL = MenuEntry("🏘", N_("Rental housing"))  # handlers/rental.py
+MEDIATION = MenuEntry("⚖️", N_("Mediation"))
 LANGUAGE = MenuEntry("🌐", N_("Language"))
 HELP = MenuEntry("❓", N_("Help"))
 CANCEL = MenuEntry("✖️", N_("Cancel"))
@@ -50,7 +51,7 @@ def cancel_only() -> ReplyKeyboardMarkup:
 
 
 def main_menu() -> ReplyKeyboardMarkup:
-    rows = [[REPORT, REQUESTS], [CERTIFICATE, RENTAL], [LANGUAGE, HELP]]
+    rows = [[REPORT, REQUESTS], [MEDIATION, CERTIFICATE], [RENTAL, LANGUAGE, HELP]]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=entry.text()) for entry in row] for row in rows],
         resize_keyboard=True,

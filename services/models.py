@@ -519,3 +519,7 @@ class RentalInspection(SQLModel, table=True):
     finished_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+# the mediation tables live in their own module; imported here so they are registered with these
+from services import mediation_models as _mediation_models  # noqa: E402,F401

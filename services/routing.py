@@ -40,6 +40,7 @@ from pydantic import (
     ValidationError,
 )
 
+from services.mediation_routing import MediationSection, section_document
 from services.rental_routing import RentalRules, parse_rental
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "shape_problem",
     "text",
 ]
+
 
 _T = TypeVar("_T")
 
@@ -162,6 +164,7 @@ class Routing:
         source: str = "",
         chat_locales: Mapping[int, str] | None = None,
         rental: RentalRules | None = None,
+        mediation: MediationSection | None = None,
     ) -> None:
         self.rental = rental or RentalRules()  # the `rental:` section (services/rental_routing)
         self.street_office_name = street_office_name
@@ -173,6 +176,7 @@ class Routing:
         self.categories = tuple(categories)
         self.hotels = tuple(hotels)
         self.chat_locales = dict(chat_locales or {})  # a staff chat's own language
+        self.mediation = mediation  # the `mediation:` section (services.mediation_routing)
         self._communities = {c.code: c for c in self.communities}
         self._grids = {g.code: g for g in self.grids}
         self._categories = {c.code: c for c in self.categories}
@@ -472,6 +476,7 @@ class _File(_Model):
     hotels: list[_Hotel] = []
     chat_locales: dict[int, Literal["en", "zh"]] = {}  # a staff chat that reads another language
     rental: dict[str, Any] | None = None  # checked by services/rental_routing.py
+    mediation: MediationSection | None = None  # services/mediation_routing.py
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -630,6 +635,8 @@ def routing_document(routing: Routing) -> dict[str, Any]:
     if routing.chat_locales:  # staff chats that read another language than STAFF_LOCALE
         document["chat_locales"] = dict(routing.chat_locales)
     document["rental"] = routing.rental.document()
+    if routing.mediation is not None:
+        document["mediation"] = section_document(routing.mediation)
     return document
 
 
@@ -816,6 +823,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         source=name,
         chat_locales=parsed.chat_locales,
         rental=rental,
+        mediation=parsed.mediation,
     )
     check_shapes(routing, lambda grid: written[grid.code], fail)
     return routing
