@@ -52,6 +52,7 @@ from handlers.deliberation_notices import DeliberationTelegramNotices
 from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
+from handlers.rental_notices import TelegramRentalNotices
 from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.api_keys import ApiKeys
@@ -87,6 +88,9 @@ from services.ratelimit import (
     Window,
 )
 from services.relay import Relay
+from services.rental import RentalService
+from services.rental_inspections import InspectionService
+from services.rental_queries import RentalFigures
 from services.review_queue import ReviewQueue
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
@@ -126,6 +130,7 @@ class Linkage:
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
+    rental: RentalService | None = None  # rental houses: colours, reminders, purges
     mediation: Mediation | None = None  # disputes settled before court (services/mediation*)
     legal: LegalDesk | None = None  # the legal service point's questions
     bookings: Bookings | None = None  # its consultations (reminded by the minute round)
@@ -528,6 +533,7 @@ def build(settings: Settings) -> Linkage:
         mediation_notices=mediation_notices,
     )
     mediation_web.install(web_app, mediation.cases, certificates.keys)
+    rental = build_rental(settings, db, outbox, cipher, i18n, routing, dispatcher, live)
     live.on_change(mediation.follow)
     live.on_change(lambda current: setattr(mediation_notices, "routing", current))
     live.on_change(
@@ -557,6 +563,7 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+        rental=rental,
         mediation=mediation,
         legal=legal,
         bookings=bookings,
@@ -588,6 +595,36 @@ def build_legal(
         hours=ServiceHours(db),
     )
     return legal, bookings
+
+
+def build_rental(
+    settings: Settings,
+    db: Database,
+    outbox: Outbox,
+    cipher: FieldCipher,
+    i18n: I18n,
+    routing: Routing,
+    dispatcher: TrackedDispatcher,
+    live: LiveRouting,
+) -> RentalService:
+    """Rental houses (services/rental*.py): their notices follow the routing in use."""
+    notices = TelegramRentalNotices(
+        i18n, routing, settings.effective_staff_locale, cipher, settings.zone
+    )
+    rental = RentalService(
+        db,
+        outbox,
+        cipher,
+        notices,
+        routing.rental,
+        retention_days=settings.personal_data_retention_days,
+    )
+    dispatcher.workflow_data.update(
+        rental=rental, inspections=InspectionService(rental), rental_figures=RentalFigures(db)
+    )
+    live.on_change(lambda current: setattr(notices, "routing", current))
+    live.on_change(lambda current: setattr(rental, "rules", current.rental))
+    return rental
 
 
 def follow_routing(

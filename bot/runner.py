@@ -155,6 +155,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("deleted the contact details of %s Open311 requesters", forgotten)
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
+            await rental_round(linkage, utcnow())
             await mediation_round(linkage, utcnow())
             await legal_round(linkage, utcnow())
             await deliberate(linkage, utcnow())
@@ -172,6 +173,18 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
         rounds += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 60)
+
+
+async def rental_round(linkage: Linkage, now: datetime) -> None:
+    """Rental houses: due inspections reminded, colours after time passed, tenants who moved
+    out long enough ago forgotten (services/rental.py)."""
+    if linkage.rental is None:
+        return
+    reminded, recoloured = await linkage.rental.minute_round(now)
+    if reminded or recoloured:
+        log.info("rental houses: %s inspections reminded, %s recoloured", reminded, recoloured)
+    if purged := await linkage.rental.purge_tenants(china_today(now)):
+        log.info("purged the personal data of %s tenants who moved out", purged)
 
 
 async def mediation_round(linkage: Linkage, now: datetime) -> None:

@@ -13,6 +13,7 @@ from handlers import (
     frontdesk,
     lawyer,
     mediation,
+    rental,
     residents,
     roles,
     staff,
@@ -25,8 +26,10 @@ def telegram_routers() -> list[Router]:
     return [
         errors.router(),
         roles.router(),  # before common: /start with an invitation code
+        rental.start_router(),  # before common: /start rent_<join code>
         mediation.early_router(),  # before common and staff: /start mc-…, an org's /stats
         common.router(),
+        rental.router(),  # before staff and residents: /inspect, /houses, the rental forms
         admin.router(),
         binding.router(),  # /bind, /unbound
         tourists.router(),

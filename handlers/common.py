@@ -28,6 +28,7 @@ COMMANDS = [
     ("report", N_("Report a problem in your neighbourhood")),
     ("requests", N_("My requests and their progress")),
     ("certificate", N_("Accommodation certificate without an ID card")),
+    ("rental", N_("Rental houses: register one, or register as a tenant")),
     ("language", N_("Choose English or Chinese")),
     ("help", N_("What this bot does")),
     ("cancel", N_("Stop what you are doing")),
@@ -42,6 +43,8 @@ STAFF_COMMANDS = [
     ("templates", N_("This chat's canned replies: list, add, remove")),
     ("ban", N_("Stop a resident opening requests: /ban 2026-000123 reason")),
     ("unban", N_("Let a banned resident open requests again: /unban 2026-000123")),
+    ("inspect", N_("Inspect a rental house: /inspect R7K2M")),
+    ("houses", N_("This grid's rental houses by risk colour")),
 ]
 
 

@@ -34,6 +34,7 @@ class MenuEntry:
 REPORT = MenuEntry("📝", N_("Report a problem"))
 REQUESTS = MenuEntry("📋", N_("My requests"))
 CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
+RENTAL = MenuEntry("🏘", N_("Rental housing"))  # handlers/rental.py
 MEDIATION = MenuEntry("⚖️", N_("Mediation"))
 ASK_LAWYER = MenuEntry("👩‍⚖️", N_("Ask a lawyer"))  # handlers/lawyer_form.py
 LANGUAGE = MenuEntry("🌐", N_("Language"))
@@ -51,7 +52,12 @@ def cancel_only() -> ReplyKeyboardMarkup:
 
 
 def main_menu() -> ReplyKeyboardMarkup:
-    rows = [[REPORT, REQUESTS], [CERTIFICATE], [MEDIATION, ASK_LAWYER], [LANGUAGE, HELP]]
+    rows = [
+        [REPORT, REQUESTS],
+        [CERTIFICATE, RENTAL],
+        [MEDIATION, ASK_LAWYER],
+        [LANGUAGE, HELP],
+    ]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=entry.text()) for entry in row] for row in rows],
         resize_keyboard=True,

@@ -446,6 +446,83 @@ class ResidentBan(SQLModel, table=True):
     told: bool = Field(default=False)  # the person was told (once)
 
 
+class RentalHouse(SQLModel, table=True):
+    """A rental house a landlord registered: its risk colour and why (services/rental.py).
+
+    The address and the landlord's contact are personal data: encrypted (services.privacy).
+    """
+
+    __tablename__ = "rental_house"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True)  # R7K2M9: said aloud, typed in /inspect
+    join_code: str = Field(max_length=24, unique=True)  # shared with tenants only
+    landlord_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    landlord_locale: str = Field(default="en", max_length=8)
+    grid: str = Field(max_length=40, index=True)
+    address_encrypted: str = Field(max_length=ENCRYPTED_LENGTH)
+    latitude: float | None = None
+    longitude: float | None = None
+    rooms: int
+    beds: int
+    landlord_contact_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    colour: str = Field(default="green", max_length=8, index=True)
+    reasons: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )  # the findings behind the colour, e.g. {"code": "overcrowded", "tenants": 3, "beds": 2}
+    next_due: datetime = Field(sa_column=_timestamp(index=True))  # the next inspection
+    reminded_due: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # the due date the grid's chat was reminded of (once per due date)
+    last_inspected_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class RentalTenant(SQLModel, table=True):
+    """A tenant's residence registration: personal data encrypted, purged after move-out."""
+
+    __tablename__ = "rental_tenant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    house_id: int = Field(foreign_key="rental_house.id", index=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    locale: str = Field(default="en", max_length=8)
+    name_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    document_type: str = Field(default="", max_length=16)
+    document_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    phone_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    move_in: date = Field(sa_column=Column(Date, nullable=False))
+    moved_out_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class RentalInspection(SQLModel, table=True):
+    """A grid worker's inspection of a house, item by item: {code: {"ok": bool, "photo": id}}."""
+
+    __tablename__ = "rental_inspection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    house_id: int = Field(foreign_key="rental_house.id", index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    inspector_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    inspector_name: str = Field(default="", max_length=NAME_LENGTH)
+    results: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    message_ids: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )  # the bot's messages showing it in the chat: a photo replying to one is evidence
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    finished_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
 # the mediation tables live in their own module; imported here so they are registered with these
 from services import mediation_models as _mediation_models  # noqa: E402,F401
 

@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from services.mediation_routing import MediationSection, section_document
+from services.rental_routing import RentalRules, parse_rental
 
 __all__ = [
     "SAMPLE_PATH",
@@ -162,9 +163,11 @@ class Routing:
         hotels: Sequence[Hotel],
         source: str = "",
         chat_locales: Mapping[int, str] | None = None,
+        rental: RentalRules | None = None,
         mediation: MediationSection | None = None,
         legal: Mapping[str, Any] | None = None,
     ) -> None:
+        self.rental = rental or RentalRules()  # the `rental:` section (services/rental_routing)
         self.street_office_name = street_office_name
         self.street_office_chat_id = street_office_chat_id
         self.fallback_chat_id = fallback_chat_id
@@ -474,6 +477,7 @@ class _File(_Model):
     categories: Annotated[list[_Category], Field(min_length=1)]
     hotels: list[_Hotel] = []
     chat_locales: dict[int, Literal["en", "zh"]] = {}  # a staff chat that reads another language
+    rental: dict[str, Any] | None = None  # checked by services/rental_routing.py
     mediation: MediationSection | None = None  # services/mediation_routing.py
     legal: dict[str, Any] | None = None  # the legal service point (services/legal_routing.py)
 
@@ -633,6 +637,7 @@ def routing_document(routing: Routing) -> dict[str, Any]:
     }
     if routing.chat_locales:  # staff chats that read another language than STAFF_LOCALE
         document["chat_locales"] = dict(routing.chat_locales)
+    document["rental"] = routing.rental.document()
     if routing.mediation is not None:
         document["mediation"] = section_document(routing.mediation)
     if routing.legal is not None:
@@ -809,6 +814,10 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         for c in parsed.categories
     ]
     hotels = [Hotel(code=h.code, name=dict(h.name), address=dict(h.address)) for h in parsed.hotels]
+    try:
+        rental = parse_rental(parsed.rental)
+    except ValueError as error:
+        raise RoutingError(f"{name}: {error}") from None
     routing = Routing(
         street_office_name=dict(parsed.street_office.name),
         street_office_chat_id=parsed.street_office.chat,
@@ -818,6 +827,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         hotels=hotels,
         source=name,
         chat_locales=parsed.chat_locales,
+        rental=rental,
         mediation=parsed.mediation,
         legal=parsed.legal,
     )

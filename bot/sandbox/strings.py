@@ -33,19 +33,21 @@ PAGE_STRINGS = {
     "role_resident": N_("Resident"),
     "hint_resident": N_(
         "Lao Shen reports a problem in the neighbourhood. Try: “The drain at the east gate is "
-        "blocked”."
+        "blocked”. He also lets a flat: “Rental housing” registers it and gives its join code."
     ),
     "role_tourist": N_("Tourist"),
     "hint_tourist": N_(
         "Dai Lingling forgot her ID card. Press “Accommodation certificate” to apply; the "
-        "sample ID number 11010519491231002X (born 1949-12-31) passes the checks."
+        "sample ID number 11010519491231002X (born 1949-12-31) passes the checks. Renting Lao "
+        "Shen's flat, she registers as its tenant: “Rental housing”, then his join code."
     ),
     "role_staff": N_("Staff"),
     "hint_staff": N_(
         "Each report's card goes to the chat of its grid (Grid 3 is a forum: a topic per "
         "report). Reply to the card, or write in its topic, to answer the resident; its buttons "
         "take and resolve it. /consult asks the grid's residents a question (the resident "
-        "pane votes); /agenda lists what is still open."
+        "pane votes); /agenda lists what is still open. /inspect with a rental house's code "
+        "inspects it; /houses counts the grid's houses by colour."
     ),
     "role_verifier": N_("Verifier"),
     "hint_verifier": N_("Officer Zhou approves or rejects the tourists' applications."),
