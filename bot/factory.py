@@ -41,6 +41,8 @@ from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
+from handlers import dashboard as dashboard_routes
+from handlers import dashboard_auth
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
 from handlers import open311 as open311_routes
@@ -56,6 +58,7 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.dashboard_access import DashboardAccess, SessionSigner
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -478,6 +481,7 @@ def build(settings: Settings) -> Linkage:
         verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
+    install_dashboard(settings, web_app, bot, i18n, authorization, dispatcher)
     live = follow_routing(settings, db, routing, dispatcher, authorization)
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
@@ -504,6 +508,37 @@ def build(settings: Settings) -> Linkage:
         review_queue=review_queue,
         notices=notices,
     )
+
+
+def install_dashboard(
+    settings: Settings,
+    web_app: web.Application,
+    bot: Bot,
+    i18n: I18n,
+    authorization: Authorization,
+    dispatcher: Dispatcher,
+) -> None:
+    """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
+    access = DashboardAccess(authorization)
+    token = settings.bot_token.get_secret_value()
+    base = settings.effective_public_base_url.rstrip("/")
+    dashboard_auth.install(
+        web_app,
+        dashboard_auth.DashboardSite(
+            access=access,
+            sessions=SessionSigner(token, timedelta(hours=settings.dashboard_session_hours)),
+            bot=bot,
+            bot_token=token,
+            base_url=base,
+            secure=base.startswith("https://"),
+            frame_ancestors=" ".join(
+                [miniapp_routes.TELEGRAM_WEB, *settings.miniapp_frame_ancestors.split()]
+            ),
+            i18n=i18n,
+        ),
+    )
+    web_app.add_routes(dashboard_routes.routes)
+    dispatcher.workflow_data.update(dashboard_access=access, dashboard_url=base)
 
 
 def follow_routing(
