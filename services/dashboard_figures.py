@@ -289,7 +289,26 @@ class DashboardFigures:
         *,
         minutes: bool = False,
     ) -> dict[Any, Spread]:
-        """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes)."""
+        """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes).
+
+        PostgreSQL has them as ordered-set aggregates (percentile_cont for the median, which
+        averages the middle two; percentile_disc(0.9), the nearest rank); SQLite has not, so
+        there rows are numbered in a window and the middle and the rank ceil(0.9 n) picked.
+        """
+        unit = 60.0 if minutes else 3600.0
+        query: Select[Any]
+        if not self.db.is_sqlite:
+            query = (
+                select(
+                    partition.label("part"),
+                    func.count(),
+                    func.percentile_cont(0.5).within_group(value),
+                    func.percentile_disc(0.9).within_group(value),
+                )
+                .where(*conditions)
+                .group_by(partition)
+            )
+            return self._spreads(await c.execute(query), unit)
         ranked = (
             select(
                 partition.label("part"),
@@ -303,15 +322,18 @@ class DashboardFigures:
         n, total = ranked.c.n, ranked.c.total
         middle = or_(n == (total + 1) // 2, n == (total + 2) // 2)
         p90_rank = (total * 9 + 9) // 10
-        query: Select[Any] = select(
+        query = select(
             ranked.c.part,
             func.max(total),
             func.avg(case((middle, ranked.c.v))),
             func.max(case((n == p90_rank, ranked.c.v))),
         ).group_by(ranked.c.part)
-        unit = 60.0 if minutes else 3600.0
+        return self._spreads(await c.execute(query), unit)
+
+    @staticmethod
+    def _spreads(rows: Any, unit: float) -> dict[Any, Spread]:
         found: dict[Any, Spread] = {}
-        for part, count, median, p90 in await c.execute(query):
+        for part, count, median, p90 in rows:
             found[_maybe_date(part)] = Spread(
                 int(count),
                 None if median is None else float(median) / unit,
