@@ -7,7 +7,7 @@ Each query runs `rounds` times on a warm database, for the whole street (last 90
 grid (as its staff see it) and for the whole two years; the table gives the median and the
 95th percentile beside the target: p95 under 300 ms per query on PostgreSQL.
 
-    .venv/bin/python -m bench.dashboard [tickets] [rounds]
+    .venv/bin/python -m bench.dashboard [tickets] [rounds] [sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ async def measure(db: Database, rounds: int) -> dict[str, list[float]]:
     return timings
 
 
-async def run(count: int, rounds: int) -> int:
+async def run(count: int, rounds: int, only: str = "") -> int:
     postgres = PostgresServer()
     postgres.start()
     failed = 0
@@ -174,6 +174,8 @@ async def run(count: int, rounds: int) -> int:
             print(f"{count:,} tickets over two years, {count // 5:,} applications, {rounds} rounds")
             print(f"{'database':<11} {'query':<32} {'median ms':>10} {'p95 ms':>8}  target")
             for kind, url in urls.items():
+                if only and kind.lower() != only:
+                    continue
                 db = Database(url)
                 try:
                     await upgrade_to_head(db)
@@ -198,4 +200,5 @@ async def run(count: int, rounds: int) -> int:
 if __name__ == "__main__":
     arguments = [int(value) for value in sys.argv[1:3]]
     count, rounds = (arguments + [100_000, 20][len(arguments) :])[:2]
-    sys.exit(asyncio.run(run(count, rounds)))
+    only = sys.argv[3].lower() if len(sys.argv) > 3 else ""
+    sys.exit(asyncio.run(run(count, rounds, only)))
