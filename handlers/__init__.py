@@ -7,7 +7,7 @@ from handlers import (
     binding,
     board,
     common,
-    dashboard_auth,
+    dashboard_command,
     errors,
     fallback,
     frontdesk,
@@ -25,7 +25,7 @@ def telegram_routers() -> list[Router]:
         roles.router(),  # before common: /start with an invitation code
         common.router(),
         admin.router(),
-        dashboard_auth.router(),  # /dashboard
+        dashboard_command.router(),  # /dashboard
         binding.router(),  # /bind, /unbound
         tourists.router(),
         board.router(),  # before staff: a summary for the board is not a reply to relay
