@@ -11,6 +11,7 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    mediation,
     residents,
     roles,
     staff,
@@ -23,6 +24,7 @@ def telegram_routers() -> list[Router]:
     return [
         errors.router(),
         roles.router(),  # before common: /start with an invitation code
+        mediation.early_router(),  # before common and staff: /start mc-…, an org's /stats
         common.router(),
         admin.router(),
         dashboard_command.router(),  # /dashboard
@@ -31,6 +33,7 @@ def telegram_routers() -> list[Router]:
         board.router(),  # before staff: a summary for the board is not a reply to relay
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
+        mediation.router(),  # the mediation form, before the report form takes plain text
         residents.router(),
         fallback.router(),
     ]
