@@ -41,7 +41,9 @@ from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
-from handlers import mediation_web
+from handlers import dashboard as dashboard_routes
+from handlers import dashboard_auth, mediation_web
+from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
 from handlers import open311 as open311_routes
@@ -61,6 +63,9 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.dashboard_access import DashboardAccess, SessionSigner
+from services.dashboard_export import TicketExport
+from services.dashboard_figures import DashboardFigures
 from services.deliberation import DeliberationService
 from services.deliberation_outcome import DeliberationOutcome
 from services.legal import LegalDesk
@@ -507,6 +512,7 @@ def build(settings: Settings) -> Linkage:
     legal, bookings = build_legal(settings, db, outbox, cipher, notices, authorization, dispatcher)
     legal_point: CurrentPoint = dispatcher.workflow_data["current"]
     live.on_change(lambda routing_now: legal_point.use(routing_now.legal))
+    install_dashboard(settings, web_app, bot, i18n, authorization, dispatcher, cipher)
     mediation_notices = MediationNotices(
         i18n,
         routing,
@@ -625,6 +631,47 @@ def build_rental(
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(rental, "rules", current.rental))
     return rental
+
+
+def install_dashboard(
+    settings: Settings,
+    web_app: web.Application,
+    bot: Bot,
+    i18n: I18n,
+    authorization: Authorization,
+    dispatcher: Dispatcher,
+    cipher: FieldCipher,
+) -> None:
+    """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
+    access = DashboardAccess(authorization)
+    token = settings.bot_token.get_secret_value()
+    base = settings.effective_public_base_url.rstrip("/")
+    dashboard_auth.install(
+        web_app,
+        dashboard_auth.DashboardSite(
+            access=access,
+            sessions=SessionSigner(token, timedelta(hours=settings.dashboard_session_hours)),
+            bot=bot,
+            bot_token=token,
+            base_url=base,
+            secure=base.startswith("https://"),
+            frame_ancestors=" ".join(
+                [miniapp_routes.TELEGRAM_WEB, *settings.miniapp_frame_ancestors.split()]
+            ),
+            i18n=i18n,
+        ),
+    )
+    web_app[dashboard_routes.FIGURES] = DashboardFigures(
+        authorization.roles.db,
+        take_within=timedelta(minutes=settings.escalate_take_minutes),
+        resolve_within=timedelta(hours=settings.escalate_resolve_hours),
+    )
+    web_app.add_routes(dashboard_routes.routes)
+    web_app[export_routes.EXPORT] = TicketExport(
+        authorization.roles.db, cipher, web_app[dashboard_routes.FIGURES]
+    )
+    web_app.add_routes(export_routes.routes)
+    dispatcher.workflow_data.update(dashboard_access=access, dashboard_url=base)
 
 
 def follow_routing(

@@ -123,6 +123,7 @@ class Settings(BaseSettings):
     open311_posts_per_minute: int = Field(default=30, ge=1)
     open311_reads_per_second: int = Field(default=20, ge=1)  # GETs per address (IPv6: per /64)
     # proxies whose X-Forwarded-For is believed (deploy/nginx.conf); empty: the peer is the client
+    dashboard_session_hours: float = Field(default=12, gt=0, le=24 * 30)  # then sign in again
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
     @field_validator("bot_token", mode="before")

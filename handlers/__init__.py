@@ -7,6 +7,7 @@ from handlers import (
     binding,
     board,
     common,
+    dashboard_command,
     deliberation,
     errors,
     fallback,
@@ -31,6 +32,7 @@ def telegram_routers() -> list[Router]:
         common.router(),
         rental.router(),  # before staff and residents: /inspect, /houses, the rental forms
         admin.router(),
+        dashboard_command.router(),  # /dashboard
         binding.router(),  # /bind, /unbound
         tourists.router(),
         deliberation.router(),  # before staff and residents: a form's answers, a ballot

@@ -285,6 +285,19 @@ def test_the_page_links_the_public_board_and_open311(page: Page) -> None:
     services.close()
 
 
+def test_the_page_signs_its_officer_in_to_the_dashboard(page: Page) -> None:
+    """The sandbox signs the officer's login data with its bot token, as Telegram would."""
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Dashboard (signed in as Officer Zhou)").click()
+    dashboard = opened.value
+    expect(dashboard.locator("h1")).to_have_text(
+        "Dashboard · Qixing Street Office", timeout=WAIT_MS
+    )
+    expect(dashboard.locator("header.top")).to_contain_text("Signed in as Officer Zhou")
+    expect(dashboard.locator("svg.chart").first).to_be_visible()
+    dashboard.close()
+
+
 def test_start_again_forgets_everything(page: Page) -> None:
     resident = pane(page, "resident")
     say(resident, "The street light is out")

@@ -98,6 +98,7 @@ PAGE_STRINGS = {
     "forgets": N_("The sandbox forgets everything when it stops or starts again."),
     "board_link": N_("Public board"),
     "open311_link": N_("Open311 services"),
+    "dashboard_link": N_("Dashboard (signed in as Officer Zhou)"),
 }
 
 

@@ -62,6 +62,20 @@ async def board(request: web.Request) -> web.Response:
     raise web.HTTPFound(_bot_web(request) + "/board")
 
 
+@routes.get("/sandbox/dashboard")
+async def dashboard(request: web.Request) -> web.Response:
+    """The bot's dashboard sign-in page (the page's link signs the officer in instead)."""
+    raise web.HTTPFound(_bot_web(request) + "/dashboard/login")
+
+
+@routes.post("/sandbox/api/dashboard")
+async def dashboard_login(request: web.Request) -> web.Response:
+    """Where the officer signs in to the dashboard: /auth/telegram with login data signed
+    with the sandbox's bot token, as Telegram's Login Widget signs it (a POST: only the
+    sandbox's own page may ask, guard.py)."""
+    return web.json_response({"url": request.app[SANDBOX].dashboard_login_url()})
+
+
 @routes.get("/sandbox/open311")
 async def open311(request: web.Request) -> web.Response:
     """The bot's Open311 services list, on its own web server."""
