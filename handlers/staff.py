@@ -41,6 +41,7 @@ from services.tickets import (
     Staff,
     TicketService,
     WrongState,
+    has_resident,
 )
 
 __all__ = ["actor_of", "router", "scope_of_chat", "staff_of", "staff_press"]
@@ -145,6 +146,14 @@ async def relay_to_resident(
             _("Request {number} is closed; the resident will not see this.").format(
                 number=ticket.number
             )
+        )
+        return
+    if not has_resident(ticket):
+        await message.reply(
+            _(
+                "📝 Recorded on {number} as a status note for the Open311 client that filed it; "
+                "there is no resident in Telegram to send it to."
+            ).format(number=ticket.number)
         )
         return
     await message.reply(_("✉️ Sent to the resident of {number}.").format(number=ticket.number))
