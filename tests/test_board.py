@@ -168,7 +168,12 @@ async def test_a_published_fix_the_resident_reopens_leaves_the_board(
     assert SUMMARY in (await board_page(bot))[1]
 
     resident = standin.user(3001, "Zhang Wei", language_code="en")
-    asked = next(m for m in standin.messages(resident.id) if "👎 No, not yet" in inline_buttons(m))
+
+    def question() -> list[dict]:
+        return [m for m in standin.messages(resident.id) if "👎 No, not yet" in inline_buttons(m)]
+
+    await eventually(lambda: bool(question()))
+    [asked] = question()
     standin.press_button(resident, asked, inline_buttons(asked)["👎 No, not yet"])
     [reopened] = await standin.wait_for_messages(EAST_GATE_CHAT, timeout=10)
     assert reopened["text"] == (
