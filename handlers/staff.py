@@ -35,6 +35,7 @@ from services.authorization import Authorization
 from services.models import Ticket, utcnow
 from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
+from services.ticket_actions import destination
 from services.ticket_stats import TicketStats, summarize
 from services.tickets import (
     AlreadyTaken,
@@ -231,22 +232,24 @@ async def reassign(
     if pressed is None:
         return
     ticket, message = pressed
-    category = callback_data.code if callback_data.kind == "c" else ticket.category
-    grid_code = callback_data.code if callback_data.kind == "g" else ticket.grid
-    grid = routing.grid(grid_code) if grid_code else None
-    chat = routing.staff_chat(routing.category(category), grid) or ticket.staff_chat_id
-    if chat == ticket.staff_chat_id:
+    to = destination(
+        routing,
+        ticket,
+        category=callback_data.code if callback_data.kind == "c" else None,
+        grid=callback_data.code if callback_data.kind == "g" else None,
+    )
+    if to.chat_id == ticket.staff_chat_id:
         topic = ticket.topic_id
     else:
-        topic = await ticket_topic(bot, notices, chat, grid, ticket.number, category)
+        topic = await ticket_topic(bot, notices, to.chat_id, to.grid, ticket.number, to.category)
     previous = notices.team(ticket, notices.locale_of(ticket))
     try:
         ticket = await tickets.reassign(
             _id(ticket),
             Staff(query.from_user.id, query.from_user.full_name),
-            category=category,
-            grid=grid_code,
-            staff_chat_id=chat,
+            category=to.category,
+            grid=to.grid_code,
+            staff_chat_id=to.chat_id,
             topic_id=topic,
             previous_team=previous,
         )
