@@ -41,6 +41,8 @@ from bot.sender import Sender
 from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
+from handlers import dashboard as dashboard_routes
+from handlers import dashboard_auth, dashboard_map, dashboard_ticket
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
 from handlers import open311 as open311_routes
@@ -56,6 +58,7 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.dashboard_access import DashboardAccess, SessionSigner
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -81,7 +84,9 @@ from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
 from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
+from services.street_map import StreetMap
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
+from services.ticket_actions import TicketActions
 from services.tickets import TicketService
 from services.updates import UpdateLog
 
@@ -478,7 +483,9 @@ def build(settings: Settings) -> Linkage:
         verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
+    install_dashboard(settings, web_app, bot, i18n, authorization, dispatcher)
     live = follow_routing(settings, db, routing, dispatcher, authorization)
+    install_dashboard_pages(settings, web_app, db, bot, tickets, authorization, notices, live)
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
@@ -503,6 +510,69 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+    )
+
+
+def install_dashboard(
+    settings: Settings,
+    web_app: web.Application,
+    bot: Bot,
+    i18n: I18n,
+    authorization: Authorization,
+    dispatcher: Dispatcher,
+) -> None:
+    """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
+    access = DashboardAccess(authorization)
+    token = settings.bot_token.get_secret_value()
+    base = settings.effective_public_base_url.rstrip("/")
+    dashboard_auth.install(
+        web_app,
+        dashboard_auth.DashboardSite(
+            access=access,
+            sessions=SessionSigner(token, timedelta(hours=settings.dashboard_session_hours)),
+            bot=bot,
+            bot_token=token,
+            base_url=base,
+            secure=base.startswith("https://"),
+            frame_ancestors=" ".join(
+                [miniapp_routes.TELEGRAM_WEB, *settings.miniapp_frame_ancestors.split()]
+            ),
+            i18n=i18n,
+        ),
+    )
+    web_app.add_routes(dashboard_routes.routes)
+    dispatcher.workflow_data.update(dashboard_access=access, dashboard_url=base)
+
+
+def install_dashboard_pages(
+    settings: Settings,
+    web_app: web.Application,
+    db: Database,
+    bot: Bot,
+    tickets: TicketService,
+    authorization: Authorization,
+    notices: TelegramTicketNotices,
+    live: LiveRouting,
+) -> None:
+    """The dashboard's map (/dashboard/map) and ticket pages (/dashboard/tickets/N)."""
+
+    def routing() -> Routing:
+        return live.current
+
+    dashboard_map.install(
+        web_app, dashboard_map.MapSite(StreetMap(db, routing), routing, settings.map_tiles_url)
+    )
+    actions = TicketActions(tickets, authorization, dashboard_ticket.DashboardCardNotices(notices))
+    dashboard_ticket.install(
+        web_app,
+        dashboard_ticket.TicketSite(
+            tickets,
+            actions,
+            notices,
+            routing,
+            bot,
+            dashboard_ticket.csrf_key(settings.bot_token.get_secret_value()),
+        ),
     )
 
 

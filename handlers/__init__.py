@@ -7,6 +7,7 @@ from handlers import (
     binding,
     board,
     common,
+    dashboard_auth,
     errors,
     fallback,
     frontdesk,
@@ -24,6 +25,7 @@ def telegram_routers() -> list[Router]:
         roles.router(),  # before common: /start with an invitation code
         common.router(),
         admin.router(),
+        dashboard_auth.router(),  # /dashboard
         binding.router(),  # /bind, /unbound
         tourists.router(),
         board.router(),  # before staff: a summary for the board is not a reply to relay

@@ -27,6 +27,7 @@ from handlers.dashboard_auth import (
     viewer_of,
     viewer_required,
 )
+from handlers.menu import N_
 from handlers.statuses import STAFF_STATUS
 from services.dashboard_access import DashboardViewer
 from services.models import utcnow
@@ -77,7 +78,9 @@ def choose_filters(
         period = DEFAULT_PERIOD
     days = PERIODS[period]
     grid = query.get("grid") or None
-    if grid is not None and (grid not in {g.code for g in routing.grids} or not viewer.sees_grid(grid)):
+    if grid is not None and (
+        grid not in {g.code for g in routing.grids} or not viewer.sees_grid(grid)
+    ):
         grid = None
     category = query.get("category") or None
     if category is not None and category not in {c.code for c in routing.categories}:
@@ -159,7 +162,8 @@ def _filters(
 
     def options(pairs: list[tuple[str, str]], chosen: str) -> str:
         return "".join(
-            f'<option value="{e(value)}"{" selected" if value == chosen else ""}>{e(label)}</option>'
+            f'<option value="{e(value)}"{" selected" if value == chosen else ""}>'
+            f"{e(label)}</option>"
             for value, label in pairs
         )
 
@@ -177,7 +181,9 @@ def _filters(
         (c.code, text(c.name, locale)) for c in routing.categories
     ]
     colourings = [("open", _("Open requests")), ("overdue", _("Share overdue"))]
-    lang = f'<input type="hidden" name="lang" value="{e(query["lang"])}">' if "lang" in query else ""
+    lang = (
+        f'<input type="hidden" name="lang" value="{e(query["lang"])}">' if "lang" in query else ""
+    )
     return (
         f'<form class="filters" method="get" action="/dashboard/map">{lang}'
         f'<label>{e(_("Period"))}<select name="period">{options(periods, period)}</select></label>'
@@ -236,7 +242,9 @@ def _lists(
         for point in view.points
     )
     if not point_rows:
-        point_rows = f'<tr><td colspan="4">{e(_("No request with a place in this period."))}</td></tr>'
+        point_rows = (
+            f'<tr><td colspan="4">{e(_("No request with a place in this period."))}</td></tr>'
+        )
     return (
         f'<section id="map-list" class="figure" tabindex="-1"><h2>{e(_("The map as a list"))}</h2>'
         f'<div class="numbers"><table><caption>{e(_("Grids"))}</caption><thead><tr>'
@@ -254,3 +262,28 @@ def install(app: web.Application, site: MapSite) -> None:
     app[MAP_SITE] = site
     app.add_routes(routes)
 
+
+# words said inside f-strings above, marked here so that scripts/i18n extracts them
+IN_PAGES = (
+    N_("Skip to the map as a list"),
+    N_("Dashboard"),
+    N_("No grid has a shape on the map yet."),
+    N_("Period"),
+    N_("Grid"),
+    N_("Category"),
+    N_("Colour the grids by"),
+    N_("Show"),
+    N_("none"),
+    N_("most"),
+    N_("overdue"),
+    N_("outside every grid"),
+    N_("No request with a place in this period."),
+    N_("The map as a list"),
+    N_("Grids"),
+    N_("Open"),
+    N_("Overdue"),
+    N_("Share overdue"),
+    N_("Requests on the map"),
+    N_("Request"),
+    N_("Status"),
+)

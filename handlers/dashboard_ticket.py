@@ -165,10 +165,14 @@ async def _visible(request: web.Request, viewer: DashboardViewer) -> Ticket:
         locale = locale_for(request)
         message = translate(request, locale, N_("There is no request {number} that you can see."))
         raise web.HTTPNotFound(
-            text=shell(locale, number, f'<main class="narrow"><p role="alert">'
-                       f"{html.escape(message.format(number=number))}</p>"
-                       f'<p><a href="/dashboard">{html.escape(translate(request, locale, "Dashboard"))}'
-                       "</a></p></main>"),
+            text=shell(
+                locale,
+                number,
+                f'<main class="narrow"><p role="alert">'
+                f"{html.escape(message.format(number=number))}</p>"
+                f'<p><a href="/dashboard">{html.escape(translate(request, locale, "Dashboard"))}'
+                "</a></p></main>",
+            ),
             content_type="text/html",
             headers=NO_STORE,
         )
@@ -216,9 +220,9 @@ async def ticket_page(request: web.Request) -> web.Response:
         f' · <a href="/dashboard/map">{e(_("Map"))}</a></nav></header>'
         f'<main class="dashboard ticket-page" id="main">'
         + _outcome(request, ticket, _)
-        + "<dl class=\"facts\">"
+        + '<dl class="facts">'
         + "".join(f"<dt>{e(name)}</dt><dd>{e(value)}</dd>" for name, value in facts)
-        + f'</dl><blockquote>{e(ticket.text)}</blockquote>'
+        + f"</dl><blockquote>{e(ticket.text)}</blockquote>"
         + (
             f'<p><a href="{e(ticket.media_url)}" rel="noreferrer noopener">{e(_("Media"))}</a></p>'
             if ticket.media_url
@@ -336,8 +340,11 @@ async def act(request: web.Request) -> web.Response:
         locale = locale_for(request)
         message = translate(request, locale, STALE_FORM)
         raise web.HTTPForbidden(
-            text=shell(locale, "403", f'<main class="narrow"><p role="alert">{html.escape(message)}'
-                       "</p></main>"),
+            text=shell(
+                locale,
+                "403",
+                f'<main class="narrow"><p role="alert">{html.escape(message)}</p></main>',
+            ),
             content_type="text/html",
             headers=NO_STORE,
         )
@@ -416,3 +423,16 @@ async def _reassign(
 def install(app: web.Application, site: TicketSite) -> None:
     app[TICKET_SITE] = site
     app.add_routes(routes)
+
+
+# words said inside f-strings above, marked here so that scripts/i18n extracts them
+IN_PAGES = (
+    N_("Dashboard"),
+    N_("Map"),
+    N_("Media"),
+    N_("History"),
+    N_("Actions"),
+    N_("Pass to another kind or area"),
+    N_("Internal note (the resident does not see it)"),
+    N_("Reply to the resident"),
+)

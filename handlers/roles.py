@@ -41,6 +41,7 @@ ROLE_NAMES = {
     Role.VERIFIER: N_("Verifier"),
     Role.FRONTDESK: N_("Front desk"),
     Role.GRID_CONTACT: N_("Grid contact"),
+    Role.SUPERVISOR: N_("Supervisor"),
 }
 
 
@@ -101,8 +102,8 @@ async def invite(
         await message.answer(_("This command is for administrators only."))
         return
     wanted = (command.args or "").strip().lower()
-    if wanted == Role.VERIFIER:
-        made = await roles.invite(Role.VERIFIER, created_by=message.from_user.id)
+    if wanted in (Role.VERIFIER, Role.SUPERVISOR):
+        made = await roles.invite(Role(wanted), created_by=message.from_user.id)
         await message.answer(await _invitation_text(bot, made, routing, i18n))
     elif wanted == Role.FRONTDESK:
         if not routing.hotels:
@@ -140,8 +141,8 @@ async def invite(
     else:
         await message.answer(
             _(
-                "Whom do you want to invite? Send /invite verifier, /invite frontdesk or "
-                "/invite gridcontact."
+                "Whom do you want to invite? Send /invite verifier, /invite frontdesk, "
+                "/invite gridcontact or /invite supervisor."
             )
         )
 
@@ -241,6 +242,11 @@ async def accept_invitation(
                 "problem for a neighbour who has no Telegram; you will hear how it goes, and "
                 "/households lists what you filed."
             ).format(grid=grid_name(routing, grant.grid_code, i18n.current_locale))
+        elif grant.role is Role.SUPERVISOR:
+            answer = _(
+                "Welcome! You are now a supervisor: send /dashboard to see every grid's figures, "
+                "the map and the exports."
+            )
         else:
             answer = _(
                 "Welcome! You are now a verifier: you review applications for accommodation "
@@ -281,7 +287,8 @@ async def revoke_role(message: Message, command: CommandObject, roles: RoleServi
         return
     parts = (command.args or "").split()
     usage = _(
-        "Send /revoke_role <user id> <role>, where the role is verifier, frontdesk or gridcontact."
+        "Send /revoke_role <user id> <role>, where the role is verifier, frontdesk, gridcontact "
+        "or supervisor."
     )
     if len(parts) != 2 or not parts[0].isdigit():
         await message.answer(usage)
@@ -290,7 +297,7 @@ async def revoke_role(message: Message, command: CommandObject, roles: RoleServi
     if wanted == Role.ADMIN:
         await message.answer(_("Administrators are set in ADMIN_IDS; change that setting."))
         return
-    if wanted not in (Role.VERIFIER, Role.FRONTDESK, Role.GRID_CONTACT):
+    if wanted not in (Role.VERIFIER, Role.FRONTDESK, Role.GRID_CONTACT, Role.SUPERVISOR):
         await message.answer(usage)
         return
     role = Role(wanted)

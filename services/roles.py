@@ -5,6 +5,7 @@
   or (checked by the bot, not here) membership of VERIFIER_CHAT_ID.
 - **frontdesk**: checks guests in at one hotel (a hotel code from ROUTING_FILE).
 - **gridcontact**: files reports for neighbours without Telegram, on one grid (ROUTING_FILE).
+- **supervisor**: sees the whole street on the dashboard (/dashboard): figures, map, exports.
 
 An admin hands a role out with an invitation: a random, single-use code that expires (72 hours
 by default), opened as `https://t.me/<bot>?start=<code>`. Only a hash of the code is stored.
@@ -52,9 +53,10 @@ class Role(StrEnum):
     VERIFIER = "verifier"
     FRONTDESK = "frontdesk"
     GRID_CONTACT = "gridcontact"  # files reports for neighbours without Telegram, on one grid
+    SUPERVISOR = "supervisor"  # sees every grid on the dashboard
 
 
-INVITABLE = (Role.VERIFIER, Role.FRONTDESK, Role.GRID_CONTACT)
+INVITABLE = (Role.VERIFIER, Role.FRONTDESK, Role.GRID_CONTACT, Role.SUPERVISOR)
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ class RoleService:
                 select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(col(RoleGrant.role))
             )
             rows = (await session.exec(query)).all()
-        order = {Role.VERIFIER: 0, Role.FRONTDESK: 1, Role.GRID_CONTACT: 2}
+        order = {Role.VERIFIER: 0, Role.FRONTDESK: 1, Role.GRID_CONTACT: 2, Role.SUPERVISOR: 3}
         found = [
             Grant(Role(row.role), row.hotel_code, row.grid_code)
             for row in rows
@@ -140,6 +142,10 @@ class RoleService:
     async def is_verifier(self, user_id: int) -> bool:
         """A verifier by grant (membership of VERIFIER_CHAT_ID is the bot's to check)."""
         return any(grant.role is Role.VERIFIER for grant in await self.roles_of(user_id))
+
+    async def is_supervisor(self, user_id: int) -> bool:
+        """Granted the supervisor role (the dashboard's whole street)."""
+        return any(grant.role is Role.SUPERVISOR for grant in await self.roles_of(user_id))
 
     async def contact_grid(self, user_id: int) -> str | None:
         """The grid this person is the grid contact of, if any."""

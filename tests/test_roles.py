@@ -154,8 +154,8 @@ async def test_admin_commands_are_refused_to_others(
 
     standin.send_command(admin, "/invite")
     assert await next_text(standin, admin.id) == (
-        "Whom do you want to invite? Send /invite verifier, /invite frontdesk or "
-        "/invite gridcontact."
+        "Whom do you want to invite? Send /invite verifier, /invite frontdesk, "
+        "/invite gridcontact or /invite supervisor."
     )
     standin.send_command(admin, "/revoke_role", "Guo verifier")
     assert (await next_text(standin, admin.id)).startswith("Send /revoke_role <user id> <role>")
