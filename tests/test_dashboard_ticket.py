@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
@@ -92,6 +93,15 @@ async def file_two_tickets(standin: BotAPIStandin, resident: FakeUser) -> tuple[
 async def street(
     standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
 ) -> AsyncIterator[Street]:
+    async with open_street(standin, run_bot) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_street(
+    standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
+) -> AsyncIterator[Street]:
+    """The sample street's chats, a worker in each of two grids, a ticket in each grid."""
     sample_chats(standin)
     standin.group(-1001, title="Verifiers")
     for worker, chat in ((111111, EAST_GATE), (111121, RIVERSIDE)):

@@ -285,6 +285,16 @@ def test_the_page_links_the_public_board_and_open311(page: Page) -> None:
     services.close()
 
 
+def test_the_page_links_the_dashboard_map_signed_in_as_the_officer(page: Page) -> None:
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Dashboard map and requests (as the officer)").click()
+    street = opened.value
+    expect(street.locator("h1")).to_have_text("Map")
+    expect(street.locator("svg.street-map path.grid")).to_have_count(6)
+    expect(street.locator("#map-list caption").first).to_have_text("Grids")
+    street.close()
+
+
 def test_start_again_forgets_everything(page: Page) -> None:
     resident = pane(page, "resident")
     say(resident, "The street light is out")
