@@ -165,8 +165,11 @@ async def test_a_supervisor_sees_the_street_clicks_through_and_resolves_a_ticket
             f"✅ Grid 1: east gate marked your request {street.east} as resolved. Is it fixed?",
         )
     )
-    [told] = said_to(standin, EAST_GATE, f"✅ {street.east} resolved by Chen Jie on the dashboard")
-    assert told
+    await eventually(
+        lambda: said_to(
+            standin, EAST_GATE, f"✅ {street.east} resolved by Chen Jie on the dashboard"
+        )
+    )
     assert not said_to(standin, RIVERSIDE, "✅")
 
 

@@ -181,7 +181,9 @@ async def test_grid_staff_work_a_ticket_from_its_page_and_telegram_hears_of_it(
             standin, street.resident.id, f"✅ Grid 1: east gate marked your request {number}"
         )
     )
-    [resolved] = said_to(standin, EAST_GATE, f"✅ {number} resolved by Wang Fang on the dashboard")
+    told = f"✅ {number} resolved by Wang Fang on the dashboard"
+    await eventually(lambda: said_to(standin, EAST_GATE, told))
+    [resolved] = said_to(standin, EAST_GATE, told)
     assert resolved.endswith("waiting for the resident to confirm.")
     status, page = await street.page(cookie, f"/dashboard/tickets/{number}?lang=zh")
     assert f"<h1>诉求 {number} · 下水道与排水</h1>" in page
