@@ -43,6 +43,7 @@ from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
 from handlers import dashboard_auth, dashboard_map, dashboard_ticket
+from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
 from handlers import open311 as open311_routes
@@ -59,6 +60,8 @@ from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
 from services.dashboard_access import DashboardAccess, SessionSigner
+from services.dashboard_export import TicketExport
+from services.dashboard_figures import DashboardFigures
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -483,7 +486,7 @@ def build(settings: Settings) -> Linkage:
         verifier_chat_id=verifier_chat_id,
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
-    install_dashboard(settings, web_app, bot, i18n, authorization, dispatcher)
+    install_dashboard(settings, web_app, bot, i18n, authorization, dispatcher, cipher)
     live = follow_routing(settings, db, routing, dispatcher, authorization)
     install_dashboard_pages(settings, web_app, db, bot, tickets, authorization, notices, live)
     live.on_change(lambda current: setattr(notices, "routing", current))
@@ -520,6 +523,7 @@ def install_dashboard(
     i18n: I18n,
     authorization: Authorization,
     dispatcher: Dispatcher,
+    cipher: FieldCipher,
 ) -> None:
     """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
     access = DashboardAccess(authorization)
@@ -540,7 +544,16 @@ def install_dashboard(
             i18n=i18n,
         ),
     )
+    web_app[dashboard_routes.FIGURES] = DashboardFigures(
+        authorization.roles.db,
+        take_within=timedelta(minutes=settings.escalate_take_minutes),
+        resolve_within=timedelta(hours=settings.escalate_resolve_hours),
+    )
     web_app.add_routes(dashboard_routes.routes)
+    web_app[export_routes.EXPORT] = TicketExport(
+        authorization.roles.db, cipher, web_app[dashboard_routes.FIGURES]
+    )
+    web_app.add_routes(export_routes.routes)
     dispatcher.workflow_data.update(dashboard_access=access, dashboard_url=base)
 
 

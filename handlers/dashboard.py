@@ -1,17 +1,20 @@
 """The supervisor dashboard at /dashboard: figures, charts, filters and exports.
 
 Signed in through handlers.dashboard_auth; every request asks who the viewer is now and shows
-only their grids.
+only their grids (services.dashboard_figures does the counting, in SQL). No script: the charts
+are SVG drawn here (handlers.dashboard_charts), each with its numbers in a table beside it; the
+filters are a plain form (GET), so every state of the page is a link.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import date, timedelta
 
 from aiohttp import web
 
 from handlers.dashboard_auth import (
-    N_,
     NO_STORE,
     locale_for,
     page_policy,
@@ -20,8 +23,49 @@ from handlers.dashboard_auth import (
     viewer_of,
     viewer_required,
 )
+from handlers.dashboard_charts import Series, bar_chart, figure, legend, line_chart, number, table
+from handlers.verification import ROUTING
+from services.certificates import china_today
+from services.dashboard_access import DashboardViewer
+from services.dashboard_figures import (
+    SEED_REVIEW_MINUTES,
+    DashboardFigures,
+    Figures,
+    Filters,
+    Tally,
+    period_of,
+)
+from services.routing import Routing, text
 
+FIGURES = web.AppKey("dashboard_figures", DashboardFigures)
 routes = web.RouteTableDef()
+Translate = Callable[[str], str]
+
+
+def filters_of(request: web.Request, viewer: DashboardViewer) -> tuple[Filters, date, date]:
+    """The form's filters, checked: a grid the viewer does not see, or an unknown category, is
+    left out (the page says what it shows); dates that are not dates are the defaults."""
+    query = request.query
+    routing = request.app[ROUTING]
+
+    def day(name: str) -> date | None:
+        try:
+            return date.fromisoformat(query.get(name, ""))
+        except ValueError:
+            return None
+
+    end = day("to") or china_today()
+    start = day("from") or end - timedelta(days=89)
+    start, end = min(start, end), max(start, end)
+    since, until = period_of(start, end, end)
+    grid = query.get("grid") or None
+    known = {g.code for g in routing.grids}
+    if grid is not None and (grid not in known or not viewer.sees_grid(grid)):
+        grid = None
+    category = query.get("category") or None
+    if category is not None and category not in {c.code for c in routing.categories}:
+        category = None
+    return Filters(since, until, grid, category, viewer.grids), start, end
 
 
 @routes.get("/dashboard")
@@ -29,18 +73,17 @@ routes = web.RouteTableDef()
 async def dashboard_page(request: web.Request) -> web.Response:
     viewer = viewer_of(request)
     locale = locale_for(request)
-    e = html.escape
-    title = translate(request, locale, N_("Dashboard"))
-    signed = translate(request, locale, N_("Signed in as {name}")).format(name=viewer.name)
-    out = translate(request, locale, N_("Sign out"))
-    body = (
-        f'<header class="top"><h1>{e(title)}</h1><p>{e(signed)} '
-        f'<form method="post" action="/dashboard/logout"><button class="plain">{e(out)}'
-        "</button></form></p></header>"
-        '<main class="dashboard" id="main"></main>'
-    )
+    filters, start, end = filters_of(request, viewer)
+    figures = await request.app[FIGURES].figures(filters)
+
+    def _(message: str) -> str:
+        return translate(request, locale, message)
+
+    page = render(figures, request.app[ROUTING], viewer, _, locale, start, end, request)
     return web.Response(
-        text=shell(locale, title, body), content_type="text/html", headers=page_policy(request)
+        text=shell(locale, _("Dashboard"), page),
+        content_type="text/html",
+        headers=page_policy(request),
     )
 
 
@@ -51,3 +94,362 @@ async def ping(request: web.Request) -> web.Response:
     viewer = viewer_of(request)
     grids = None if viewer.grids is None else sorted(viewer.grids)
     return web.json_response({"user": viewer.user_id, "grids": grids}, headers=NO_STORE)
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def render(
+    figures: Figures,
+    routing: Routing,
+    viewer: DashboardViewer,
+    _: Translate,
+    locale: str,
+    start: date,
+    end: date,
+    request: web.Request,
+) -> str:
+    e = html.escape
+    other = "zh" if locale == "en" else "en"
+    switch = request.rel_url.update_query(lang=other)
+    signed = _("Signed in as {name}").format(name=viewer.name)
+    words = {"title": _("Dashboard"), "out": _("Sign out")}
+    header = (
+        '<a class="skip" href="#main">' + e(_("Skip to the figures")) + "</a>"
+        f'<header class="top"><h1>{e(words["title"])} · '
+        f"{e(text(routing.street_office_name, locale))}</h1>"
+        f"<p>{e(signed)} · "
+        f'<a href="{e(str(switch))}" hreflang="{other}" lang="{other}">'
+        f"{'中文' if other == 'zh' else 'English'}</a> · "
+        f'<form method="post" action="/dashboard/logout"><button class="plain">'
+        f"{e(words['out'])}</button></form></p></header>"
+    )
+    sections = [
+        filter_form(figures.filters, routing, viewer, _, locale, start, end),
+        exports(request, viewer, _),
+        *charts(figures, routing, _, locale),
+    ]
+    return f'{header}<main class="dashboard" id="main">{"".join(sections)}</main>'
+
+
+def filter_form(
+    filters: Filters,
+    routing: Routing,
+    viewer: DashboardViewer,
+    _: Translate,
+    locale: str,
+    start: date,
+    end: date,
+) -> str:
+    e = html.escape
+    grids = [g for g in routing.grids if viewer.sees_grid(g.code)]
+    every = _("All my grids") if viewer.grids is not None else _("All grids")
+    grid_options = [f'<option value="">{e(every)}</option>']
+    grid_options += [
+        f'<option value="{e(g.code)}"{" selected" if g.code == filters.grid else ""}>'
+        f"{e(text(g.name, locale))}</option>"
+        for g in grids
+    ]
+    words = {
+        "all": _("All categories"),
+        "filters": _("Filters"),
+        "from": _("From"),
+        "to": _("To"),
+        "grid": _("Grid"),
+        "category": _("Category"),
+        "show": _("Show"),
+    }
+    category_options = [f'<option value="">{e(words["all"])}</option>']
+    category_options += [
+        f'<option value="{e(c.code)}"{" selected" if c.code == filters.category else ""}>'
+        f"{e(text(c.name, locale))}</option>"
+        for c in routing.categories
+    ]
+    return (
+        f'<form class="filters" method="get" action="/dashboard" '
+        f'aria-label="{e(words["filters"])}">'
+        f'<input type="hidden" name="lang" value="{locale}">'
+        f'<label for="from">{e(words["from"])}<input type="date" id="from" name="from" '
+        f'value="{start.isoformat()}"></label>'
+        f'<label for="to">{e(words["to"])}<input type="date" id="to" name="to" '
+        f'value="{end.isoformat()}"></label>'
+        f'<label for="grid">{e(words["grid"])}<select id="grid" name="grid">'
+        f"{''.join(grid_options)}</select></label>"
+        f'<label for="category">{e(words["category"])}<select id="category" name="category">'
+        f"{''.join(category_options)}</select></label>"
+        f'<button type="submit">{e(words["show"])}</button></form>'
+    )
+
+
+def exports(request: web.Request, viewer: DashboardViewer, _: Translate) -> str:
+    """Downloads of what the filters show: the tickets and the figures, CSV or Excel."""
+    e = html.escape
+    kept = "".join(
+        f'<input type="hidden" name="{name}" value="{e(request.query[name])}">'
+        for name in ("from", "to", "grid", "category", "lang")
+        if request.query.get(name)
+    )
+    names = ""
+    if viewer.is_admin:
+        names = (
+            '<label><input type="checkbox" name="names" value="1"> '
+            + e(_("With residents' names and contacts (administrators only)"))
+            + "</label>"
+        )
+    choices = "".join(
+        f'<button type="submit" name="what" value="{what}.{kind}">{e(label)}</button>'
+        for what, kind, label in (
+            ("tickets", "csv", _("Requests (CSV)")),
+            ("tickets", "xlsx", _("Requests (Excel)")),
+            ("figures", "csv", _("Figures (CSV)")),
+            ("figures", "xlsx", _("Figures (Excel)")),
+        )
+    )
+    download = e(_("Download"))
+    anonymised = e(_("Anonymised: no names, contacts or free text"))
+    return (
+        f'<form class="exports" method="get" action="/dashboard/export" '
+        f'aria-label="{download}"><strong>{download}</strong>{kept}'
+        f'<label><input type="checkbox" name="anonymised" value="1"> '
+        f"{anonymised}</label>{names}{choices}</form>"
+    )
+
+
+def charts(figures: Figures, routing: Routing, _: Translate, locale: str) -> list[str]:
+    sections = [
+        per_day(figures, _),
+        tallies(
+            "by-category",
+            _("By category"),
+            figures.by_category,
+            _,
+            category_namer(routing, locale, _),
+        ),
+        tallies("by-grid", _("By grid"), figures.by_grid, _, grid_namer(routing, locale, _)),
+        weekly(figures, _, "response", _("Time to first response (hours)")),
+        weekly(figures, _, "resolution", _("Time to resolution (hours)")),
+        satisfaction(figures, _),
+        levels(figures, _),
+    ]
+    if figures.certificates is not None:
+        sections += certificate_sections(figures, routing, _, locale)
+    return sections
+
+
+def per_day(figures: Figures, _: Translate) -> str:
+    labels = [day.isoformat() for day, _r, _s in figures.per_day]
+    series = [
+        Series(_("Received"), "received", [float(r) for _d, r, _s in figures.per_day]),
+        Series(_("Resolved"), "resolved", [float(s) for _d, _r, s in figures.per_day]),
+    ]
+    rows = [[day.isoformat(), str(r), str(s)] for day, r, s in figures.per_day]
+    heading = _("Requests received and resolved per day")
+    return figure(
+        "per-day",
+        heading,
+        line_chart("per-day", labels, series) if labels else empty(_),
+        table(heading, [_("Day"), _("Received"), _("Resolved")], rows),
+        key=legend(series),
+    )
+
+
+def tallies(
+    anchor: str, heading: str, tallies: list[Tally], _: Translate, name: Callable[[str], str]
+) -> str:
+    labels = [name(t.key) for t in tallies]
+    series = [
+        Series(_("Received"), "received", [float(t.received) for t in tallies]),
+        Series(_("Resolved"), "resolved", [float(t.resolved) for t in tallies]),
+    ]
+    rows = [[name(t.key), str(t.received), str(t.resolved), str(t.open)] for t in tallies]
+    return figure(
+        anchor,
+        heading,
+        bar_chart(anchor, labels, series) if labels else empty(_),
+        table(heading, ["", _("Received"), _("Resolved"), _("Open now")], rows),
+        key=legend(series),
+    )
+
+
+def weekly(figures: Figures, _: Translate, which: str, heading: str) -> str:
+    spreads = [(w.start, getattr(w, which)) for w in figures.weeks]
+    labels = [start.isoformat() for start, _s in spreads]
+    series = [
+        Series(_("Median"), "median", [s.median for _w, s in spreads]),
+        Series(_("90th percentile"), "p90", [s.p90 for _w, s in spreads]),
+    ]
+    rows = [
+        [start.isoformat(), str(s.count), number(s.median), number(s.p90)] for start, s in spreads
+    ]
+    return figure(
+        f"weekly-{which}",
+        heading,
+        line_chart(f"weekly-{which}", labels, series) if labels else empty(_),
+        table(heading, [_("Week from"), _("Requests"), _("Median"), _("90th percentile")], rows),
+        key=legend(series),
+    )
+
+
+def satisfaction(figures: Figures, _: Translate) -> str:
+    stars = [5, 4, 3, 2, 1]
+    labels = ["★" * n for n in stars]
+    series = [Series(_("Ratings"), "received", [float(figures.ratings.get(n, 0)) for n in stars])]
+    rows = [[label, str(figures.ratings.get(n, 0))] for label, n in zip(labels, stars, strict=True)]
+    average = figures.satisfaction
+    note = (
+        _("Average {rating} of 5 from {count} ratings.").format(
+            rating=number(average), count=sum(figures.ratings.values())
+        )
+        if average is not None
+        else _("No ratings yet.")
+    )
+    heading = _("Satisfaction")
+    return figure(
+        "satisfaction",
+        heading,
+        bar_chart("satisfaction", labels, series),
+        table(heading, [_("Rating"), _("Ratings")], rows),
+        note=note,
+    )
+
+
+def levels(figures: Figures, _: Translate) -> str:
+    labels = [_("Level {level}").format(level=lv.level) for lv in figures.levels]
+    series = [
+        Series(_("Open"), "received", [float(lv.open) for lv in figures.levels]),
+        Series(_("Overdue"), "warn", [float(lv.overdue) for lv in figures.levels]),
+    ]
+    rows = [
+        [label, str(lv.open), str(lv.overdue)]
+        for label, lv in zip(labels, figures.levels, strict=True)
+    ]
+    heading = _("Open and overdue now, by escalation level")
+    note = _(
+        "Level 0: in its team's hands; 1: reminded in the team's chat; 2: raised to the "
+        "community; 3: raised to the street office. Whatever the period."
+    )
+    return figure(
+        "levels",
+        heading,
+        bar_chart("levels", labels, series) if labels else empty(_),
+        table(heading, [_("Escalation level"), _("Open"), _("Overdue")], rows),
+        note=note,
+        key=legend(series),
+    )
+
+
+def certificate_sections(
+    figures: Figures, routing: Routing, _: Translate, locale: str
+) -> list[str]:
+    certificates = figures.certificates
+    assert certificates is not None
+    days = certificates.per_day
+    heading = _("Certificate applications per day")
+    series = [
+        Series(_("Applications"), "received", [float(n) for _d, n, _a in days]),
+        Series(_("Approved"), "resolved", [float(a) for _d, _n, a in days]),
+    ]
+    applications = figure(
+        "applications",
+        heading,
+        line_chart("applications", [d.isoformat() for d, _n, _a in days], series)
+        if days
+        else empty(_),
+        table(
+            heading,
+            [_("Day"), _("Applications"), _("Approved")],
+            [[d.isoformat(), str(n), str(a)] for d, n, a in days],
+        ),
+        key=legend(series),
+    )
+    review = certificates.review
+    seed = _("The seed office: {minutes} min").format(minutes=SEED_REVIEW_MINUTES)
+    weeks = certificates.review_weeks
+    review_series = [
+        Series(_("Median"), "median", [s.median for _w, s in weeks]),
+        Series(_("90th percentile"), "p90", [s.p90 for _w, s in weeks]),
+    ]
+    heading = _("Review time (minutes)")
+    note = _(
+        "From submission to decision: median {median} min, 90th percentile {p90} min over "
+        "{count} decisions; the seed office's median is {seed} min."
+    ).format(
+        median=number(review.median),
+        p90=number(review.p90),
+        count=review.count,
+        seed=SEED_REVIEW_MINUTES,
+    )
+    review_section = figure(
+        "review",
+        heading,
+        line_chart(
+            "review",
+            [w.isoformat() for w, _s in weeks],
+            review_series,
+            target=(float(SEED_REVIEW_MINUTES), seed),
+        )
+        if weeks
+        else empty(_),
+        table(
+            heading,
+            [_("Week from"), _("Decisions"), _("Median"), _("90th percentile")],
+            [[w.isoformat(), str(s.count), number(s.median), number(s.p90)] for w, s in weeks],
+        ),
+        note=note,
+        key=legend(review_series, seed),
+    )
+    hotels = certificates.checkins
+    names = [hotel_name(routing, code, locale) for code, _n in hotels]
+    heading = _("Check-ins per hotel")
+    checkins = figure(
+        "checkins",
+        heading,
+        bar_chart(
+            "checkins", names, [Series(_("Check-ins"), "received", [float(n) for _c, n in hotels])]
+        )
+        if hotels
+        else empty(_),
+        table(
+            heading,
+            [_("Hotel"), _("Check-ins")],
+            [[name, str(n)] for name, (_c, n) in zip(names, hotels, strict=True)],
+        ),
+    )
+    return [applications, review_section, checkins]
+
+
+def empty(_: Translate) -> str:
+    nothing = html.escape(_("Nothing in this period."))
+    return f'<p class="muted">{nothing}</p>'
+
+
+def category_namer(routing: Routing, locale: str, _: Translate) -> Callable[[str], str]:
+    def name(code: str) -> str:
+        try:
+            return text(routing.category(code).name, locale)
+        except KeyError:
+            return code
+
+    return name
+
+
+def grid_namer(routing: Routing, locale: str, _: Translate) -> Callable[[str], str]:
+    def name(code: str) -> str:
+        if not code:
+            return _("No grid")
+        try:
+            return text(routing.grid(code).name, locale)
+        except KeyError:
+            return code
+
+    return name
+
+
+def hotel_name(routing: Routing, code: str, locale: str) -> str:
+    try:
+        return text(routing.hotel(code).name, locale)
+    except KeyError:
+        return code
+
+
+__all__ = ["FIGURES", "routes"]

@@ -1,0 +1,381 @@
+"""The dashboard's figures, each one SQL aggregate (no Python loop over tickets), the same on
+SQLite and PostgreSQL.
+
+Days and weeks are the office's (UTC + `utc_offset`, China by default). Medians and the 90th
+percentile are taken over row numbers in a window (`row_number() over (partition by ... order
+by value)` and the partition's count), which both databases run: the median averages the one
+or two middle rows, p90 is the nearest rank, ceil(0.9 n).
+
+Filters: a period (from the first moment of `since` to `until`), a grid, a category; a viewer
+who sees some grids only sees those (`grids`), and certificates (not a grid's business) only
+when they see everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
+
+from services.models import Application, CheckIn, Ticket, utcnow
+from services.storage import Database
+from services.ticket_queries import NEW, OPEN
+
+OFFICE_OFFSET = timedelta(hours=8)
+SEED_REVIEW_MINUTES = 93  # the seed office's median from application to certificate
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime
+    until: datetime
+    grid: str | None = None
+    category: str | None = None
+    grids: frozenset[str] | None = None  # the viewer's grids; None: every grid
+
+    @property
+    def everything(self) -> bool:
+        return self.grids is None
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Hours: how many, the median and the 90th percentile."""
+
+    count: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class Tally:
+    key: str
+    received: int
+    resolved: int
+    open: int
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    response: Spread
+    resolution: Spread
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Certificates:
+    per_day: list[tuple[date, int, int]]  # day, applications, approved
+    review: Spread  # minutes
+    review_weeks: list[tuple[date, Spread]]
+    checkins: list[tuple[str, int]]  # hotel code, check-ins in the period
+
+
+@dataclass(frozen=True)
+class Figures:
+    filters: Filters
+    per_day: list[tuple[date, int, int]]  # day, received, resolved
+    by_category: list[Tally]
+    by_grid: list[Tally]
+    weeks: list[Week]
+    ratings: dict[int, int]  # stars -> how many
+    levels: list[Level]
+    certificates: Certificates | None = None
+    at: datetime = field(default_factory=utcnow)
+
+    @property
+    def satisfaction(self) -> float | None:
+        count = sum(self.ratings.values())
+        return None if not count else sum(s * n for s, n in self.ratings.items()) / count
+
+
+class DashboardFigures:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        utc_offset: timedelta = OFFICE_OFFSET,
+        take_within: timedelta = timedelta(minutes=60),
+        resolve_within: timedelta = timedelta(hours=72),
+    ) -> None:
+        self.db = db
+        self.minutes = int(utc_offset.total_seconds() // 60)
+        self.take_within = take_within  # ESCALATE_TAKE_MINUTES: untaken longer is overdue
+        self.resolve_within = resolve_within  # ESCALATE_RESOLVE_HOURS: unresolved longer
+
+    async def figures(self, filters: Filters, now: datetime | None = None) -> Figures:
+        now = now or utcnow()
+        async with self.db.engine.connect() as connection:  # reading only: no ORM session
+            return Figures(
+                filters=filters,
+                per_day=await self.per_day(connection, filters),
+                by_category=await self.tally(connection, filters, col(Ticket.category)),
+                by_grid=await self.tally(connection, filters, col(Ticket.grid)),
+                weeks=await self.weeks(connection, filters),
+                ratings=await self.ratings(connection, filters),
+                levels=await self.levels(connection, filters, now),
+                certificates=(
+                    await self.certificates(connection, filters) if filters.everything else None
+                ),
+                at=now,
+            )
+
+    # --- the queries, one aggregate each ------------------------------------------------------
+
+    def scope(self, filters: Filters) -> list[ColumnElement[bool]]:
+        """The grid and category filters and the viewer's grids (no period)."""
+        conditions: list[ColumnElement[bool]] = []
+        if filters.grids is not None:
+            allowed = sorted(filters.grids)
+            conditions.append(col(Ticket.grid).in_(allowed) if allowed else false())
+        if filters.grid:
+            conditions.append(col(Ticket.grid) == filters.grid)
+        if filters.category:
+            conditions.append(col(Ticket.category) == filters.category)
+        return conditions
+
+    def received_in(self, filters: Filters) -> list[ColumnElement[bool]]:
+        created = col(Ticket.created_at)
+        return [created >= filters.since, created < filters.until, *self.scope(filters)]
+
+    async def per_day(self, c: AsyncConnection, filters: Filters) -> list[tuple[date, int, int]]:
+        received_day = self.day(col(Ticket.created_at)).label("day")
+        received = await c.execute(
+            select(received_day, func.count())
+            .where(*self.received_in(filters))
+            .group_by(received_day)
+        )
+        resolved_at = col(Ticket.resolved_at)
+        resolved_day = self.day(resolved_at).label("day")
+        resolved = await c.execute(
+            select(resolved_day, func.count())
+            .where(resolved_at >= filters.since, resolved_at < filters.until)
+            .where(*self.scope(filters))
+            .group_by(resolved_day)
+        )
+        days: dict[date, list[int]] = {}
+        for day, count in received:
+            days.setdefault(_date(day), [0, 0])[0] = int(count)
+        for day, count in resolved:
+            days.setdefault(_date(day), [0, 0])[1] = int(count)
+        return [(day, pair[0], pair[1]) for day, pair in sorted(days.items())]
+
+    async def tally(self, c: AsyncConnection, filters: Filters, key: Any) -> list[Tally]:
+        rows = await c.execute(
+            select(
+                key,
+                func.count(),
+                func.count(col(Ticket.resolved_at)),
+                func.sum(case((col(Ticket.status).in_(OPEN), 1), else_=0)),
+            )
+            .where(*self.received_in(filters))
+            .group_by(key)
+            .order_by(func.count().desc(), key)
+        )
+        return [
+            Tally(str(code or ""), int(n), int(done), int(still or 0))
+            for code, n, done, still in rows
+        ]
+
+    async def weeks(self, c: AsyncConnection, filters: Filters) -> list[Week]:
+        created = col(Ticket.created_at)
+        response = await self.spreads(
+            c,
+            self.seconds(created, col(Ticket.first_response_at)),
+            self.week(created),
+            [*self.received_in(filters), col(Ticket.first_response_at).is_not(None)],
+        )
+        resolution = await self.spreads(
+            c,
+            self.seconds(created, col(Ticket.resolved_at)),
+            self.week(created),
+            [*self.received_in(filters), col(Ticket.resolved_at).is_not(None)],
+        )
+        empty = Spread(0, None, None)
+        starts = sorted(set(response) | set(resolution))
+        return [
+            Week(start, response.get(start, empty), resolution.get(start, empty))
+            for start in starts
+        ]
+
+    async def ratings(self, c: AsyncConnection, filters: Filters) -> dict[int, int]:
+        rating = col(Ticket.rating)
+        rows = await c.execute(
+            select(rating, func.count())
+            .where(*self.received_in(filters), rating.is_not(None))
+            .group_by(rating)
+        )
+        return {int(stars or 0): int(count) for stars, count in rows}
+
+    async def levels(self, c: AsyncConnection, filters: Filters, now: datetime) -> list[Level]:
+        """Open now (whenever received), by escalation level: how many, how many overdue."""
+        clock = func.coalesce(col(Ticket.reopened_at), col(Ticket.created_at))
+        overdue = or_(
+            and_(col(Ticket.status) == NEW, clock < now - self.take_within),
+            and_(col(Ticket.status) != NEW, clock < now - self.resolve_within),
+        )
+        level = col(Ticket.escalation_level)
+        rows = await c.execute(
+            select(level, func.count(), func.sum(case((overdue, 1), else_=0)))
+            .where(col(Ticket.status).in_(OPEN), *self.scope(filters))
+            .group_by(level)
+            .order_by(level)
+        )
+        return [Level(int(n or 0), int(count), int(late or 0)) for n, count, late in rows]
+
+    async def certificates(self, c: AsyncConnection, filters: Filters) -> Certificates:
+        submitted = col(Application.submitted_at)
+        period = [submitted >= filters.since, submitted < filters.until]
+        day = self.day(submitted).label("day")
+        rows = await c.execute(
+            select(
+                day,
+                func.count(),
+                func.sum(case((col(Application.status) == "approved", 1), else_=0)),
+            )
+            .where(*period)
+            .group_by(day)
+            .order_by(day)
+        )
+        per_day = [(_date(d), int(n), int(approved or 0)) for d, n, approved in rows]
+        wait = self.seconds(submitted, col(Application.decided_at))
+        decided = [*period, col(Application.decided_at).is_not(None)]
+        overall = await self.spreads(c, wait, literal(1), decided, minutes=True)
+        weekly = await self.spreads(c, wait, self.week(submitted), decided, minutes=True)
+        at = col(CheckIn.at)
+        checkins = await c.execute(
+            select(col(CheckIn.hotel_code), func.count())
+            .where(at >= filters.since, at < filters.until, col(CheckIn.undone_at).is_(None))
+            .group_by(col(CheckIn.hotel_code))
+            .order_by(func.count().desc(), col(CheckIn.hotel_code))
+        )
+        return Certificates(
+            per_day=per_day,
+            review=next(iter(overall.values()), Spread(0, None, None)),
+            review_weeks=sorted(weekly.items()),
+            checkins=[(str(hotel), int(n)) for hotel, n in checkins],
+        )
+
+    async def spreads(
+        self,
+        c: AsyncConnection,
+        value: Any,
+        partition: Any,
+        conditions: Sequence[ColumnElement[bool]],
+        *,
+        minutes: bool = False,
+    ) -> dict[Any, Spread]:
+        """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes)."""
+        ranked = (
+            select(
+                partition.label("part"),
+                value.label("v"),
+                func.row_number().over(partition_by=partition, order_by=value).label("n"),
+                func.count().over(partition_by=partition).label("total"),
+            )
+            .where(*conditions)
+            .subquery()
+        )
+        n, total = ranked.c.n, ranked.c.total
+        middle = or_(n == (total + 1) // 2, n == (total + 2) // 2)
+        p90_rank = (total * 9 + 9) // 10
+        query: Select[Any] = select(
+            ranked.c.part,
+            func.max(total),
+            func.avg(case((middle, ranked.c.v))),
+            func.max(case((n == p90_rank, ranked.c.v))),
+        ).group_by(ranked.c.part)
+        unit = 60.0 if minutes else 3600.0
+        found: dict[Any, Spread] = {}
+        for part, count, median, p90 in await c.execute(query):
+            found[_maybe_date(part)] = Spread(
+                int(count),
+                None if median is None else float(median) / unit,
+                None if p90 is None else float(p90) / unit,
+            )
+        return found
+
+    # --- the dialects' words for time ---------------------------------------------------------
+
+    def local(self, moment: Any) -> Any:
+        """The office's wall-clock time of a stored moment (PostgreSQL)."""
+        return func.timezone("UTC", moment) + func.make_interval(0, 0, 0, 0, 0, self.minutes)
+
+    def day(self, moment: Any) -> Any:
+        if self.db.is_sqlite:
+            return func.date(moment, f"{self.minutes:+d} minutes")
+        return cast(self.local(moment), Date)
+
+    def week(self, moment: Any) -> Any:
+        """The Monday the office's week of `moment` starts on."""
+        if self.db.is_sqlite:
+            return func.date(moment, f"{self.minutes:+d} minutes", "weekday 0", "-6 days")
+        return cast(func.date_trunc("week", self.local(moment)), Date)
+
+    def seconds(self, earlier: Any, later: Any) -> Any:
+        if self.db.is_sqlite:
+            return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
+        return cast(func.extract("epoch", later - earlier), Float)
+
+
+def _date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _maybe_date(value: object) -> object:
+    return _date(value) if value is not None and not isinstance(value, int) else value
+
+
+def period_of(
+    start: date | None, end: date | None, today: date, offset: timedelta = OFFICE_OFFSET
+) -> tuple[datetime, datetime]:
+    """The moments a period of office days covers: the first moment of `start` to the end of
+    `end` (defaults: the last 90 days, today included)."""
+    end = end or today
+    start = start or end - timedelta(days=89)
+    if start > end:
+        start, end = end, start
+    first = datetime.combine(start, time(), tzinfo=UTC)
+    return first - offset, first - offset + timedelta(days=(end - start).days + 1)
+
+
+__all__ = [
+    "SEED_REVIEW_MINUTES",
+    "Certificates",
+    "DashboardFigures",
+    "Figures",
+    "Filters",
+    "Level",
+    "Spread",
+    "Tally",
+    "Week",
+    "period_of",
+]
