@@ -50,6 +50,7 @@ from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.dashboard_notices import DashboardCardNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
@@ -575,7 +576,7 @@ def install_dashboard_pages(
     dashboard_map.install(
         web_app, dashboard_map.MapSite(StreetMap(db, routing), routing, settings.map_tiles_url)
     )
-    actions = TicketActions(tickets, authorization, dashboard_ticket.DashboardCardNotices(notices))
+    actions = TicketActions(tickets, authorization, DashboardCardNotices(notices))
     dashboard_ticket.install(
         web_app,
         dashboard_ticket.TicketSite(

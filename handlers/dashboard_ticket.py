@@ -18,7 +18,6 @@ import html
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiogram import Bot
 from aiohttp import web
@@ -40,16 +39,13 @@ from handlers.topics import ticket_topic
 from services.authorization import Actor
 from services.dashboard_access import DashboardViewer, may_see_ticket
 from services.models import Ticket
-from services.outbox import Outgoing, Priority
 from services.routing import Routing, text
 from services.ticket_actions import Refused, TicketActions, destination
 from services.tickets import (
     AlreadyTaken,
-    Staff,
     TicketService,
     WrongState,
     has_resident,
-    ticket_reference,
 )
 
 log = logging.getLogger(__name__)
@@ -73,64 +69,6 @@ class TicketSite:
 
 
 TICKET_SITE = web.AppKey("dashboard_ticket", TicketSite)
-
-
-# --- what the team's chat is told --------------------------------------------------------------
-
-
-class DashboardCardNotices:
-    """services.ticket_actions.CardNotices: the staff chat hears what was done on the dashboard,
-    in its own language, in the ticket's topic."""
-
-    def __init__(self, notices: TelegramTicketNotices) -> None:
-        self.notices = notices
-
-    def _(self, message: str, locale: str) -> str:
-        return self.notices.i18n.gettext(message, locale=locale)
-
-    def acted(
-        self, ticket: Ticket, action: str, by: Staff, words: str = "", was: Ticket | None = None
-    ) -> list[Outgoing]:
-        assert ticket.id is not None
-        where = was or ticket
-        locale = self.notices.locale_of(where)
-        number, name = ticket.number, by.name
-        params: dict[str, Any] = {}
-        if action == "take":
-            said = self._("🙋 {number} taken by {name} on the dashboard.", locale)
-        elif action == "resolve":
-            said = self._(
-                "✅ {number} resolved by {name} on the dashboard; waiting for the resident to "
-                "confirm.",
-                locale,
-            )
-            params["reply_markup"] = self.notices.publish_button(ticket).model_dump(
-                exclude_none=True
-            )
-        elif action == "note":
-            said = self._(
-                "🔒 Internal note on {number} by {name}, from the dashboard; the resident does "
-                "not see it:",
-                locale,
-            )
-        elif action == "reply" and has_resident(ticket):
-            said = self._("✉️ {name} answered the resident of {number} from the dashboard:", locale)
-        elif action == "reply":
-            said = self._(
-                "📝 {name} recorded a status note on {number} for the Open311 client, from the "
-                "dashboard:",
-                locale,
-            )
-        else:
-            said = self._("↪️ {number} passed to {team} by {name} on the dashboard.", locale)
-        body = said.format(number=number, name=name, team=self.notices.team(ticket, locale))
-        if words and action in ("note", "reply"):
-            body += "\n" + words
-        params["text"] = body
-        if where.topic_id is not None:
-            params["message_thread_id"] = where.topic_id
-        reference = ticket_reference(ticket.id)
-        return [Outgoing(where.staff_chat_id, "sendMessage", params, Priority.NORMAL, reference)]
 
 
 # --- forms' token ---------------------------------------------------------------------------
