@@ -22,7 +22,13 @@ class DashboardCardNotices:
         return self.notices.i18n.gettext(message, locale=locale)
 
     def acted(
-        self, ticket: Ticket, action: str, by: Staff, words: str = "", was: Ticket | None = None
+        self,
+        ticket: Ticket,
+        action: str,
+        by: Staff,
+        words: str = "",
+        was: Ticket | None = None,
+        card: int | None = None,
     ) -> list[Outgoing]:
         assert ticket.id is not None
         where = was or ticket
@@ -63,4 +69,30 @@ class DashboardCardNotices:
         if where.topic_id is not None:
             params["message_thread_id"] = where.topic_id
         reference = ticket_reference(ticket.id)
-        return [Outgoing(where.staff_chat_id, "sendMessage", params, Priority.NORMAL, reference)]
+        sends = [Outgoing(where.staff_chat_id, "sendMessage", params, Priority.NORMAL, reference)]
+        if card is not None and action in ("take", "resolve", "reassign"):
+            sends.append(self._card(where, card, body, params.get("reply_markup")))
+        return sends
+
+    def _card(
+        self, ticket: Ticket, message_id: int, note: str, buttons: dict[str, Any] | None
+    ) -> Outgoing:
+        """The card itself shows the change, as a press on it would: its text and the note,
+        with the buttons that still apply (none once it was passed on)."""
+        assert ticket.id is not None
+        params: dict[str, Any] = {
+            "message_id": message_id,
+            "text": f"{self.notices.card_text(ticket)}\n\n{note}",
+        }
+        if ticket.status == "taken":
+            params["reply_markup"] = self.notices.staff_buttons(ticket)
+        elif buttons is not None:
+            params["reply_markup"] = buttons
+        return Outgoing(
+            ticket.staff_chat_id,
+            "editMessageText",
+            params,
+            Priority.NORMAL,
+            ticket_reference(ticket.id),
+            sealed=bool(ticket.neighbour_name_encrypted),  # the card names the neighbour
+        )

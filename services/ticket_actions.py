@@ -57,9 +57,16 @@ class CardNotices(Protocol):
     """What the ticket's staff chat is told of an action done away from its card."""
 
     def acted(
-        self, ticket: Ticket, action: str, by: Staff, words: str = "", was: Ticket | None = None
+        self,
+        ticket: Ticket,
+        action: str,
+        by: Staff,
+        words: str = "",
+        was: Ticket | None = None,
+        card: int | None = None,
     ) -> list[Outgoing]:
-        """`was`: the ticket before it was passed on (its old chat is told)."""
+        """`was`: the ticket before it was passed on (its old chat is told); `card`: the card's
+        message in that chat, to show the change on it too (None: not delivered yet)."""
         ...
 
 
@@ -138,7 +145,8 @@ class TicketActions:
     async def _tell(
         self, ticket: Ticket, action: str, staff: Staff, words: str = "", was: Ticket | None = None
     ) -> None:
-        sends = self.notices.acted(ticket, action, staff, words, was)
+        card = await self.tickets.card_message_id(was or ticket)
+        sends = self.notices.acted(ticket, action, staff, words, was, card)
         if not sends:
             return
         async with self.tickets.db.session() as session:

@@ -760,6 +760,11 @@ class TicketService(TicketQueries):
             Resident(row.resident_id, row.resident_locale, owner=False) for row in rows
         ]
 
+    async def card_message_id(self, ticket: Ticket) -> int | None:
+        """The Telegram message of the ticket's card in its staff chat (None until delivered)."""
+        async with self.db.session() as session:
+            return await self._card_message_id(session, ticket)
+
     async def _card_message_id(self, session: AsyncSession, ticket: Ticket) -> int | None:
         """The staff card's message, for replies to thread under it (None until delivered)."""
         assert ticket.id is not None

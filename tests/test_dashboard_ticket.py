@@ -20,6 +20,7 @@ import pytest
 
 from bot.localapi import BotAPIStandin, FakeUser
 from handlers.dashboard_auth import COOKIE
+from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 from tests.support.walks import Walker, report_problem
 from tests.test_dashboard_auth import ADMIN, login_fields, sample_chats, session_cookie, sign_in
@@ -147,6 +148,12 @@ async def test_grid_staff_work_a_ticket_from_its_page_and_telegram_hears_of_it(
     await eventually(
         lambda: said_to(standin, EAST_GATE, f"🙋 {number} taken by Wang Fang on the dashboard.")
     )
+    # the card shows it too, as if its button had been pressed
+    await eventually(
+        lambda: standin.messages(EAST_GATE)[0]["text"].endswith(
+            f"🙋 {number} taken by Wang Fang on the dashboard."
+        )
+    )
     status, page = await street.page(cookie, f"/dashboard/tickets/{number}?done=take")
     assert f"You took request {number}; the resident is told it is being handled." in page
     assert "<dt>Status</dt><dd>taken</dd>" in page
@@ -185,6 +192,14 @@ async def test_grid_staff_work_a_ticket_from_its_page_and_telegram_hears_of_it(
     await eventually(lambda: said_to(standin, EAST_GATE, told))
     [resolved] = said_to(standin, EAST_GATE, told)
     assert resolved.endswith("waiting for the resident to confirm.")
+    await eventually(
+        lambda: standin.messages(EAST_GATE)[0]["text"].endswith(
+            told + "; waiting for the resident to confirm."
+        )
+    )
+    card = standin.messages(EAST_GATE)[0]
+    assert card["text"].startswith(f"🆕 Request {number} · Drains and sewers")
+    assert list(inline_buttons(card)) == ["📣 Publish on the board"]
     status, page = await street.page(cookie, f"/dashboard/tickets/{number}?lang=zh")
     assert f"<h1>诉求 {number} · 下水道与排水</h1>" in page
     assert "<dt>状态</dt><dd>已解决，等待居民确认</dd>" in page
@@ -202,6 +217,12 @@ async def test_passing_a_ticket_on_reaches_the_new_team_and_leaves_the_old_ones_
     await eventually(
         lambda: said_to(standin, EAST_GATE, f"↪️ {number} passed to Grid 2: riverside by Wang Fang")
     )
+    old_card = standin.messages(EAST_GATE)[0]
+    await eventually(lambda: not inline_buttons(standin.messages(EAST_GATE)[0]))
+    assert standin.messages(EAST_GATE)[0]["text"].endswith(
+        f"↪️ {number} passed to Grid 2: riverside by Wang Fang on the dashboard."
+    )
+    assert old_card["message_id"] == standin.messages(EAST_GATE)[0]["message_id"]
     await eventually(lambda: said_to(standin, RIVERSIDE, f"🆕 Request {number}"))
     [card] = said_to(standin, RIVERSIDE, f"🆕 Request {number}")
     assert "↪️ Passed on by Grid 1: east gate (Wang Fang)." in card
