@@ -42,6 +42,10 @@ from services.models import Ticket
 from services.routing import Routing, text
 from services.ticket_actions import Refused, TicketActions, destination
 from services.tickets import (
+    CLOSED,
+    NEW,
+    OPEN,
+    REOPENED,
     AlreadyTaken,
     TicketService,
     WrongState,
@@ -234,15 +238,24 @@ def _forms(
         for g in routing.grids
         if g.code != ticket.grid
     )
+    reply_label = (
+        _("Reply to the resident")
+        if has_resident(ticket)
+        else _("Status note for the Open311 client that filed it")
+    )
     return (
         f'<section class="figure"><h2>{e(_("Actions"))}</h2><div class="actions">'
-        + form("take", "", "🙋 " + _("Take"))
-        + form("resolve", "", "✅ " + _("Resolved"))
-        + form(
-            "reassign",
-            f'<label for="to">{e(_("Pass to another kind or area"))}</label>'
-            f'<select id="to" name="to">{choices}</select> ',
-            "↪️ " + _("Reassign"),
+        + (form("take", "", "🙋 " + _("Take")) if ticket.status in (NEW, REOPENED) else "")
+        + (form("resolve", "", "✅ " + _("Resolved")) if ticket.status in OPEN else "")
+        + (
+            form(
+                "reassign",
+                f'<label for="to">{e(_("Pass to another kind or area"))}</label>'
+                f'<select id="to" name="to">{choices}</select> ',
+                "↪️ " + _("Reassign"),
+            )
+            if ticket.status in OPEN
+            else ""
         )
         + form(
             "note",
@@ -250,11 +263,15 @@ def _forms(
             f'<textarea id="note" name="words" maxlength="{WORDS_LIMIT}"></textarea>',
             "🔒 " + _("Keep the note"),
         )
-        + form(
-            "reply",
-            f'<label for="reply">{e(_("Reply to the resident"))}</label>'
-            f'<textarea id="reply" name="words" maxlength="{WORDS_LIMIT}"></textarea>',
-            "✉️ " + _("Send the reply"),
+        + (
+            form(
+                "reply",
+                f'<label for="reply">{e(reply_label)}</label>'
+                f'<textarea id="reply" name="words" maxlength="{WORDS_LIMIT}"></textarea>',
+                "✉️ " + _("Send the reply"),
+            )
+            if ticket.status != CLOSED
+            else ""
         )
         + "</div></section>"
     )
@@ -372,5 +389,4 @@ IN_PAGES = (
     N_("Actions"),
     N_("Pass to another kind or area"),
     N_("Internal note (the resident does not see it)"),
-    N_("Reply to the resident"),
 )

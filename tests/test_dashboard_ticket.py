@@ -157,6 +157,9 @@ async def test_grid_staff_work_a_ticket_from_its_page_and_telegram_hears_of_it(
     status, page = await street.page(cookie, f"/dashboard/tickets/{number}?done=take")
     assert f"You took request {number}; the resident is told it is being handled." in page
     assert "<dt>Status</dt><dd>taken</dd>" in page
+    # only what still applies is offered: no "Take" once taken
+    assert f'action="/dashboard/tickets/{number}/take"' not in page
+    assert f'action="/dashboard/tickets/{number}/resolve"' in page
 
     await street.act(cookie, number, "note", words="Call the water company first")
     await eventually(
