@@ -28,6 +28,7 @@ from handlers.verification import ROUTING
 from services.certificates import china_today
 from services.dashboard_access import DashboardViewer
 from services.dashboard_figures import (
+    OFFICE_OFFSET,
     SEED_REVIEW_MINUTES,
     DashboardFigures,
     Figures,
@@ -113,12 +114,13 @@ def render(
     other = "zh" if locale == "en" else "en"
     switch = request.rel_url.update_query(lang=other)
     signed = _("Signed in as {name}").format(name=viewer.name)
-    words = {"title": _("Dashboard"), "out": _("Sign out")}
+    words = {"title": _("Dashboard"), "out": _("Sign out"), "map": _("Map")}
     header = (
         '<a class="skip" href="#main">' + e(_("Skip to the figures")) + "</a>"
         f'<header class="top"><h1>{e(words["title"])} · '
         f"{e(text(routing.street_office_name, locale))}</h1>"
-        f"<p>{e(signed)} · "
+        f'<p><a href="/dashboard/map?{e(request.query_string)}">{e(words["map"])}</a> · '
+        f"{e(signed)} · "
         f'<a href="{e(str(switch))}" hreflang="{other}" lang="{other}">'
         f"{'中文' if other == 'zh' else 'English'}</a> · "
         f'<form method="post" action="/dashboard/logout"><button class="plain">'
@@ -169,14 +171,14 @@ def filter_form(
         f'<form class="filters" method="get" action="/dashboard" '
         f'aria-label="{e(words["filters"])}">'
         f'<input type="hidden" name="lang" value="{locale}">'
-        f'<label for="from">{e(words["from"])}<input type="date" id="from" name="from" '
-        f'value="{start.isoformat()}"></label>'
-        f'<label for="to">{e(words["to"])}<input type="date" id="to" name="to" '
-        f'value="{end.isoformat()}"></label>'
-        f'<label for="grid">{e(words["grid"])}<select id="grid" name="grid">'
-        f"{''.join(grid_options)}</select></label>"
-        f'<label for="category">{e(words["category"])}<select id="category" name="category">'
-        f"{''.join(category_options)}</select></label>"
+        f'<div class="field"><label for="from">{e(words["from"])}</label>'
+        f'<input type="date" id="from" name="from" value="{start.isoformat()}"></div>'
+        f'<div class="field"><label for="to">{e(words["to"])}</label>'
+        f'<input type="date" id="to" name="to" value="{end.isoformat()}"></div>'
+        f'<div class="field"><label for="grid">{e(words["grid"])}</label>'
+        f'<select id="grid" name="grid">{"".join(grid_options)}</select></div>'
+        f'<div class="field"><label for="category">{e(words["category"])}</label>'
+        f'<select id="category" name="category">{"".join(category_options)}</select></div>'
         f'<button type="submit">{e(words["show"])}</button></form>'
     )
 
@@ -236,11 +238,22 @@ def charts(figures: Figures, routing: Routing, _: Translate, locale: str) -> lis
     return sections
 
 
+def every_day(figures: Figures) -> list[tuple[date, int, int]]:
+    """Each day of the period, those without a request as zeros (the SQL gives only the days
+    that have some)."""
+    known = {day: (r, s) for day, r, s in figures.per_day}
+    first = (figures.filters.since + OFFICE_OFFSET).date()
+    last = (figures.filters.until + OFFICE_OFFSET).date()
+    days = [first + timedelta(days=n) for n in range((last - first).days)]
+    return [(day, *known.get(day, (0, 0))) for day in days]
+
+
 def per_day(figures: Figures, _: Translate) -> str:
-    labels = [day.isoformat() for day, _r, _s in figures.per_day]
+    days = every_day(figures) if figures.per_day else []
+    labels = [day.isoformat() for day, _r, _s in days]
     series = [
-        Series(_("Received"), "received", [float(r) for _d, r, _s in figures.per_day]),
-        Series(_("Resolved"), "resolved", [float(s) for _d, _r, s in figures.per_day]),
+        Series(_("Received"), "received", [float(r) for _d, r, _s in days]),
+        Series(_("Resolved"), "resolved", [float(s) for _d, _r, s in days]),
     ]
     rows = [[day.isoformat(), str(r), str(s)] for day, r, s in figures.per_day]
     heading = _("Requests received and resolved per day")

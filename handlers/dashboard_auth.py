@@ -214,7 +214,8 @@ def shell(locale: str, title: str, body: str, script: str = "") -> str:
         '<meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="robots" content="noindex">'
         f"<title>{e(title)}</title>"
-        '<link rel="stylesheet" href="/dashboard/static/dashboard.css"></head>'
+        '<link rel="stylesheet" href="/dashboard/static/dashboard.css">'
+        '<link rel="icon" href="/board/icon.svg"></head>'
         f"<body>{body}{tag}</body></html>"
     )
 

@@ -33,8 +33,16 @@ def number(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
-def nice_top(value: float) -> float:
-    """A round upper end for an axis at or above `value` (1, 2, 2.5, 5 × 10^n)."""
+def whole(values: Sequence[float]) -> bool:
+    """Counts, not durations: the axis gets whole numbers."""
+    return all(float(v).is_integer() for v in values)
+
+
+def nice_top(value: float, counts: bool = False) -> float:
+    """A round upper end for an axis at or above `value` (1, 2, 2.5, 5 × 10^n); for counts a
+    multiple of 4, so the four steps of the axis are whole numbers."""
+    if counts:
+        return float(4 * math.ceil(nice_top(value) / 4))
     if value <= 0:
         return 1.0
     power = 10.0 ** math.floor(math.log10(value))
@@ -73,7 +81,7 @@ def line_chart(
     e = html.escape
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     values = [v for s in series for v in s.values if v is not None]
-    top = nice_top(max([*values, target[0] if target else 0.0, 0.0]))
+    top = nice_top(max([*values, target[0] if target else 0.0, 0.0]), whole(values))
     step = plot_w / max(len(labels) - 1, 1)
     parts = _axis(top, plot_w, plot_h)
 
@@ -120,7 +128,7 @@ def bar_chart(labelled_by: str, labels: Sequence[str], series: Sequence[Series])
     height = TOP + BOTTOM + max(len(labels), 1) * group_h
     plot_w = WIDTH - label_w - RIGHT - 40
     values = [v for s in series for v in s.values if v is not None]
-    top = nice_top(max([*values, 0.0]))
+    top = nice_top(max([*values, 0.0]), whole(values))
     parts = [
         f'<line class="axis" x1="{label_w}" x2="{label_w}" y1="{TOP}" y2="{height - BOTTOM}"/>'
     ]

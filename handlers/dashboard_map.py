@@ -13,12 +13,13 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date
 from importlib.resources import files
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from handlers.dashboard import filters_of
 from handlers.dashboard_auth import (
     locale_for,
     page_policy,
@@ -30,7 +31,6 @@ from handlers.dashboard_auth import (
 from handlers.menu import N_
 from handlers.statuses import STAFF_STATUS
 from services.dashboard_access import DashboardViewer
-from services.models import utcnow
 from services.routing import Routing, text
 from services.street_map import (
     COLOURINGS,
@@ -44,8 +44,6 @@ from services.street_map import (
 )
 
 STYLESHEET = (files("handlers") / "static" / "dashboard" / "map.css").read_text(encoding="utf-8")
-PERIODS = {"7": 7, "30": 30, "90": 90, "365": 365, "all": None}
-DEFAULT_PERIOD = "90"
 routes = web.RouteTableDef()
 
 
@@ -69,26 +67,6 @@ def tiles_origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def choose_filters(
-    query: dict[str, str], routing: Routing, viewer: DashboardViewer
-) -> tuple[str, MapFilter]:
-    """The filters asked for, kept to what exists and what the viewer sees."""
-    period = query.get("period", DEFAULT_PERIOD)
-    if period not in PERIODS:
-        period = DEFAULT_PERIOD
-    days = PERIODS[period]
-    grid = query.get("grid") or None
-    if grid is not None and (
-        grid not in {g.code for g in routing.grids} or not viewer.sees_grid(grid)
-    ):
-        grid = None
-    category = query.get("category") or None
-    if category is not None and category not in {c.code for c in routing.categories}:
-        category = None
-    since = utcnow() - timedelta(days=days) if days else None
-    return period, MapFilter(since=since, grid=grid, category=category)
-
-
 @routes.get("/dashboard/map")
 @viewer_required
 async def map_page(request: web.Request) -> web.Response:
@@ -101,7 +79,8 @@ async def map_page(request: web.Request) -> web.Response:
         return translate(request, locale, message)
 
     query = dict(request.query)
-    period, filters = choose_filters(query, routing, viewer)
+    chosen, start, end = filters_of(request, viewer)  # the dashboard's own filters
+    filters = MapFilter(chosen.since, chosen.until, chosen.grid, chosen.category)
     colouring = query.get("colour", "open")
     if colouring not in COLOURINGS:
         colouring = "open"
@@ -123,7 +102,7 @@ async def map_page(request: web.Request) -> web.Response:
         f'<header class="top"><h1>{e(title)}</h1>'
         f'<nav><a href="/dashboard">{e(_("Dashboard"))}</a></nav></header>'
         f'<main class="dashboard map-page" id="main">'
-        + _filters(query, period, colouring, routing, viewer, locale, _)
+        + _filters(query, start, end, colouring, routing, viewer, locale, _)
         + _legend(colouring, statuses, _)
         + (
             f'<figure class="map">{svg}</figure>'
@@ -151,13 +130,15 @@ async def stylesheet(request: web.Request) -> web.Response:
 
 def _filters(
     query: dict[str, str],
-    period: str,
+    start: date,
+    end: date,
     colouring: str,
     routing: Routing,
     viewer: DashboardViewer,
     locale: str,
     _: Callable[[str], str],
 ) -> str:
+    """The dashboard's filters (from, to, grid, category), and how the grids are coloured."""
     e = html.escape
 
     def options(pairs: list[tuple[str, str]], chosen: str) -> str:
@@ -167,13 +148,6 @@ def _filters(
             for value, label in pairs
         )
 
-    periods = [
-        ("7", _("Last 7 days")),
-        ("30", _("Last 30 days")),
-        ("90", _("Last 90 days")),
-        ("365", _("Last 12 months")),
-        ("all", _("All time")),
-    ]
     grids = [("", _("All grids"))] + [
         (g.code, text(g.name, locale)) for g in routing.grids if viewer.sees_grid(g.code)
     ]
@@ -181,19 +155,29 @@ def _filters(
         (c.code, text(c.name, locale)) for c in routing.categories
     ]
     colourings = [("open", _("Open requests")), ("overdue", _("Share overdue"))]
-    lang = (
-        f'<input type="hidden" name="lang" value="{e(query["lang"])}">' if "lang" in query else ""
-    )
+    lang = ""
+    if "lang" in query:
+        lang = f'<input type="hidden" name="lang" value="{e(query["lang"])}">'
+    words = {
+        "from": _("From"),
+        "to": _("To"),
+        "grid": _("Grid"),
+        "category": _("Category"),
+        "colour": _("Colour the grids by"),
+        "show": _("Show"),
+    }
     return (
         f'<form class="filters" method="get" action="/dashboard/map">{lang}'
-        f'<label>{e(_("Period"))}<select name="period">{options(periods, period)}</select></label>'
-        f'<label>{e(_("Grid"))}<select name="grid">'
+        f'<label>{e(words["from"])}<input type="date" name="from" value="{start.isoformat()}">'
+        f"</label><label>{e(words['to'])}"
+        f'<input type="date" name="to" value="{end.isoformat()}"></label>'
+        f'<label>{e(words["grid"])}<select name="grid">'
         f"{options(grids, query.get('grid', ''))}</select></label>"
-        f'<label>{e(_("Category"))}<select name="category">'
+        f'<label>{e(words["category"])}<select name="category">'
         f"{options(categories, query.get('category', ''))}</select></label>"
-        f'<label>{e(_("Colour the grids by"))}<select name="colour">'
+        f'<label>{e(words["colour"])}<select name="colour">'
         f"{options(colourings, colouring)}</select></label>"
-        f'<button type="submit">{e(_("Show"))}</button></form>'
+        f'<button type="submit">{e(words["show"])}</button></form>'
     )
 
 
@@ -268,11 +252,6 @@ IN_PAGES = (
     N_("Skip to the map as a list"),
     N_("Dashboard"),
     N_("No grid has a shape on the map yet."),
-    N_("Period"),
-    N_("Grid"),
-    N_("Category"),
-    N_("Colour the grids by"),
-    N_("Show"),
     N_("none"),
     N_("most"),
     N_("overdue"),

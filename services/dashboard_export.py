@@ -64,6 +64,29 @@ FREE_TEXT = ["text", "address", "latitude", "longitude"]
 PERSONAL = ["resident_id", "resident_name", "neighbour_name", "neighbour_phone", "open311_contact"]
 
 
+READ = [  # what a row is made from
+    "id",
+    "number",
+    "status",
+    "category",
+    "grid",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "rating",
+    "escalation_level",
+    "text",
+    "address",
+    "latitude",
+    "longitude",
+    "anonymous",
+    "resident_id",
+    "resident_name",
+    "neighbour_name_encrypted",
+    "neighbour_phone_encrypted",
+]
+
+
 def columns(detail: Detail) -> list[str]:
     if detail is Detail.ANONYMISED:
         return list(BASE)
@@ -87,22 +110,23 @@ class TicketExport:
         grid_name: Callable[[str], str] = str,
     ) -> tuple[list[str], list[list[Any]]]:
         """The header and one row per ticket received in the filters' period, oldest first."""
+        wanted = [getattr(Ticket, name) for name in READ]
         query: Any = (
-            select(Ticket, col(Open311Request.contact_encrypted))
+            select(*wanted, col(Open311Request.contact_encrypted).label("contact"))
             .outerjoin(Open311Request, col(Open311Request.ticket_id) == col(Ticket.id))
             .where(*self.figures.received_in(filters))
             .order_by(col(Ticket.created_at), col(Ticket.id))
         )
         header = columns(detail)
         out: list[list[Any]] = []
-        async with self.db.session() as session:
-            for ticket, contact in await session.exec(query):
-                out.append(self._row(ticket, contact, detail, category_name, grid_name))
+        async with self.db.engine.connect() as connection:  # rows, not ORM objects: faster
+            for ticket in await connection.execute(query):
+                out.append(self._row(ticket, ticket.contact, detail, category_name, grid_name))
         return header, out
 
     def _row(
         self,
-        ticket: Ticket,
+        ticket: Any,  # a row with READ's columns
         contact: str | None,
         detail: Detail,
         category_name: Callable[[str], str],

@@ -13,7 +13,8 @@ when they see everything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -128,21 +129,39 @@ class DashboardFigures:
         self.resolve_within = resolve_within  # ESCALATE_RESOLVE_HOURS: unresolved longer
 
     async def figures(self, filters: Filters, now: datetime | None = None) -> Figures:
-        now = now or utcnow()
-        async with self.db.engine.connect() as connection:  # reading only: no ORM session
-            return Figures(
-                filters=filters,
-                per_day=await self.per_day(connection, filters),
-                by_category=await self.tally(connection, filters, col(Ticket.category)),
-                by_grid=await self.tally(connection, filters, col(Ticket.grid)),
-                weeks=await self.weeks(connection, filters),
-                ratings=await self.ratings(connection, filters),
-                levels=await self.levels(connection, filters, now),
-                certificates=(
-                    await self.certificates(connection, filters) if filters.everything else None
-                ),
-                at=now,
-            )
+        """Every figure of the page; on PostgreSQL the queries run side by side, each on a
+        connection of its own (SQLite reads one at a time anyway)."""
+        moment = now or utcnow()
+        parts: list[Callable[[AsyncConnection], Awaitable[Any]]] = [
+            lambda c: self.per_day(c, filters),
+            lambda c: self.tally(c, filters, col(Ticket.category)),
+            lambda c: self.tally(c, filters, col(Ticket.grid)),
+            lambda c: self.weeks(c, filters),
+            lambda c: self.ratings(c, filters),
+            lambda c: self.levels(c, filters, moment),
+        ]
+        if filters.everything:
+            parts.append(lambda c: self.certificates(c, filters))
+
+        async def run(part: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+            async with self.db.engine.connect() as connection:  # reading only: no ORM session
+                return await part(connection)
+
+        if self.db.is_sqlite:
+            found = [await run(part) for part in parts]
+        else:
+            found = list(await asyncio.gather(*(run(part) for part in parts)))
+        return Figures(
+            filters=filters,
+            per_day=found[0],
+            by_category=found[1],
+            by_grid=found[2],
+            weeks=found[3],
+            ratings=found[4],
+            levels=found[5],
+            certificates=found[6] if filters.everything else None,
+            at=moment,
+        )
 
     # --- the queries, one aggregate each ------------------------------------------------------
 
@@ -203,6 +222,8 @@ class DashboardFigures:
 
     async def weeks(self, c: AsyncConnection, filters: Filters) -> list[Week]:
         created = col(Ticket.created_at)
+        if not self.db.is_sqlite:
+            return await self._weeks_in_one_pass(c, filters)
         response = await self.spreads(
             c,
             self.seconds(created, col(Ticket.first_response_at)),
@@ -221,6 +242,29 @@ class DashboardFigures:
             Week(start, response.get(start, empty), resolution.get(start, empty))
             for start in starts
         ]
+
+    async def _weeks_in_one_pass(self, c: AsyncConnection, filters: Filters) -> list[Week]:
+        """PostgreSQL: both spreads of a week in one scan (the aggregates skip NULLs)."""
+        created = col(Ticket.created_at)
+        week = self.week(created).label("week")
+        measures = []
+        for later in (col(Ticket.first_response_at), col(Ticket.resolved_at)):
+            value = self.seconds(created, later)
+            measures += [
+                func.count(later),
+                func.percentile_cont(0.5).within_group(value),
+                func.percentile_disc(0.9).within_group(value),
+            ]
+        rows = await c.execute(
+            select(week, *measures).where(*self.received_in(filters)).group_by(week).order_by(week)
+        )
+        weeks = []
+        for start, *numbers in rows:
+            response = self._spreads([(start, *numbers[:3])], 3600.0)
+            resolution = self._spreads([(start, *numbers[3:])], 3600.0)
+            key = _date(start)
+            weeks.append(Week(key, response[key], resolution[key]))
+        return [w for w in weeks if w.response.count or w.resolution.count]
 
     async def ratings(self, c: AsyncConnection, filters: Filters) -> dict[int, int]:
         rating = col(Ticket.rating)
@@ -289,7 +333,26 @@ class DashboardFigures:
         *,
         minutes: bool = False,
     ) -> dict[Any, Spread]:
-        """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes)."""
+        """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes).
+
+        PostgreSQL has them as ordered-set aggregates (percentile_cont for the median, which
+        averages the middle two; percentile_disc(0.9), the nearest rank); SQLite has not, so
+        there rows are numbered in a window and the middle and the rank ceil(0.9 n) picked.
+        """
+        unit = 60.0 if minutes else 3600.0
+        query: Select[Any]
+        if not self.db.is_sqlite:
+            query = (
+                select(
+                    partition.label("part"),
+                    func.count(),
+                    func.percentile_cont(0.5).within_group(value),
+                    func.percentile_disc(0.9).within_group(value),
+                )
+                .where(*conditions)
+                .group_by(partition)
+            )
+            return self._spreads(await c.execute(query), unit)
         ranked = (
             select(
                 partition.label("part"),
@@ -303,15 +366,18 @@ class DashboardFigures:
         n, total = ranked.c.n, ranked.c.total
         middle = or_(n == (total + 1) // 2, n == (total + 2) // 2)
         p90_rank = (total * 9 + 9) // 10
-        query: Select[Any] = select(
+        query = select(
             ranked.c.part,
             func.max(total),
             func.avg(case((middle, ranked.c.v))),
             func.max(case((n == p90_rank, ranked.c.v))),
         ).group_by(ranked.c.part)
-        unit = 60.0 if minutes else 3600.0
+        return self._spreads(await c.execute(query), unit)
+
+    @staticmethod
+    def _spreads(rows: Any, unit: float) -> dict[Any, Spread]:
         found: dict[Any, Spread] = {}
-        for part, count, median, p90 in await c.execute(query):
+        for part, count, median, p90 in rows:
             found[_maybe_date(part)] = Spread(
                 int(count),
                 None if median is None else float(median) / unit,

@@ -96,7 +96,7 @@ async def test_a_supervisor_sees_the_street_clicks_through_and_resolves_a_ticket
         )
         await signed_in_page(page, bot, SUPERVISOR, "Chen Jie")
 
-        await page.goto(f"{bot.web_url}/dashboard/map")
+        await page.get_by_role("link", name="Map", exact=True).click()  # from the dashboard
         await expect(page.locator("h1")).to_have_text("Map")
         await expect(page.locator("svg.street-map path.grid")).to_have_count(6)
         await expect(page.locator("svg.street-map a.point")).to_have_count(2)

@@ -131,7 +131,7 @@ async def test_the_page_draws_each_chart_beside_its_numbers_in_both_languages(
         east = '<th scope="row">Grid 1: east gate</th><td>1</td><td>1</td><td>0</td>'
         assert east in page
         assert "Average 5.0 of 5 from 1 ratings." in page
-        assert '<label for="grid">Grid<select id="grid" name="grid">' in page
+        assert '<label for="grid">Grid</label><select id="grid" name="grid">' in page
 
         status, body, _ = await get(http, bot, "/dashboard", cookie, lang="zh")
         page = html.unescape(body.decode())

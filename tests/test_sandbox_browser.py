@@ -285,14 +285,28 @@ def test_the_page_links_the_public_board_and_open311(page: Page) -> None:
     services.close()
 
 
-def test_the_page_links_the_dashboard_map_signed_in_as_the_officer(page: Page) -> None:
+def test_the_page_signs_its_officer_in_to_the_dashboard(page: Page) -> None:
+    """The sandbox signs the officer's login data with its bot token, as Telegram would."""
     with page.context.expect_page() as opened:
-        page.get_by_role("link", name="Dashboard map and requests (as the officer)").click()
-    street = opened.value
-    expect(street.locator("h1")).to_have_text("Map")
-    expect(street.locator("svg.street-map path.grid")).to_have_count(6)
-    expect(street.locator("#map-list caption").first).to_have_text("Grids")
-    street.close()
+        page.get_by_role("link", name="Dashboard (signed in as Officer Zhou)").click()
+    dashboard = opened.value
+    expect(dashboard.locator("h1")).to_have_text(
+        "Dashboard · Qixing Street Office", timeout=WAIT_MS
+    )
+    expect(dashboard.locator("header.top")).to_contain_text("Signed in as Officer Zhou")
+    expect(dashboard.locator("svg.chart").first).to_be_visible()
+    dashboard.close()
+
+
+def test_the_dashboard_leads_to_the_map_and_a_requests_page(page: Page) -> None:
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Dashboard (signed in as Officer Zhou)").click()
+    dashboard = opened.value
+    dashboard.get_by_role("link", name="Map", exact=True).click()
+    expect(dashboard.locator("h1")).to_have_text("Map", timeout=WAIT_MS)
+    expect(dashboard.locator("svg.street-map path.grid")).to_have_count(6)
+    expect(dashboard.locator("#map-list caption").first).to_have_text("Grids")
+    dashboard.close()
 
 
 def test_start_again_forgets_everything(page: Page) -> None:

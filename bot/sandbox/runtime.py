@@ -31,6 +31,7 @@ from bot.settings import Settings, SettingsError
 from handlers.menu import LANGUAGE
 from handlers.miniapp_auth import signed_init_data
 from services.certificates import china_today
+from services.dashboard_access import sign_login_widget
 from services.live_codes import LiveCodes
 from services.models import Application, Certificate
 from services.people import PeopleService
@@ -232,6 +233,20 @@ class Sandbox:
         )
         fragment = urlencode({"tgWebAppData": init_data, "tgWebAppVersion": "7.0"})
         return f"{self.web_url}/app/{app}#{fragment}"
+
+    def dashboard_login_url(self) -> str:
+        """The dashboard's sign-in for the officer (an admin here), as Telegram's Login Widget
+        sends a person back: the fields signed with this sandbox's bot token."""
+        person = self.standin.state.users.get(OFFICER_ID)
+        fields = sign_login_widget(
+            {
+                "id": str(OFFICER_ID),
+                "first_name": person.first_name if person is not None else "Officer Zhou",
+                "auth_date": str(int(datetime.now(UTC).timestamp())),
+            },
+            self.token,
+        )
+        return f"{self.web_url}/auth/telegram?{urlencode(fields)}"
 
     async def live_code(self) -> str | None:
         """What the tourist's Mini App shows now: the link in its live QR (for the desk's

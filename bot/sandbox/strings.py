@@ -95,7 +95,7 @@ PAGE_STRINGS = {
     "forgets": N_("The sandbox forgets everything when it stops or starts again."),
     "board_link": N_("Public board"),
     "open311_link": N_("Open311 services"),
-    "dashboard_map_link": N_("Dashboard map and requests (as the officer)"),
+    "dashboard_link": N_("Dashboard (signed in as Officer Zhou)"),
 }
 
 

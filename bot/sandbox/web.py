@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, DummyCookieJar, web
+from aiohttp import web
 
 from bot.i18n import build_i18n
 from bot.sandbox.guard import own_page_only
@@ -20,11 +19,9 @@ from bot.sandbox.runtime import Sandbox
 from bot.sandbox.samples import sample_photo
 from bot.sandbox.strings import page_strings
 from bot.sandbox.view import snapshot
-from bot.sandbox.world import OFFICER_ID, SAMPLE_PHONE
+from bot.sandbox.world import SAMPLE_PHONE
 from handlers.common import LanguageChoice
-from handlers.dashboard_auth import COOKIE
 from handlers.web_security import content_security_policy, security_headers
-from services.dashboard_access import sign_login_widget
 from services.people import LOCALES
 
 SANDBOX = web.AppKey("sandbox", Sandbox)
@@ -65,40 +62,24 @@ async def board(request: web.Request) -> web.Response:
     raise web.HTTPFound(_bot_web(request) + "/board")
 
 
+@routes.get("/sandbox/dashboard")
+async def dashboard(request: web.Request) -> web.Response:
+    """The bot's dashboard sign-in page (the page's link signs the officer in instead)."""
+    raise web.HTTPFound(_bot_web(request) + "/dashboard/login")
+
+
+@routes.post("/sandbox/api/dashboard")
+async def dashboard_login(request: web.Request) -> web.Response:
+    """Where the officer signs in to the dashboard: /auth/telegram with login data signed
+    with the sandbox's bot token, as Telegram's Login Widget signs it (a POST: only the
+    sandbox's own page may ask, guard.py)."""
+    return web.json_response({"url": request.app[SANDBOX].dashboard_login_url()})
+
+
 @routes.get("/sandbox/open311")
 async def open311(request: web.Request) -> web.Response:
     """The bot's Open311 services list, on its own web server."""
     raise web.HTTPFound(_bot_web(request) + "/open311/v2/services.json")
-
-
-@routes.get("/sandbox/dashboard-map")
-async def dashboard_map(request: web.Request) -> web.Response:
-    """The dashboard's map, signed in as the sandbox's officer (an administrator here).
-
-    The sandbox signs the Login Widget's fields with its own bot token, as Telegram would, has
-    the bot's web server turn them into a session, and hands the session cookie to the browser
-    (cookies are kept per host, not per port, so the bot's pages on their own port see it).
-    """
-    sandbox = request.app[SANDBOX]
-    person = sandbox.standin.state.users.get(OFFICER_ID)
-    fields = {
-        "id": str(OFFICER_ID),
-        "first_name": person.first_name if person is not None else "Officer",
-        "auth_date": str(int(time.time())),
-    }
-    signed = sign_login_widget(fields, sandbox.token)
-    async with (
-        ClientSession(cookie_jar=DummyCookieJar()) as http,
-        http.get(
-            f"{_bot_web(request)}/auth/telegram", params=signed, allow_redirects=False
-        ) as answer,
-    ):
-        cookie = answer.cookies.get(COOKIE)
-    if cookie is None:
-        raise web.HTTPServiceUnavailable(text="the bot refused the sandbox's sign-in")
-    found = web.HTTPFound(_bot_web(request) + "/dashboard/map")
-    found.set_cookie(COOKIE, cookie.value, path="/", httponly=True, samesite="Lax")
-    raise found
 
 
 def _bot_web(request: web.Request) -> str:
