@@ -42,7 +42,7 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
-from handlers import dashboard_auth, dashboard_map, dashboard_ticket
+from handlers import dashboard_auth, dashboard_map, dashboard_ticket, mediation_web
 from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
@@ -51,6 +51,7 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.dashboard_notices import DashboardCardNotices
+from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.topics import TopicRepair
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
@@ -63,6 +64,8 @@ from services.checkins import CheckInService
 from services.dashboard_access import DashboardAccess, SessionSigner
 from services.dashboard_export import TicketExport
 from services.dashboard_figures import DashboardFigures
+from services.mediation_routing import directory_of
+from services.mediation_setup import Mediation, build_mediation
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -122,6 +125,7 @@ class Linkage:
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
+    mediation: Mediation | None = None  # disputes settled before court (services/mediation*)
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -488,8 +492,39 @@ def build(settings: Settings) -> Linkage:
     )
     dispatcher.workflow_data.update(miniapp_url=miniapp_url(settings))
     install_dashboard(settings, web_app, bot, i18n, authorization, dispatcher, cipher)
+    mediation_notices = MediationNotices(
+        i18n,
+        routing,
+        directory_of(routing.mediation),
+        settings.effective_staff_locale,
+        settings.default_locale,
+        settings.zone,
+        settings.card_font,
+    )
+    mediation = build_mediation(
+        db,
+        outbox,
+        cipher,
+        routing,
+        mediation_notices,
+        certificates.keys,
+        settings.effective_public_base_url,
+        settings.mediation_meeting_url,
+    )
+    dispatcher.workflow_data.update(
+        mediation=mediation.cases,
+        mediation_appointments=mediation.appointments,
+        mediation_outcomes=mediation.outcomes,
+        mediation_notices=mediation_notices,
+    )
+    mediation_web.install(web_app, mediation.cases, certificates.keys)
     live = follow_routing(settings, db, routing, dispatcher, authorization)
     install_dashboard_pages(settings, web_app, db, bot, tickets, authorization, notices, live)
+    live.on_change(mediation.follow)
+    live.on_change(lambda current: setattr(mediation_notices, "routing", current))
+    live.on_change(
+        lambda current: setattr(mediation_notices, "directory", directory_of(current.mediation))
+    )
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
@@ -514,6 +549,7 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+        mediation=mediation,
     )
 
 

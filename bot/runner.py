@@ -142,6 +142,7 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("deleted the contact details of %s Open311 requesters", forgotten)
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
+            await mediation_round(linkage, utcnow())
         except Exception:
             log.exception("escalation or purge round failed; trying again in a minute")
         try:
@@ -156,6 +157,17 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
         rounds += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 60)
+
+
+async def mediation_round(linkage: Linkage, now: datetime) -> None:
+    """Session reminders due now, and the personal data of cases closed long enough ago."""
+    if linkage.mediation is None:
+        return
+    if reminded := await linkage.mediation.appointments.remind(now):
+        log.info("%s mediation session reminders", reminded)
+    kept = timedelta(days=linkage.settings.personal_data_retention_days)
+    if purged := await linkage.mediation.outcomes.purge_personal_data(now - kept):
+        log.info("purged the personal data of %s closed mediation cases", purged)
 
 
 async def tidy_certificates(linkage: Linkage) -> None:

@@ -84,12 +84,17 @@ def _upload(key: str, value: Any, load_file: Callable[[str], bytes] | None) -> A
     It may stand in a parameter or in the InputMedia of editMessageMedia.
     """
     if isinstance(value, str) and value.startswith(INLINE_FILE):
-        return BufferedInputFile(base64.b64decode(value[len(INLINE_FILE) :]), f"{key}.png")
+        return _named(key, base64.b64decode(value[len(INLINE_FILE) :]))
     if isinstance(value, str) and value.startswith(FILE_REF) and load_file is not None:
-        return BufferedInputFile(load_file(value), f"{key}.png")
+        return _named(key, load_file(value))
     if isinstance(value, dict) and key == "media":
         return {inner: _upload(inner, item, load_file) for inner, item in value.items()}
     return value
+
+
+def _named(key: str, data: bytes) -> BufferedInputFile:
+    """A made file named for what it is: a PDF (a mediation agreement), else a PNG card."""
+    return BufferedInputFile(data, f"{key}.pdf" if data.startswith(b"%PDF") else f"{key}.png")
 
 
 class Sender:

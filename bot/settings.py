@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     card_font: Path | None = None  # a font with Chinese glyphs for certificate cards
     verification_log_retention_days: int = Field(default=90, ge=1)
 
+    # Mediation (services/mediation*.py): the video session link ({case} is the case number,
+    # e.g. https://meet.example.org/linkage-{case}; unset: no link), and the largest evidence file
+    mediation_meeting_url: str | None = None
+    mediation_evidence_max_mb: float = Field(default=20, gt=0)  # Telegram bots fetch up to 20 MB
+
     # who may read /metrics: this bearer token; unset, callers on this machine, not via a proxy
     metrics_token: SecretStr | None = None
     log_format: Literal["text", "json"] = "text"

@@ -7,10 +7,11 @@ from handlers import (
     binding,
     board,
     common,
-    dashboard_auth,
+    dashboard_command,
     errors,
     fallback,
     frontdesk,
+    mediation,
     residents,
     roles,
     staff,
@@ -23,14 +24,16 @@ def telegram_routers() -> list[Router]:
     return [
         errors.router(),
         roles.router(),  # before common: /start with an invitation code
+        mediation.early_router(),  # before common and staff: /start mc-…, an org's /stats
         common.router(),
         admin.router(),
-        dashboard_auth.router(),  # /dashboard
+        dashboard_command.router(),  # /dashboard
         binding.router(),  # /bind, /unbound
         tourists.router(),
         board.router(),  # before staff: a summary for the board is not a reply to relay
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
+        mediation.router(),  # the mediation form, before the report form takes plain text
         residents.router(),
         fallback.router(),
     ]

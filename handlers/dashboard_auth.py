@@ -11,8 +11,7 @@ then a signed session cookie; every request asks services.dashboard_access what 
   person the dashboard shows something to gets the cookie and goes to /dashboard.
 - `POST /auth/miniapp`: `Authorization: tma <init data>` (handlers.miniapp_auth), the same.
 - `POST /dashboard/logout`: the cookie is dropped.
-- `/dashboard` in a private chat with the bot: a button opening the same page as a Mini App,
-  for those the dashboard shows something to (asked now); others are told plainly.
+(`/dashboard` in the chat: handlers/dashboard_command.py.)
 
 Others' pages use `current_viewer(request)` and `@viewer_required`: 303 to the sign-in page
 for a page, 401 for data (JSON, CSV), 403 when the person is known but sees nothing.
@@ -30,11 +29,8 @@ from functools import wraps
 from importlib.resources import files
 from urllib.parse import quote
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
+from aiogram import Bot
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from handlers.miniapp_auth import BOT_TOKEN, MINIAPP_I18N, authenticate
@@ -364,50 +360,3 @@ def install(app: web.Application, site: DashboardSite) -> None:
     app[BOT_TOKEN] = site.bot_token
     app[MINIAPP_I18N] = site.i18n
     app.add_routes(routes)
-
-
-# --- the /dashboard command ------------------------------------------------------------------
-
-
-async def dashboard_command(
-    message: Message,
-    dashboard_access: DashboardAccess,
-    dashboard_url: str,
-    miniapp_url: str | None,
-) -> None:
-    """A button opening the dashboard as a Mini App (HTTPS), else its address to open."""
-    person = message.from_user
-    if person is None:
-        return
-    if await dashboard_access.viewer(person.id, person.full_name) is None:
-        refused(person.id, person.full_name, "/dashboard")
-        await message.answer(
-            _(
-                "The dashboard is for administrators, supervisors and the staff of a grid's "
-                "chat, and you are none of these. An administrator can invite you with "
-                "/invite supervisor."
-            )
-        )
-        return
-    if miniapp_url:
-        button = InlineKeyboardButton(
-            text=_("📊 Open the dashboard"), web_app=WebAppInfo(url=f"{miniapp_url}/dashboard")
-        )
-        await message.answer(
-            _("The street's figures, map and exports:"),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
-        )
-        return
-    await message.answer(
-        _(
-            "Open {url} in a browser and sign in with Telegram. (Telegram opens the dashboard "
-            "inside the chat only when PUBLIC_BASE_URL is an https address.)"
-        ).format(url=f"{dashboard_url}/dashboard")
-    )
-
-
-def router() -> Router:
-    router = Router(name="dashboard")
-    router.message.filter(F.chat.type == "private")
-    router.message.register(dashboard_command, Command("dashboard"))
-    return router

@@ -34,6 +34,7 @@ class MenuEntry:
 REPORT = MenuEntry("📝", N_("Report a problem"))
 REQUESTS = MenuEntry("📋", N_("My requests"))
 CERTIFICATE = MenuEntry("🏨", N_("Accommodation certificate"))
+MEDIATION = MenuEntry("⚖️", N_("Mediation"))
 LANGUAGE = MenuEntry("🌐", N_("Language"))
 HELP = MenuEntry("❓", N_("Help"))
 CANCEL = MenuEntry("✖️", N_("Cancel"))
@@ -49,7 +50,7 @@ def cancel_only() -> ReplyKeyboardMarkup:
 
 
 def main_menu() -> ReplyKeyboardMarkup:
-    rows = [[REPORT, REQUESTS], [CERTIFICATE], [LANGUAGE, HELP]]
+    rows = [[REPORT, REQUESTS], [MEDIATION, CERTIFICATE], [LANGUAGE, HELP]]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=entry.text()) for entry in row] for row in rows],
         resize_keyboard=True,

@@ -13,10 +13,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.mediation_resident import show_my_cases
 from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.statuses import status_label
+from services.mediation import MediationService
 from services.models import TicketEvent
 from services.routing import Routing, text
 from services.tickets import (
@@ -53,10 +55,13 @@ async def my_requests(
     routing: Routing,
     i18n: I18n,
     notices: TelegramTicketNotices,
+    mediation: MediationService,
 ) -> None:
     assert message.from_user is not None
     mine = await tickets.for_resident(message.from_user.id)
     if not mine:
+        if await show_my_cases(message, mediation):  # mediation cases only
+            return
         await message.answer(
             _("You have no requests yet. Press “Report a problem” to make one."),
             reply_markup=main_menu(),
@@ -86,6 +91,7 @@ async def my_requests(
         _("Your requests, newest first:") + "\n\n" + "\n\n".join(lines),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
     )
+    await show_my_cases(message, mediation)
 
 
 def describe_event(event: TicketEvent, team: str, notices: TelegramTicketNotices) -> str | None:

@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers.statuses import CHINA_STANDARD_TIME, local_time
 from services.conversation import CAPTION, TEXT, EditTarget, Relayed, Source, render
+from services.mediation_routing import directory_of
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
 from services.privacy import FieldCipher
@@ -151,6 +152,11 @@ class TelegramTicketNotices:
     def staff_buttons(self, ticket: Ticket) -> dict[str, Any]:
         assert ticket.id is not None
         locale = self.locale_of(ticket)
+        mediation = []  # a dispute may go to mediation (services/mediation_routing.py)
+        if ticket.category in directory_of(self.routing.mediation).dispute_categories:
+            label = "⚖️ " + self._("Refer to mediation", locale)
+            action = TicketAction(action="mediate", ticket_id=ticket.id).pack()
+            mediation = [[InlineKeyboardButton(text=label, callback_data=action)]]
         return markup(
             [
                 [
@@ -183,6 +189,7 @@ class TelegramTicketNotices:
                         callback_data=TicketAction(action="unfixed", ticket_id=ticket.id).pack(),
                     ),
                 ],
+                *mediation,
             ]
         )
 

@@ -444,3 +444,7 @@ class ResidentBan(SQLModel, table=True):
     banned_by_name: str = Field(default="", max_length=NAME_LENGTH)
     banned_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     told: bool = Field(default=False)  # the person was told (once)
+
+
+# the mediation tables live in their own module; imported here so they are registered with these
+from services import mediation_models as _mediation_models  # noqa: E402,F401

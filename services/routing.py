@@ -40,6 +40,8 @@ from pydantic import (
     ValidationError,
 )
 
+from services.mediation_routing import MediationSection, section_document
+
 __all__ = [
     "SAMPLE_PATH",
     "Area",
@@ -59,6 +61,7 @@ __all__ = [
     "shape_problem",
     "text",
 ]
+
 
 _T = TypeVar("_T")
 
@@ -159,6 +162,7 @@ class Routing:
         hotels: Sequence[Hotel],
         source: str = "",
         chat_locales: Mapping[int, str] | None = None,
+        mediation: MediationSection | None = None,
     ) -> None:
         self.street_office_name = street_office_name
         self.street_office_chat_id = street_office_chat_id
@@ -169,6 +173,7 @@ class Routing:
         self.categories = tuple(categories)
         self.hotels = tuple(hotels)
         self.chat_locales = dict(chat_locales or {})  # a staff chat's own language
+        self.mediation = mediation  # the `mediation:` section (services.mediation_routing)
         self._communities = {c.code: c for c in self.communities}
         self._grids = {g.code: g for g in self.grids}
         self._categories = {c.code: c for c in self.categories}
@@ -467,6 +472,7 @@ class _File(_Model):
     categories: Annotated[list[_Category], Field(min_length=1)]
     hotels: list[_Hotel] = []
     chat_locales: dict[int, Literal["en", "zh"]] = {}  # a staff chat that reads another language
+    mediation: MediationSection | None = None  # services/mediation_routing.py
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -624,6 +630,8 @@ def routing_document(routing: Routing) -> dict[str, Any]:
     }
     if routing.chat_locales:  # staff chats that read another language than STAFF_LOCALE
         document["chat_locales"] = dict(routing.chat_locales)
+    if routing.mediation is not None:
+        document["mediation"] = section_document(routing.mediation)
     return document
 
 
@@ -805,6 +813,7 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         hotels=hotels,
         source=name,
         chat_locales=parsed.chat_locales,
+        mediation=parsed.mediation,
     )
     check_shapes(routing, lambda grid: written[grid.code], fail)
     return routing

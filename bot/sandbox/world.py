@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.localapi import BotAPIStandin
+from services.mediation_routing import directory_of
 from services.routing import Grid, Routing
 
 VERIFIER_CHAT_ID = -1001000000002
@@ -65,6 +66,8 @@ def build_world(standin: BotAPIStandin, routing: Routing) -> World:
     others = [(c.chat_id, dict(c.name)) for c in routing.communities]
     others.append((routing.street_office_chat_id, dict(routing.street_office_name)))
     others += [(c.chat_id, dict(c.name)) for c in routing.categories]
+    # the mediation organisations' chats, in the staff pane: a case arrives there as a card
+    others += [(o.chat_id, dict(o.name)) for o in directory_of(routing.mediation).organisations]
     for chat_id, title in others:
         if chat_id is None or chat_id in titles:
             continue

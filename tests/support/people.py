@@ -24,8 +24,9 @@ def inline_buttons(message: dict[str, Any]) -> dict[str, str]:
 ENGLISH_MENU = [
     "📝 Report a problem",
     "📋 My requests",
+    "⚖️ Mediation",
     "🏨 Accommodation certificate",
     "🌐 Language",
     "❓ Help",
 ]
-CHINESE_MENU = ["📝 反映问题", "📋 我的诉求", "🏨 住宿证明", "🌐 语言", "❓ 帮助"]
+CHINESE_MENU = ["📝 反映问题", "📋 我的诉求", "⚖️ 调解", "🏨 住宿证明", "🌐 语言", "❓ 帮助"]

@@ -1,7 +1,7 @@
 """tickets: the media_url an Open311 client sent with its request (a link to its photo)
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0019 (main's mediation; the lead re-chains)
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
