@@ -42,7 +42,7 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
-from handlers import dashboard_auth, mediation_web
+from handlers import dashboard_auth, dashboard_map, dashboard_ticket, mediation_web
 from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
@@ -50,6 +50,7 @@ from handlers import open311 as open311_routes
 from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
+from handlers.dashboard_notices import DashboardCardNotices
 from handlers.deliberation_notices import DeliberationTelegramNotices
 from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.mediation_session_notices import MediationNotices
@@ -103,7 +104,9 @@ from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
 from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
+from services.street_map import StreetMap
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
+from services.ticket_actions import TicketActions
 from services.tickets import TicketService
 from services.updates import UpdateLog
 
@@ -540,6 +543,7 @@ def build(settings: Settings) -> Linkage:
     )
     mediation_web.install(web_app, mediation.cases, certificates.keys)
     rental = build_rental(settings, db, outbox, cipher, i18n, routing, dispatcher, live)
+    install_dashboard_pages(settings, web_app, db, bot, tickets, authorization, notices, live)
     live.on_change(mediation.follow)
     live.on_change(lambda current: setattr(mediation_notices, "routing", current))
     live.on_change(
@@ -672,6 +676,38 @@ def install_dashboard(
     )
     web_app.add_routes(export_routes.routes)
     dispatcher.workflow_data.update(dashboard_access=access, dashboard_url=base)
+
+
+def install_dashboard_pages(
+    settings: Settings,
+    web_app: web.Application,
+    db: Database,
+    bot: Bot,
+    tickets: TicketService,
+    authorization: Authorization,
+    notices: TelegramTicketNotices,
+    live: LiveRouting,
+) -> None:
+    """The dashboard's map (/dashboard/map) and ticket pages (/dashboard/tickets/N)."""
+
+    def routing() -> Routing:
+        return live.current
+
+    dashboard_map.install(
+        web_app, dashboard_map.MapSite(StreetMap(db, routing), routing, settings.map_tiles_url)
+    )
+    actions = TicketActions(tickets, authorization, DashboardCardNotices(notices))
+    dashboard_ticket.install(
+        web_app,
+        dashboard_ticket.TicketSite(
+            tickets,
+            actions,
+            notices,
+            routing,
+            bot,
+            dashboard_ticket.csrf_key(settings.bot_token.get_secret_value()),
+        ),
+    )
 
 
 def follow_routing(

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     open311_reads_per_second: int = Field(default=20, ge=1)  # GETs per address (IPv6: per /64)
     # proxies whose X-Forwarded-For is believed (deploy/nginx.conf); empty: the peer is the client
     dashboard_session_hours: float = Field(default=12, gt=0, le=24 * 30)  # then sign in again
+    # a base map under the dashboard's map: {z}/{x}/{y} tiles, e.g. a tile server the office
+    # may use (its origin is then allowed for images on that page only); unset: shapes only
+    map_tiles_url: str | None = None
     trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
     @field_validator("bot_token", mode="before")
@@ -161,6 +164,17 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("map_tiles_url")
+    @classmethod
+    def _tiles_template(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^/\s{}]+/\S*$", value) or not all(
+            part in value for part in ("{z}", "{x}", "{y}")
+        ):
+            raise ValueError("must be an http(s) URL with {z}, {x} and {y} in it")
+        return value
 
     @field_validator("database_url", "redis_url", mode="before")
     @classmethod

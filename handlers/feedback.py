@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import cancel_only, main_menu, take_press
 from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
 from services.authorization import escalation_chains
+from services.board import Board
 from services.routing import Routing
 from services.tickets import CLOSED, NotYourTicket, TicketError, TicketService, WrongState
 
@@ -29,6 +30,7 @@ async def answer_fixed(
     callback_data: FixedAnswer,
     tickets: TicketService,
     notices: TelegramTicketNotices,
+    board: Board,
 ) -> None:
     try:
         ticket = await tickets.confirm(
@@ -43,6 +45,8 @@ async def answer_fixed(
     message = await take_press(query)
     if message is None:
         return
+    if ticket.status != CLOSED:
+        board.forget()  # a fix taken off the board is gone from it at once here
     if ticket.status == CLOSED:
         await message.answer(
             _("Glad it is fixed. How satisfied are you with how it was handled?"),

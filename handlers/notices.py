@@ -242,6 +242,8 @@ class TelegramTicketNotices:
         lines += self.routed_up(ticket, locale)
         if ticket.photos:
             lines.append(self._("Photos: {count}", locale).format(count=len(ticket.photos)))
+        if ticket.media_url:  # an Open311 client's photo: checked to be an http(s) URL
+            lines.append(self._("📎 Media: {url}", locale).format(url=ticket.media_url))
         if ticket.voice_file_id:
             lines.append(
                 self._("🎤 The resident spoke the description: the voice note follows.", locale)
@@ -477,11 +479,17 @@ class TelegramTicketNotices:
             )
         ]
 
-    def reopened(self, ticket: Ticket) -> list[Outgoing]:
+    def reopened(self, ticket: Ticket, unpublished: bool = False) -> list[Outgoing]:
+        locale = self.locale_of(ticket)
         message = self._(
-            "🔁 The resident says request {number} is not fixed yet. It is open again.",
-            self.locale_of(ticket),
+            "🔁 The resident says request {number} is not fixed yet. It is open again.", locale
         ).format(number=ticket.number)
+        if unpublished:
+            message += "\n" + self._(
+                "📣 Its fix has been taken off the public board; publish it again once it is "
+                "fixed.",
+                locale,
+            )
         return [
             self._to_staff(
                 ticket, "sendMessage", {"text": message, "reply_markup": self.staff_buttons(ticket)}

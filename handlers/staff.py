@@ -35,12 +35,14 @@ from services.authorization import Authorization
 from services.models import Ticket, utcnow
 from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
+from services.ticket_actions import destination
 from services.ticket_stats import TicketStats, summarize
 from services.tickets import (
     AlreadyTaken,
     Staff,
     TicketService,
     WrongState,
+    has_resident,
 )
 
 __all__ = ["actor_of", "router", "scope_of_chat", "staff_of", "staff_press"]
@@ -147,6 +149,14 @@ async def relay_to_resident(
             )
         )
         return
+    if not has_resident(ticket):
+        await message.reply(
+            _(
+                "📝 Recorded on {number} as a status note for the Open311 client that filed it; "
+                "there is no resident in Telegram to send it to."
+            ).format(number=ticket.number)
+        )
+        return
     await message.reply(_("✉️ Sent to the resident of {number}.").format(number=ticket.number))
 
 
@@ -222,22 +232,24 @@ async def reassign(
     if pressed is None:
         return
     ticket, message = pressed
-    category = callback_data.code if callback_data.kind == "c" else ticket.category
-    grid_code = callback_data.code if callback_data.kind == "g" else ticket.grid
-    grid = routing.grid(grid_code) if grid_code else None
-    chat = routing.staff_chat(routing.category(category), grid) or ticket.staff_chat_id
-    if chat == ticket.staff_chat_id:
+    to = destination(
+        routing,
+        ticket,
+        category=callback_data.code if callback_data.kind == "c" else None,
+        grid=callback_data.code if callback_data.kind == "g" else None,
+    )
+    if to.chat_id == ticket.staff_chat_id:
         topic = ticket.topic_id
     else:
-        topic = await ticket_topic(bot, notices, chat, grid, ticket.number, category)
+        topic = await ticket_topic(bot, notices, to.chat_id, to.grid, ticket.number, to.category)
     previous = notices.team(ticket, notices.locale_of(ticket))
     try:
         ticket = await tickets.reassign(
             _id(ticket),
             Staff(query.from_user.id, query.from_user.full_name),
-            category=category,
-            grid=grid_code,
-            staff_chat_id=chat,
+            category=to.category,
+            grid=to.grid_code,
+            staff_chat_id=to.chat_id,
             topic_id=topic,
             previous_team=previous,
         )

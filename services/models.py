@@ -114,6 +114,8 @@ class Ticket(SQLModel, table=True):
     )  # the resident said "not fixed": the clock runs from here (a comment does not reset it)
     anonymous: bool = Field(default=False)  # staff do not see the reporter's name
     voice_file_id: str | None = Field(default=None, max_length=256)  # a spoken description
+    # an Open311 client's link to its media (a photo), an http(s) URL it chose to publish
+    media_url: str | None = Field(default=None, max_length=1000)
     # filed by a grid contact for a neighbour without Telegram: the neighbour's name and phone,
     # encrypted (services.privacy), purged a set time after the ticket ends
     neighbour_name_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)

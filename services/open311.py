@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
@@ -41,6 +42,7 @@ CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "acc
 FIELD_LIMIT = 200
 UNRESOLVED_CONTACT_DAYS = 365
 CHAT_PRECISION = 3  # decimal places of a chat ticket's point: about 100 m
+MEDIA_URL_LIMIT = 1000
 
 Record = dict[str, Any]
 
@@ -73,6 +75,7 @@ class Submission:
     address: str | None
     description: str
     contact: dict[str, str]
+    media_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,31 @@ def parse_submission(params: Mapping[str, str]) -> Submission:
             raise Open311Error(400, f"{name} is longer than {FIELD_LIMIT} characters")
         if value:
             contact[name] = value
-    return Submission(code, latitude, longitude, address or None, description, contact)
+    media_url = _media_url(params.get("media_url"))
+    return Submission(code, latitude, longitude, address or None, description, contact, media_url)
+
+
+def _media_url(value: str | None) -> str | None:
+    """The client's link to its media: an absolute http(s) URL with a host, or nothing.
+
+    Shown to staff as a link and given back in GET answers, so nothing else (javascript:,
+    data:, a relative path, spaces or control characters) is kept.
+    """
+    url = (value or "").strip()
+    if not url:
+        return None
+    wrong = Open311Error(400, "media_url must be an http or https URL")
+    if len(url) > MEDIA_URL_LIMIT:
+        raise Open311Error(400, f"media_url is longer than {MEDIA_URL_LIMIT} characters")
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise wrong
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise wrong from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise wrong
+    return url
 
 
 def _coordinate(value: str | None, name: str, limit: float) -> float | None:
@@ -253,6 +280,7 @@ class Open311:
                 longitude=submission.longitude,
                 address=submission.address,
                 topic_id=topic_id,
+                media_url=submission.media_url,
             )
         )
         assert ticket.id is not None
@@ -353,6 +381,8 @@ class Open311:
                 record["status_notes"] = notes[ticket.id]
             if ticket.address:
                 record["address"] = ticket.address
+            if ticket.media_url:
+                record["media_url"] = ticket.media_url
         if ticket.latitude is not None and ticket.longitude is not None:
             digits = 6 if public else CHAT_PRECISION
             record["lat"] = round(ticket.latitude, digits)

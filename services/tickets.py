@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.conversation import EditTarget, Relayed, Source, copies_of, edit_targets, record_relay
 from services.intake import file_once
 from services.models import (
+    BoardPublication,
     Notification,
     ResidentBan,
     Ticket,
@@ -69,6 +70,7 @@ __all__ = [
     "TicketNotices",
     "TicketService",
     "WrongState",
+    "has_resident",
     "ticket_id_of",
     "ticket_reference",
 ]
@@ -127,6 +129,7 @@ class Draft:
     # a grid contact files for a neighbour without Telegram (services.privacy.FieldCipher)
     neighbour_name_encrypted: str | None = None
     neighbour_phone_encrypted: str | None = None
+    media_url: str | None = None  # an Open311 client's link to a photo (http or https)
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ class TicketNotices(Protocol):
 
     def resolved(self, ticket: Ticket, to: Resident) -> list[Outgoing]: ...
 
-    def reopened(self, ticket: Ticket) -> list[Outgoing]: ...
+    def reopened(self, ticket: Ticket, unpublished: bool = False) -> list[Outgoing]: ...
 
     def closed(self, ticket: Ticket) -> list[Outgoing]: ...
 
@@ -284,6 +287,7 @@ class TicketService(TicketQueries):
                 voice_file_id=draft.voice_file_id,
                 neighbour_name_encrypted=draft.neighbour_name_encrypted,
                 neighbour_phone_encrypted=draft.neighbour_phone_encrypted,
+                media_url=draft.media_url,
             )
             session.add(ticket)
             await session.flush()  # the id makes the number
@@ -462,7 +466,11 @@ class TicketService(TicketQueries):
                 ticket.resolved_at, ticket.reopened_at = None, utcnow()
                 ticket.escalation_level, ticket.escalated_at = 0, None
                 self._record(session, ticket, "reopened", resident_id, ticket.resident_name)
-                self._notify(session, self.notices.reopened(ticket))
+                # a fix on the public board that did not hold is no longer shown as one
+                published = await session.get(BoardPublication, ticket_id)
+                if published is not None:
+                    await session.delete(published)
+                self._notify(session, self.notices.reopened(ticket, unpublished=bool(published)))
             return await self._save(session, ticket)
 
     async def withdraw(self, ticket_id: int, resident_id: int) -> Ticket:
@@ -752,6 +760,11 @@ class TicketService(TicketQueries):
             Resident(row.resident_id, row.resident_locale, owner=False) for row in rows
         ]
 
+    async def card_message_id(self, ticket: Ticket) -> int | None:
+        """The Telegram message of the ticket's card in its staff chat (None until delivered)."""
+        async with self.db.session() as session:
+            return await self._card_message_id(session, ticket)
+
     async def _card_message_id(self, session: AsyncSession, ticket: Ticket) -> int | None:
         """The staff card's message, for replies to thread under it (None until delivered)."""
         assert ticket.id is not None
@@ -773,6 +786,12 @@ class TicketService(TicketQueries):
         session.add(ticket)
         await session.commit()
         return ticket
+
+
+def has_resident(ticket: Ticket) -> bool:
+    """Whether a reporter in Telegram hears of the ticket (not one filed through Open311, whose
+    client reads staff replies as status notes)."""
+    return ticket.resident_id != NO_RESIDENT
 
 
 def _detail(text: str, media: Media | None) -> str:

@@ -156,6 +156,34 @@ async def test_staff_publish_a_fix_and_the_board_shows_it_without_the_residents_
     assert headers["Content-Language"] == "zh"
 
 
+async def test_a_published_fix_the_resident_reopens_leaves_the_board(
+    standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
+) -> None:
+    bot, card, number = await report_and_resolve(standin, run_bot)
+    worker = standin.user(111111, "Wang Fang", language_code="en")
+    standin.press_button(worker, card, inline_buttons(card)["📣 Publish on the board"])
+    await standin.wait_for_messages(EAST_GATE_CHAT, timeout=10)
+    standin.send_message(worker, SUMMARY, chat=EAST_GATE_CHAT)
+    await standin.wait_for_messages(EAST_GATE_CHAT, timeout=10)
+    assert SUMMARY in (await board_page(bot))[1]
+
+    resident = standin.user(3001, "Zhang Wei", language_code="en")
+
+    def question() -> list[dict]:
+        return [m for m in standin.messages(resident.id) if "👎 No, not yet" in inline_buttons(m)]
+
+    await eventually(lambda: bool(question()))
+    [asked] = question()
+    standin.press_button(resident, asked, inline_buttons(asked)["👎 No, not yet"])
+    [reopened] = await standin.wait_for_messages(EAST_GATE_CHAT, timeout=10)
+    assert reopened["text"] == (
+        f"🔁 The resident says request {number} is not fixed yet. It is open again.\n"
+        "📣 Its fix has been taken off the public board; publish it again once it is fixed."
+    )
+    _, page, _ = await board_page(bot)
+    assert SUMMARY not in page and "Nothing published yet." in page
+
+
 async def test_a_stranger_cannot_publish_nor_finish_someone_elses_summary(
     standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
 ) -> None:

@@ -205,6 +205,76 @@ async def test_a_posted_request_reaches_the_grid_and_its_status_follows_the_tick
     assert not private
 
 
+async def test_media_url_is_kept_linked_on_the_card_and_given_back(
+    standin: BotAPIStandin, city: City
+) -> None:
+    photo = "https://city.example.cn/requests/media/638344.jpg"
+    for wrong in ("javascript:alert(1)", "ftp://city.example.cn/a.jpg", "/media/1.jpg", "http://"):
+        status, errors, _ = await city.post(
+            service_code="drainage", address_string="East gate", media_url=wrong
+        )
+        assert status == 400
+        assert errors == [{"code": 400, "description": "media_url must be an http or https URL"}]
+    status, [created], _ = await city.post(
+        service_code="drainage",
+        lat=INSIDE_EAST_GATE[0],
+        long=INSIDE_EAST_GATE[1],
+        description="Blocked drain",
+        media_url=photo,
+        attribute="ignored: our services define no attributes",
+    )
+    assert status == 200
+    number = created["service_request_id"]
+    card, _location = await standin.wait_for_messages(EAST_GATE_CHAT, count=2, timeout=10)
+    assert f"📎 Media: {photo}" in card["text"]
+    status, [record] = await city.get(f"/requests/{number}.json")
+    assert record["media_url"] == photo
+    status, tree = await city.get(f"/requests/{number}.xml")
+    assert tree.findtext("request/media_url") == photo
+
+
+@pytest.mark.parametrize(
+    ("locale", "said_words"),
+    [
+        (
+            "en",
+            "📝 Recorded on {number} as a status note for the Open311 client that filed it; "
+            "there is no resident in Telegram to send it to.",
+        ),
+        (
+            "zh",
+            "📝 已作为状态说明记录在 {number} 上，供提交它的 Open311 客户端查看；"
+            + "没有可转达的 Telegram 居民。",
+        ),
+    ],
+)
+async def test_a_staff_reply_to_an_open311_request_is_said_to_be_a_status_note(
+    standin: BotAPIStandin,
+    run_bot: Callable[..., Awaitable[RunningBot]],
+    locale: str,
+    said_words: str,
+) -> None:
+    register_routing_chats(standin)
+    bot = await run_bot(staff_locale=locale)
+    db = Database(bot.settings.effective_database_url)
+    key = await ApiKeys(db).create("City hotline 12345")
+    worker = standin.user(111111, "Wang Fang", language_code="en")
+    standin.add_member(EAST_GATE_CHAT, worker.id)
+    async with aiohttp.ClientSession() as http:
+        city = City(bot, db, http, key)
+        _status, [created], _ = await city.post(
+            service_code="drainage", lat=INSIDE_EAST_GATE[0], long=INSIDE_EAST_GATE[1]
+        )
+        number = created["service_request_id"]
+        card, _location = await standin.wait_for_messages(EAST_GATE_CHAT, count=2, timeout=10)
+        standin.send_message(worker, "Crew on the way.", chat=EAST_GATE_CHAT, reply_to=card)
+        [said] = await standin.wait_for_messages(EAST_GATE_CHAT, timeout=10)
+        assert said["text"] == said_words.format(number=number)
+        _, [record] = await city.get(f"/requests/{number}.json")
+        assert record["status_notes"] == "Crew on the way."
+    await db.close()
+
+
 async def test_an_address_places_the_request_and_a_forum_grid_gives_it_a_topic(
     standin: BotAPIStandin, city: City
 ) -> None:

@@ -298,6 +298,17 @@ def test_the_page_signs_its_officer_in_to_the_dashboard(page: Page) -> None:
     dashboard.close()
 
 
+def test_the_dashboard_leads_to_the_map_and_a_requests_page(page: Page) -> None:
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Dashboard (signed in as Officer Zhou)").click()
+    dashboard = opened.value
+    dashboard.get_by_role("link", name="Map", exact=True).click()
+    expect(dashboard.locator("h1")).to_have_text("Map", timeout=WAIT_MS)
+    expect(dashboard.locator("svg.street-map path.grid")).to_have_count(6)
+    expect(dashboard.locator("#map-list caption").first).to_have_text("Grids")
+    dashboard.close()
+
+
 def test_start_again_forgets_everything(page: Page) -> None:
     resident = pane(page, "resident")
     say(resident, "The street light is out")
