@@ -49,6 +49,7 @@ from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.topics import TopicRepair
+from handlers.volunteers import VolunteerNotices
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.api_keys import ApiKeys
 from services.applications import ApplicationService
@@ -56,6 +57,7 @@ from services.authorization import Authorization
 from services.board import Board
 from services.certificates import CertificateService
 from services.checkins import CheckInService
+from services.households import Households
 from services.models import utcnow
 from services.open311 import Open311
 from services.outbox import Outbox
@@ -84,6 +86,7 @@ from services.storage import Database
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleRule
 from services.tickets import TicketService
 from services.updates import UpdateLog
+from services.volunteers import Volunteers
 
 log = logging.getLogger(__name__)
 REVIEW_WINDOW = timedelta(days=30)  # certificate review times on /metrics
@@ -113,6 +116,8 @@ class Linkage:
     open311: Open311
     live: LiveRouting
     metrics: Metrics | None = None  # /metrics (bot/metrics.py)
+    households: Households | None = None
+    volunteers: Volunteers | None = None
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -460,6 +465,12 @@ def build(settings: Settings) -> Linkage:
     dispatcher.workflow_data.update(  # staff tools: assignees, canned replies, bans
         roster=WorkerRoster(db), templates=ReplyTemplates(db), bans=Bans(db), cipher=cipher
     )
+    households = Households(db, cipher)  # the families each grid contact looks after
+    volunteer_notices = VolunteerNotices(
+        i18n, routing, settings.effective_staff_locale, settings.zone
+    )
+    volunteers = Volunteers(db, outbox, cipher, volunteer_notices, settings.zone)
+    dispatcher.workflow_data.update(households=households, volunteers=volunteers)
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
         bot_token=settings.bot_token.get_secret_value(),
@@ -482,6 +493,7 @@ def build(settings: Settings) -> Linkage:
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
+    live.on_change(lambda current: setattr(volunteer_notices, "routing", current))
     return Linkage(
         settings,
         db,
@@ -503,6 +515,8 @@ def build(settings: Settings) -> Linkage:
         live=live,
         review_queue=review_queue,
         notices=notices,
+        households=households,
+        volunteers=volunteers,
     )
 
 

@@ -10,10 +10,13 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    households,
     residents,
     roles,
     staff,
     tourists,
+    volunteer_tasks,
+    volunteers,
 )
 
 
@@ -27,6 +30,9 @@ def telegram_routers() -> list[Router]:
         binding.router(),  # /bind, /unbound
         tourists.router(),
         board.router(),  # before staff: a summary for the board is not a reply to relay
+        households.router(),  # before staff: /contacts in a grid's chat
+        volunteer_tasks.router(),  # before staff: /task's answers are not replies to relay
+        volunteers.router(),
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
         residents.router(),
