@@ -28,6 +28,7 @@ COMMANDS = [
     ("report", N_("Report a problem in your neighbourhood")),
     ("requests", N_("My requests and their progress")),
     ("certificate", N_("Accommodation certificate without an ID card")),
+    ("volunteer", N_("Volunteer for your neighbours, and see your hours")),
     ("language", N_("Choose English or Chinese")),
     ("help", N_("What this bot does")),
     ("cancel", N_("Stop what you are doing")),
@@ -42,6 +43,8 @@ STAFF_COMMANDS = [
     ("templates", N_("This chat's canned replies: list, add, remove")),
     ("ban", N_("Stop a resident opening requests: /ban 2026-000123 reason")),
     ("unban", N_("Let a banned resident open requests again: /unban 2026-000123")),
+    ("task", N_("Ask the volunteers for help: what, when, how many")),
+    ("contacts", N_("This grid's contacts and the households they look after")),
 ]
 
 

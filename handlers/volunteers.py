@@ -388,7 +388,8 @@ class VolunteerNotices:
             reference=f"volunteer-task:{task.id}",
         )
 
-    def answered(self, task: TaskView, name: str, accepted: bool) -> Outgoing:
+    def answered(self, task: TaskView, volunteer: Profile, accepted: bool) -> Outgoing:
+        """To the task's staff chat, sealed: the volunteer's name, and phone when they come."""
         locale = self.routing.chat_locales.get(task.staff_chat_id, self.staff_locale)
         said = (
             N_("🙋 {name} will come to task #{id} “{what}” ({accepted} of {needed}).")
@@ -396,8 +397,14 @@ class VolunteerNotices:
             else N_("{name} can no longer come to task #{id} “{what}” ({accepted} of {needed}).")
         )
         words = self._(said, locale).format(
-            name=name, id=task.id, what=task.what, accepted=task.accepted, needed=task.needed
+            name=volunteer.name,
+            id=task.id,
+            what=task.what,
+            accepted=task.accepted,
+            needed=task.needed,
         )
+        if accepted and volunteer.phone:
+            words += "\n" + self._("Phone: {phone}", locale).format(phone=volunteer.phone)
         message = Outgoing.text(task.staff_chat_id, words, reference=f"volunteer-task:{task.id}")
         return Outgoing(
             message.chat_id,

@@ -111,7 +111,7 @@ class VolunteerWords(Protocol):
 
     def invitation(self, task: TaskView, volunteer: Profile) -> Outgoing: ...
 
-    def answered(self, task: TaskView, name: str, accepted: bool) -> Outgoing: ...
+    def answered(self, task: TaskView, volunteer: Profile, accepted: bool) -> Outgoing: ...
 
     def thanks(self, volunteer: Profile, month: str, minutes: int, tasks: int) -> Outgoing: ...
 
@@ -173,12 +173,12 @@ class Volunteers:
         return self._profile(row) if row is not None else None
 
     async def stop(self, user_id: int) -> bool:
-        """No more invitations; the hours given stay on record."""
+        """No more invitations, and the phone is forgotten; the hours given stay on record."""
         async with self.db.session() as session:
             done = await session.exec(
                 update(Volunteer)
                 .where(col(Volunteer.user_id) == user_id, col(Volunteer.active).is_(True))
-                .values(active=False, updated_at=utcnow())
+                .values(active=False, phone_encrypted=None, updated_at=utcnow())
             )
             await session.commit()
         return bool(done.rowcount)
@@ -317,8 +317,8 @@ class Volunteers:
                 return Answer.ALREADY
             if accept or was == "accepted":  # staff hear of a place taken or freed
                 await session.refresh(task)
-                name = self.cipher.decrypt(volunteer.name_encrypted)
-                self.outbox.add(session, self.words.answered(self._task(task), name, accept))
+                told = self.words.answered(self._task(task), self._profile(volunteer), accept)
+                self.outbox.add(session, told)
             await session.commit()
         return Answer.ACCEPTED if accept else Answer.DECLINED
 

@@ -129,3 +129,28 @@ async def test_a_community_chat_sees_which_grids_have_no_contact_in_chinese(
         "没有联系人的网格（4）：\nSJB-01 · 第一网格（东门）"
     )
     assert "➕ 邀请网格联系人：第二网格（河边）" in inline_buttons(listing)
+
+
+async def test_a_former_contacts_households_are_deleted_by_the_minute_round(
+    database_url: str, tmp_path
+) -> None:
+    """The households belong to the role: revoked (or moved to another grid), they go."""
+    from services.households import Households
+    from services.privacy import FieldCipher
+    from services.roles import Role, RoleService
+
+    db = Database(database_url)
+    try:
+        roles = RoleService(db, admin_ids=[1])
+        households = Households(db, FieldCipher.from_setting(None, tmp_path))
+        await roles.grant(3001, Role.GRID_CONTACT, grid_code="SJB-01")
+        await roles.grant(3002, Role.GRID_CONTACT, grid_code="SJB-02")
+        await households.add(3001, "SJB-01", "Grandma Li", "13812345678")
+        await households.add(3002, "SJB-02", "Uncle Wu", None)
+        assert await households.purge_orphans() == 0
+        await roles.revoke(3001, Role.GRID_CONTACT)
+        await roles.grant(3002, Role.GRID_CONTACT, grid_code="SJB-03")  # moved
+        assert await households.purge_orphans() == 2
+        assert await households.of(3001) == [] and await households.of(3002) == []
+    finally:
+        await db.close()

@@ -66,6 +66,7 @@ async def test_switching_language_is_remembered_across_restarts(
         "report",
         "requests",
         "certificate",
+        "volunteer",
         "language",
         "help",
         "cancel",
@@ -108,6 +109,8 @@ async def test_the_command_menu_is_registered_in_both_languages(
         "templates",
         "ban",
         "unban",
+        "task",
+        "contacts",
     ]
     assert staff[2]["description"] == "本周和本月的统计"
 

@@ -60,7 +60,8 @@ ENGLISH = {
     "yes": "✅ I will come",
     "accepted": "Thank you! You will come: Walk elderly neighbours to the clinic, {when}. If you "
     "cannot after all, press “I can't”.",
-    "staff told": "🙋 Li Na will come to task #1 “Walk elderly neighbours to the clinic” (1 of 1).",
+    "staff told": "🙋 Li Na will come to task #1 “Walk elderly neighbours to the clinic” "
+    "(1 of 1).\nPhone: 13900000001",
     "full": "This task already has all the volunteers it needs. Thank you all the same; you "
     "will be asked again.",
     "attendance": "📋 Attendance",
@@ -101,7 +102,7 @@ CHINESE = {
     "2 小时\n需要人数：1\n技能：照护老人\n\n您能来吗？",
     "yes": "✅ 我能来",
     "accepted": "谢谢！您会参加：陪社区老人去卫生院，{when}。如果之后来不了，请按“我来不了”。",
-    "staff told": "🙋 李娜会参加任务 #1“陪社区老人去卫生院”（1/1）。",
+    "staff told": "🙋 李娜会参加任务 #1“陪社区老人去卫生院”（1/1）。\n电话：13900000001",
     "full": "这个任务的志愿者已经满员。仍然感谢您，下次有任务还会问您。",
     "attendance": "📋 签到",
     "too early": "任务开始后（{when}）才能确认签到。",
@@ -255,8 +256,8 @@ class Words:
     def invitation(self, task: TaskView, volunteer: Profile) -> Outgoing:
         return Outgoing.text(volunteer.user_id, task.what)
 
-    def answered(self, task: TaskView, name: str, accepted: bool) -> Outgoing:
-        return Outgoing.text(task.staff_chat_id, name)
+    def answered(self, task: TaskView, volunteer: Profile, accepted: bool) -> Outgoing:
+        return Outgoing.text(task.staff_chat_id, volunteer.name)
 
     def thanks(self, volunteer: Profile, month: str, minutes: int, tasks: int) -> Outgoing:
         return Outgoing.text(volunteer.user_id, month)

@@ -33,7 +33,7 @@ PAGE_STRINGS = {
     "role_resident": N_("Resident"),
     "hint_resident": N_(
         "Lao Shen reports a problem in the neighbourhood. Try: “The drain at the east gate is "
-        "blocked”."
+        "blocked”. Or send /volunteer to offer help to the neighbours."
     ),
     "role_tourist": N_("Tourist"),
     "hint_tourist": N_(
@@ -44,7 +44,8 @@ PAGE_STRINGS = {
     "hint_staff": N_(
         "Each report's card goes to the chat of its grid (Grid 3 is a forum: a topic per "
         "report). Reply to the card, or write in its topic, to answer the resident; its buttons "
-        "take and resolve it."
+        "take and resolve it. /task asks the volunteers for help; /contacts lists the grid's "
+        "contacts."
     ),
     "role_verifier": N_("Verifier"),
     "hint_verifier": N_("Officer Zhou approves or rejects the tourists' applications."),
