@@ -279,7 +279,7 @@ async def _may_confirm(
     ):
         authorization.refused(actor, "volunteer attendance", f"task {task_id}", "not staff")
         await query.answer(
-            _("Only the staff who posted the task can confirm attendance."), show_alert=True
+            _("Only the staff of the task's chat can confirm attendance."), show_alert=True
         )
         return None
     return found

@@ -66,7 +66,7 @@ ENGLISH = {
     "will be asked again.",
     "attendance": "📋 Attendance",
     "too early": "Attendance is confirmed once the task has begun ({when}).",
-    "not staff": "Only the staff who posted the task can confirm attendance.",
+    "not staff": "Only the staff of the task's chat can confirm attendance.",
     "who came": "Who came to task #1 “Walk elderly neighbours to the clinic”? Press ✅ or ❌ "
     "for each volunteer.\n\nLi Na: not confirmed yet",
     "came": "Who came to task #1 “Walk elderly neighbours to the clinic”? Press ✅ or ❌ for "
@@ -106,7 +106,7 @@ CHINESE = {
     "full": "这个任务的志愿者已经满员。仍然感谢您，下次有任务还会问您。",
     "attendance": "📋 签到",
     "too early": "任务开始后（{when}）才能确认签到。",
-    "not staff": "只有发布任务的工作人员才能确认签到。",
+    "not staff": "只有任务所在群的工作人员才能确认签到。",
     "who came": "谁参加了任务 #1“陪社区老人去卫生院”？请为每位志愿者按 ✅ 或 ❌。"
     "\n\n李娜：尚未确认",
     "came": "谁参加了任务 #1“陪社区老人去卫生院”？请为每位志愿者按 ✅ 或 ❌。"
