@@ -20,7 +20,7 @@ from tests.test_volunteers import next_saturday_morning
 EAST_GATE_CHAT = "-1001000000011"
 
 
-def test_a_resident_volunteers_and_the_staff_post_a_task(page: Page) -> None:
+def test_a_resident_volunteers_and_the_staff_post_a_task(page: Page) -> None:  # noqa: F811
     resident, staff = pane(page, "resident"), pane(page, "staff")
     sees(resident, "Hello, Lao Shen!")
     say(resident, "/volunteer")
