@@ -31,7 +31,8 @@ from services.routing import Routing, text
 from services.tickets import TicketService
 
 log = logging.getLogger(__name__)
-SHOWN = 30  # contacts and uncovered grids listed; the rest are counted
+SHOWN = 30  # grids listed (with contacts, and without); the rest are counted
+TEXT_BUDGET = 2400  # characters of contacts listed, so the whole fits one message
 INVITE_BUTTONS = 10
 
 
@@ -180,8 +181,11 @@ async def contacts(
     found = await households.contacts(grid.code for grid in grids)
     by_grid = {grid.code: [c for c in found if c.grid_code == grid.code] for grid in grids}
     covered = [grid for grid in grids if by_grid[grid.code]]
-    blocks = []
-    for grid in covered[:SHOWN]:
+    blocks, length = [], 0
+    for shown, grid in enumerate(covered):
+        if shown == SHOWN or length > TEXT_BUDGET:  # a Telegram message holds 4,096 characters
+            blocks.append(_("… and {count} more.").format(count=len(covered) - shown))
+            break
         lines = [
             _(
                 "• {name} · since {since} · households: {households} · requests filed: {filed}"
@@ -194,6 +198,7 @@ async def contacts(
             for contact in by_grid[grid.code]
         ]
         blocks.append(f"{text(grid.name, locale)} ({grid.code})\n" + "\n".join(lines))
+        length += len(blocks[-1])
     uncovered = [grid for grid in grids if not by_grid[grid.code]]
     heading = _("Grid contacts: {contacts} for {covered} of {grids} grids.").format(
         contacts=len(found), covered=len(covered), grids=len(grids)

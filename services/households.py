@@ -34,6 +34,7 @@ __all__ = [
 
 HOUSEHOLDS_ADVISED = 15  # the seed's "5 to 15 families": past this, the contact is warned
 HOUSEHOLD_LABEL_LIMIT = 100
+FEW_GRIDS = 500  # up to this many grids are asked for by code
 
 
 def grids_of_chat(routing: Routing, chat_id: int) -> list[Grid]:
@@ -127,41 +128,34 @@ class Households:
 
     async def contacts(self, grid_codes: Iterable[str]) -> list[Contact]:
         """The grid contacts of these grids, with their households and filed requests."""
-        grids = list(grid_codes)
+        grids = set(grid_codes)
         if not grids:
             return []
+        # a street office's chat covers a whole city: then every contact is read, not a list of
+        # thousands of codes (SQLite takes at most 32,766 parameters)
+        few = len(grids) <= FEW_GRIDS
         async with self.db.session() as session:
-            grants = (
-                await session.exec(
-                    select(RoleGrant)
-                    .where(
-                        RoleGrant.role == Role.GRID_CONTACT.value,
-                        col(RoleGrant.grid_code).in_(grids),
-                    )
-                    .order_by(col(RoleGrant.granted_at))
-                )
-            ).all()
+            query = select(RoleGrant).where(RoleGrant.role == Role.GRID_CONTACT.value)
+            if few:
+                query = query.where(col(RoleGrant.grid_code).in_(grids))
+            grants = [
+                grant
+                for grant in (await session.exec(query.order_by(col(RoleGrant.granted_at)))).all()
+                if grant.grid_code in grids
+            ]
             people = [grant.user_id for grant in grants]
-            counted = (
-                await session.exec(
-                    select(Household.contact_id, func.count())
-                    .where(col(Household.contact_id).in_(people))
-                    .group_by(col(Household.contact_id))
+            counting = select(Household.contact_id, func.count())
+            filing = select(Ticket.resident_id, func.count()).where(
+                or_(
+                    col(Ticket.neighbour_name_encrypted).is_not(None),
+                    col(Ticket.neighbour_purged_at).is_not(None),
                 )
-            ).all()
-            filed = (
-                await session.exec(
-                    select(Ticket.resident_id, func.count())
-                    .where(
-                        col(Ticket.resident_id).in_(people),
-                        or_(
-                            col(Ticket.neighbour_name_encrypted).is_not(None),
-                            col(Ticket.neighbour_purged_at).is_not(None),
-                        ),
-                    )
-                    .group_by(col(Ticket.resident_id))
-                )
-            ).all()
+            )
+            if few:
+                counting = counting.where(col(Household.contact_id).in_(people))
+                filing = filing.where(col(Ticket.resident_id).in_(people))
+            counted = (await session.exec(counting.group_by(col(Household.contact_id)))).all()
+            filed = (await session.exec(filing.group_by(col(Ticket.resident_id)))).all()
         households = dict(counted)
         requests = dict(filed)
         return [

@@ -154,3 +154,28 @@ async def test_a_former_contacts_households_are_deleted_by_the_minute_round(
         assert await households.of(3001) == [] and await households.of(3002) == []
     finally:
         await db.close()
+
+
+async def test_a_whole_citys_contacts_are_counted_without_a_list_of_codes(
+    database_url: str, tmp_path
+) -> None:
+    """The street office's chat covers every grid: thousands of codes are not sent as
+    parameters (SQLite takes at most 32,766), the same contacts come back."""
+    from services.households import FEW_GRIDS, Households
+    from services.privacy import FieldCipher
+    from services.roles import Role, RoleService
+
+    db = Database(database_url)
+    try:
+        roles = RoleService(db)
+        households = Households(db, FieldCipher.from_setting(None, tmp_path))
+        await roles.grant(3001, Role.GRID_CONTACT, grid_code="G-00007")
+        await roles.grant(3002, Role.GRID_CONTACT, grid_code="elsewhere")
+        await households.add(3001, "G-00007", "Grandma Li", None)
+        city = [f"G-{n:05}" for n in range(40_000)]
+        assert len(city) > FEW_GRIDS
+        for codes in (city, city[:FEW_GRIDS]):
+            [found] = await households.contacts(codes)
+            assert (found.user_id, found.grid_code, found.households) == (3001, "G-00007", 1)
+    finally:
+        await db.close()
