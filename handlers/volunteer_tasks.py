@@ -18,7 +18,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.settings import Settings
 from handlers.staff_access import actor_of
 from handlers.volunteers import LABELS, hours, labels, local_moment
 from services.authorization import Actor, Authorization
@@ -127,13 +126,13 @@ async def _grid_chosen(message: Message, state: FSMContext, grid_code: str) -> N
     )
 
 
-async def take_when(message: Message, state: FSMContext, settings: Settings) -> None:
+async def take_when(message: Message, state: FSMContext, volunteers: Volunteers) -> None:
     try:
         local = datetime.strptime((message.text or "").strip(), "%Y-%m-%d %H:%M")
     except ValueError:
         await message.answer(_("Write the date and time like this: 2026-12-05 09:00."))
         return
-    starts = local.replace(tzinfo=settings.zone)
+    starts = local.replace(tzinfo=volunteers.zone)
     if starts <= utcnow():
         await message.answer(_("That time has passed; write a time still to come."))
         return
@@ -198,7 +197,6 @@ async def take_skill(
     authorization: Authorization,
     volunteers: Volunteers,
     routing: Routing,
-    settings: Settings,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
@@ -246,7 +244,7 @@ async def take_skill(
             id=posted.id,
             what=posted.what,
             grid=text(grid.name, i18n.current_locale),
-            when=local_moment(posted.starts_at, settings.zone),
+            when=local_moment(posted.starts_at, volunteers.zone),
             hours=hours(posted.minutes),
             needed=posted.needed,
             skills=labels(posted.skills) if posted.skills else _("any"),
@@ -290,7 +288,6 @@ async def attendance(
     callback_data: Attendance,
     authorization: Authorization,
     volunteers: Volunteers,
-    settings: Settings,
 ) -> None:
     found = await _may_confirm(query, callback_data.task, authorization, volunteers)
     if found is None:
@@ -298,7 +295,7 @@ async def attendance(
     if found.starts_at > utcnow():
         await query.answer(
             _("Attendance is confirmed once the task has begun ({when}).").format(
-                when=local_moment(found.starts_at, settings.zone)
+                when=local_moment(found.starts_at, volunteers.zone)
             ),
             show_alert=True,
         )

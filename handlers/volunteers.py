@@ -25,7 +25,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.settings import Settings
 from handlers.menu import CANCEL, N_, MenuButton, keyboard, main_menu
 from handlers.neighbours import PHONE
 from handlers.notices import markup
@@ -305,9 +304,7 @@ async def take_phone(
 # --- answering an invitation ------------------------------------------------------------------
 
 
-async def reply(
-    query: CallbackQuery, callback_data: Reply, volunteers: Volunteers, settings: Settings
-) -> None:
+async def reply(query: CallbackQuery, callback_data: Reply, volunteers: Volunteers) -> None:
     outcome = await volunteers.answer(
         callback_data.task, query.from_user.id, callback_data.yes, utcnow()
     )
@@ -331,7 +328,7 @@ async def reply(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
-            said.format(what=task.what, when=local_moment(task.starts_at, settings.zone))
+            said.format(what=task.what, when=local_moment(task.starts_at, volunteers.zone))
         )
 
 
