@@ -140,15 +140,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def doctor(settings: Settings) -> int:
-    """Each problem of each configured chat on a line of its own; 1 if there is any."""
-    from bot.doctor import configured_chats, diagnose
+    """Each problem of each configured chat on a line of its own; 1 if there is any.
+
+    The chats are those of the routing in use: the database's once stored, else the file's."""
+    from bot.doctor import configured_chats, diagnose, routing_in_use
     from bot.factory import build_bot
-    from services.routing import RoutingError, load_routing
+    from services.routing import RoutingError
 
     try:
-        routing = load_routing(settings.routing_file, settings.staff_chat_id)
+        routing, source = await routing_in_use(settings)
     except RoutingError as error:
-        raise SettingsError(f"ROUTING_FILE is invalid: {error}") from None
+        raise SettingsError(f"the routing data is invalid: {error}") from None
     bot = build_bot(settings)
     try:
         problems = await diagnose(bot, settings, routing)
@@ -158,7 +160,8 @@ async def doctor(settings: Settings) -> int:
         print(problem)
     if problems:
         return 1
-    print(f"every configured chat is ready ({len(configured_chats(settings, routing))} chats)")
+    count = len(configured_chats(settings, routing))
+    print(f"every configured chat is ready ({count} chats, from {source})")
     return 0
 
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import ChatMemberAdministrator, ChatMemberOwner, ChatMemberRestricted, User
+from aiogram.types import ChatMemberRestricted, User
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
-from services.routing import Routing, text
+from handlers.binding import BotStanding, bot_standing
+from services.routing import Routing, load_routing, text
+from services.routing_store import RoutingStore
+from services.storage import Database
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,37 @@ class ConfiguredChat:
     chat_id: int
     name: str
     forum: bool = False  # the routing file wants a topic per ticket here
+
+
+async def routing_in_use(settings: Settings) -> tuple[Routing, str]:
+    """The routing the bot routes with, and where it is from: the routing data in the database
+    once it is stored there (grids imported, chats bound from Telegram), else ROUTING_FILE.
+    Only read: the doctor neither creates the database nor seeds it."""
+    routing = load_routing(settings.routing_file, settings.staff_chat_id)
+    from_file = f"the routing file {routing.source}"
+    if not _database_exists(settings.effective_database_url):
+        return routing, from_file
+    db = Database(settings.effective_database_url)
+    try:
+        store = RoutingStore(db, routing)
+        try:
+            version = await store.version()
+        except SQLAlchemyError:  # no tables yet: no bot has started on this database
+            return routing, from_file
+        if version == 0:
+            return routing, from_file
+        version, stored = await store.load()
+        return stored, f"the routing data in the database (version {version})"
+    finally:
+        await db.close()
+
+
+def _database_exists(database_url: str) -> bool:
+    """A SQLite file that is not there is not made by asking it; a server is asked."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return True
+    return bool(url.database) and Path(str(url.database)).exists()
 
 
 def configured_chats(settings: Settings, routing: Routing) -> list[ConfiguredChat]:
@@ -65,7 +102,8 @@ async def chat_problems(bot: Bot, me: User, chat: ConfiguredChat) -> list[str]:
     if member.status in ("left", "kicked"):
         return [f"{where}: the bot is not a member: {add_bot}"]
     problems = []
-    admin = isinstance(member, ChatMemberAdministrator | ChatMemberOwner)
+    standing = bot_standing(member, chat.forum)  # the same check as /bind
+    admin = standing is not BotStanding.NOT_ADMIN
     if chat.forum and not info.is_forum:
         problems.append(
             f"{where}: the routing file says forum: true but the group has no topics: turn on "
@@ -76,9 +114,7 @@ async def chat_problems(bot: Bot, me: User, chat: ConfiguredChat) -> list[str]:
             f"{where}: the bot is not an administrator, so it cannot open a topic per request: "
             "make it an administrator with “Manage topics” (group settings → Administrators)"
         )
-    elif (
-        chat.forum and isinstance(member, ChatMemberAdministrator) and not member.can_manage_topics
-    ):
+    elif standing is BotStanding.NO_TOPICS:
         problems.append(
             f"{where}: the bot is an administrator without “Manage topics”: give it that "
             "right (group settings → Administrators → the bot)"

@@ -57,6 +57,7 @@ from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.rental_notices import TelegramRentalNotices
 from handlers.topics import TopicRepair
+from handlers.volunteers import VolunteerNotices
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.api_keys import ApiKeys
 from services.applications import ApplicationService
@@ -69,6 +70,7 @@ from services.dashboard_export import TicketExport
 from services.dashboard_figures import DashboardFigures
 from services.deliberation import DeliberationService
 from services.deliberation_outcome import DeliberationOutcome
+from services.households import Households
 from services.legal import LegalDesk
 from services.legal_bookings import Bookings
 from services.legal_duty import DutyRoster
@@ -109,6 +111,7 @@ from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleR
 from services.ticket_actions import TicketActions
 from services.tickets import TicketService
 from services.updates import UpdateLog
+from services.volunteers import Volunteers
 
 log = logging.getLogger(__name__)
 REVIEW_WINDOW = timedelta(days=30)  # certificate review times on /metrics
@@ -143,6 +146,8 @@ class Linkage:
     legal: LegalDesk | None = None  # the legal service point's questions
     bookings: Bookings | None = None  # its consultations (reminded by the minute round)
     deliberation: DeliberationOutcome | None = None  # consultations past their vote
+    households: Households | None = None
+    volunteers: Volunteers | None = None
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -493,6 +498,12 @@ def build(settings: Settings) -> Linkage:
     dispatcher.workflow_data.update(  # staff tools: assignees, canned replies, bans
         roster=WorkerRoster(db), templates=ReplyTemplates(db), bans=Bans(db), cipher=cipher
     )
+    households = Households(db, cipher)  # the families each grid contact looks after
+    volunteer_notices = VolunteerNotices(
+        i18n, routing, settings.effective_staff_locale, settings.zone
+    )
+    volunteers = Volunteers(db, outbox, cipher, volunteer_notices, settings.zone)
+    dispatcher.workflow_data.update(households=households, volunteers=volunteers)
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
         bot_token=settings.bot_token.get_secret_value(),
@@ -552,6 +563,7 @@ def build(settings: Settings) -> Linkage:
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
+    live.on_change(lambda current: setattr(volunteer_notices, "routing", current))
     return Linkage(
         settings,
         db,
@@ -578,6 +590,8 @@ def build(settings: Settings) -> Linkage:
         legal=legal,
         bookings=bookings,
         deliberation=deliberation,
+        households=households,
+        volunteers=volunteers,
     )
 
 

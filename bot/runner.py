@@ -137,6 +137,11 @@ async def deliberate(linkage: Linkage, now: datetime) -> None:
         log.info("deleted %s residents' opinions on consultations decided long ago", purged)
 
 
+async def thank_volunteers(linkage: Linkage, now: datetime) -> int:
+    """From the first of each month: last month's hours, thanked once per volunteer."""
+    return await linkage.volunteers.thank(now) if linkage.volunteers else 0
+
+
 async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
     retention = OutboxRetention(linkage.outbox)
     rounds = 0
@@ -153,6 +158,10 @@ async def _escalate_every_minute(linkage: Linkage, stop: asyncio.Event) -> None:
                 log.info("%s undecided applications lapsed; their personal data purged", lapsed)
             if forgotten := await linkage.open311.purge_contacts(utcnow()):
                 log.info("deleted the contact details of %s Open311 requesters", forgotten)
+            if linkage.households and (gone := await linkage.households.purge_orphans()):
+                log.info("deleted %s households of people no longer grid contacts", gone)
+            if thanked := await thank_volunteers(linkage, utcnow()):
+                log.info("thanked %s volunteers for last month's hours", thanked)
             if reminded := await linkage.review_queue.remind(utcnow()):
                 log.info("%s reminders of applications waiting for a decision", reminded)
             await rental_round(linkage, utcnow())

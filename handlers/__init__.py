@@ -12,6 +12,7 @@ from handlers import (
     errors,
     fallback,
     frontdesk,
+    households,
     lawyer,
     mediation,
     rental,
@@ -19,6 +20,8 @@ from handlers import (
     roles,
     staff,
     tourists,
+    volunteer_tasks,
+    volunteers,
 )
 
 
@@ -38,6 +41,9 @@ def telegram_routers() -> list[Router]:
         deliberation.router(),  # before staff and residents: a form's answers, a ballot
         board.router(),  # before staff: a summary for the board is not a reply to relay
         lawyer.router(),  # before staff and residents: messages about legal questions
+        households.router(),  # before staff: /contacts in a grid's chat
+        volunteer_tasks.router(),  # before staff: /task's answers are not replies to relay
+        volunteers.router(),
         staff.router(),
         frontdesk.router(),  # before residents: a certificate code is not a report
         mediation.router(),  # the mediation form, before the report form takes plain text

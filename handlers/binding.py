@@ -9,11 +9,20 @@ the change within ROUTING_POLL_SECONDS (services/routing_store.py), this one at 
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import ChatMemberAdministrator, ChatMemberOwner, Message
+from aiogram.types import (
+    ChatMemberAdministrator,
+    ChatMemberBanned,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberOwner,
+    ChatMemberRestricted,
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -24,6 +33,36 @@ from services.routing_store import LiveRouting
 
 log = logging.getLogger(__name__)
 UNBOUND_SHOWN = 50  # grids listed by /unbound; the rest are counted
+
+ChatMember = (
+    ChatMemberOwner
+    | ChatMemberAdministrator
+    | ChatMemberMember
+    | ChatMemberRestricted
+    | ChatMemberLeft
+    | ChatMemberBanned
+)
+
+
+class BotStanding(StrEnum):
+    """What the bot is in a group, for serving it as a staff chat."""
+
+    READY = "ready"  # the owner, or an administrator (with "Manage topics" in a forum)
+    NOT_ADMIN = "not an administrator"
+    NO_TOPICS = "an administrator without Manage topics"
+
+
+def bot_standing(member: ChatMember, forum: bool) -> BotStanding:
+    """Is the bot an administrator there, with the topics right where each request gets a
+    topic? The one check /bind and `python -m bot doctor` share. The right is asked for
+    explicitly: an administrator Telegram did not say may manage topics may not."""
+    if isinstance(member, ChatMemberOwner):
+        return BotStanding.READY
+    if not isinstance(member, ChatMemberAdministrator):
+        return BotStanding.NOT_ADMIN
+    if forum and member.can_manage_topics is not True:
+        return BotStanding.NO_TOPICS
+    return BotStanding.READY
 
 
 async def bind_chat(
@@ -88,14 +127,13 @@ async def _why_not_here(message: Message, bot: Bot) -> str | None:
     except TelegramAPIError as error:
         log.warning("getChatMember of the bot in %s failed: %s", message.chat.id, error)
         return _("Telegram did not say what I am in this group; try again in a minute.")
-    if isinstance(me, ChatMemberOwner):
-        return None
-    if not isinstance(me, ChatMemberAdministrator):
+    standing = bot_standing(me, bool(message.chat.is_forum))
+    if standing is BotStanding.NOT_ADMIN:
         return _(
             "I am not an administrator of this group, so I could miss messages and cannot "
             "manage requests here. Make me an administrator, then send /bind again."
         )
-    if message.chat.is_forum and me.can_manage_topics is False:
+    if standing is BotStanding.NO_TOPICS:
         return _(
             "This group has topics, and each request gets its own: give me the right to "
             "manage topics, then send /bind again."

@@ -29,6 +29,7 @@ COMMANDS = [
     ("requests", N_("My requests and their progress")),
     ("certificate", N_("Accommodation certificate without an ID card")),
     ("rental", N_("Rental houses: register one, or register as a tenant")),
+    ("volunteer", N_("Volunteer for your neighbours, and see your hours")),
     ("language", N_("Choose English or Chinese")),
     ("help", N_("What this bot does")),
     ("cancel", N_("Stop what you are doing")),
@@ -45,6 +46,8 @@ STAFF_COMMANDS = [
     ("unban", N_("Let a banned resident open requests again: /unban 2026-000123")),
     ("inspect", N_("Inspect a rental house: /inspect R7K2M")),
     ("houses", N_("This grid's rental houses by risk colour")),
+    ("task", N_("Ask the volunteers for help: what, when, how many")),
+    ("contacts", N_("This grid's contacts and the households they look after")),
 ]
 
 

@@ -22,7 +22,6 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.report_form import DONE, SKIP, photos_keyboard
-from handlers.statuses import status_label
 from handlers.topics import ticket_topic
 from services.authorization import Actor, Authorization
 from services.privacy import FieldCipher
@@ -174,39 +173,10 @@ async def file_it(
     )
 
 
-async def households(
-    message: Message,
-    authorization: Authorization,
-    tickets: TicketService,
-    notices: TelegramTicketNotices,
-) -> None:
-    if message.from_user is None or await contact_grid(message, authorization) is None:
-        return
-    filed = await tickets.filed_for_neighbours(message.from_user.id)
-    if not filed:
-        await message.answer(_("You have not reported for a neighbour yet. Send /neighbour."))
-        return
-    lines = []
-    for ticket in filed:
-        neighbour = notices.neighbour(ticket)
-        name = neighbour[0] if neighbour else _("(details removed)")
-        lines.append(
-            _("{number} · for {name} · {status} · {when}").format(
-                number=ticket.number,
-                name=name,
-                status=status_label(ticket.status),
-                when=notices.when(ticket.updated_at),
-            )
-            + f"\n“{ticket.text[:80]}”"
-        )
-    await message.answer(_("What you reported for neighbours:") + "\n\n" + "\n\n".join(lines))
-
-
 def router() -> Router:
     router = Router(name="neighbours")
     router.message.filter(F.chat.type == "private")
     router.message.register(start, StateFilter(None), Command("neighbour"))
-    router.message.register(households, StateFilter(None), Command("households"))
     router.message.register(take_name, ForNeighbour.name, F.text, ~F.text.startswith("/"))
     router.message.register(take_phone, ForNeighbour.phone, F.text, ~F.text.startswith("/"))
     router.message.register(

@@ -238,6 +238,21 @@ class Authorization:
         self.refused(actor, action, f"ticket {ticket.id}", "not staff of its team")
         return False
 
+    async def may_serve_grid(self, actor: Actor, grid_code: str, action: str) -> bool:
+        """An admin, or staff of a chat the grid's requests go to or are escalated to (its own,
+        its community's, the street office's): invite its grid contacts, post its tasks."""
+        if self.is_admin(actor.user_id):
+            return True
+        try:
+            chain = self.routing.escalation_chain(self.routing.grid(grid_code))
+        except KeyError:
+            chain = []
+        for chat in chain:
+            if await self._staff_of_chat(chat, actor):
+                return True
+        self.refused(actor, action, f"grid {grid_code}", "not staff of its chat")
+        return False
+
     async def _staff_of_chat(self, chat_id: int, actor: Actor) -> bool:
         if actor.as_chat is not None:  # an anonymous administrator speaking for the group
             return actor.as_chat == chat_id

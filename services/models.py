@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Text,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 # Telegram's sizes: a person's first and last name are up to 64 characters each, so a full name
@@ -680,3 +691,80 @@ class ConsultationVote(SQLModel, table=True):
     opinion_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     voice_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Household(SQLModel, table=True):
+    """A household a grid contact looks after (the seed: 5 to 15 families each). Who lives
+    there and their phone are personal data: encrypted (services.privacy.FieldCipher)."""
+
+    __tablename__ = "household"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    grid_code: str = Field(max_length=40, index=True)
+    label_encrypted: str = Field(max_length=ENCRYPTED_LENGTH)
+    phone_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class Volunteer(SQLModel, table=True):
+    """A resident who volunteers: skills, when they are free, where they live. Their name and
+    phone are personal data: encrypted."""
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name_encrypted: str = Field(max_length=ENCRYPTED_LENGTH)
+    phone_encrypted: str | None = Field(default=None, max_length=ENCRYPTED_LENGTH)
+    skills: str = Field(default="", max_length=200)  # codes, comma-separated
+    availability: str = Field(default="", max_length=100)  # weekdays, mornings, …
+    grid_code: str = Field(max_length=40, index=True)
+    community_code: str = Field(max_length=40)
+    locale: str = Field(default="zh", max_length=8)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class VolunteerTask(SQLModel, table=True):
+    """Work staff ask volunteers for; `accepted` never passes `needed` (the database checks)."""
+
+    __tablename__ = "volunteer_task"
+    __table_args__ = (CheckConstraint("accepted <= needed", name="ck_volunteer_task_full"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    grid_code: str = Field(max_length=40)
+    what: str = Field(max_length=500)
+    starts_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    minutes: int
+    needed: int
+    accepted: int = Field(default=0)
+    skills: str = Field(default="", max_length=200)  # wanted; empty: any
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class VolunteerShift(SQLModel, table=True):
+    """A volunteer invited to a task: invited, accepted, declined, then attended or absent."""
+
+    __tablename__ = "volunteer_shift"
+
+    task_id: int = Field(
+        sa_column=Column(ForeignKey("volunteer_task.id"), primary_key=True, autoincrement=False)
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    state: str = Field(default="invited", max_length=16)
+    minutes: int = Field(default=0)  # recorded when staff confirm attendance
+    answered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    confirmed_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class VolunteerThanks(SQLModel, table=True):
+    """A monthly thank-you sent: one per volunteer and month, whatever runs the round."""
+
+    __tablename__ = "volunteer_thanks"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    month: str = Field(primary_key=True, max_length=7)  # 2026-11
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -186,7 +186,7 @@ class Routing:
         self._category_matchers = [(c, _Matcher(c.keywords)) for c in self.categories]
         self._address_matchers = [(g, _Matcher(g.address_keywords)) for g in self.grids]
         self._placed = [g for g in self.grids if g.area]
-        self._shapes = np.array([polygon(g.area) for g in self._placed], dtype=object)
+        self._shapes = polygons([g.area for g in self._placed])
         self._index = shapely.STRtree(self._shapes)
         fallbacks = [c for c in self.categories if c.is_fallback]
         self.fallback_category: Category | None = fallbacks[0] if fallbacks else None
@@ -373,6 +373,21 @@ def polygon(area: Area) -> shapely.Polygon:
     return shapely.Polygon(area[0], area[1:])
 
 
+def polygons(areas: Sequence[Area]) -> np.ndarray:
+    """Every area as a shapely polygon, made in one call (a city has tens of thousands): the
+    points in one array, with where each ring and each polygon begins."""
+    if not areas:
+        return np.array([], dtype=object)
+    rings = [ring for area in areas for ring in area]
+    points = np.array([point for ring in rings for point in ring], dtype=float)
+    ring_offsets = np.cumsum([0] + [len(ring) for ring in rings])
+    polygon_offsets = np.cumsum([0] + [len(area) for area in areas])
+    made = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON, points, (ring_offsets, polygon_offsets)
+    )
+    return np.asarray(made, dtype=object)
+
+
 def shape_problem(shape: shapely.Polygon) -> str | None:
     """Why the polygon is not a usable shape (edges that cross, a hole that cuts it in two);
     None when it is."""
@@ -512,14 +527,52 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+
+
+def _plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """Build a node's value directly where it is plain (strings, decimal numbers, lists,
+    mappings with string keys), leaving anything else to PyYAML. PyYAML's generic constructor
+    machinery costs more per value than reading it (a city has millions of coordinates); libyaml
+    still does the reading. The values are those PyYAML would build, duplicate keys refused."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        tag, value = node.tag, node.value
+        if tag == _STR_TAG:
+            return value
+        digits = value.lstrip("+-")
+        try:  # YAML 1.1 also reads 0x1F, 017 (octal), 1:30, .inf: PyYAML's way, below
+            if tag == _FLOAT_TAG and ":" not in value:
+                return float(value)
+            if tag == _INT_TAG and (digits == "0" or not digits.startswith("0")):
+                return int(value, 10)
+        except ValueError:
+            pass
+    elif kind is yaml.SequenceNode and node.tag == yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG:
+        return [_plain(loader, item) for item in node.value]
+    elif kind is yaml.MappingNode and node.tag == yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG:
+        built: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode or key_node.tag != _STR_TAG:
+                return _construct_mapping(loader, node)  # type: ignore[arg-type]  # merge keys…
+            key = key_node.value
+            if key in built:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice in one mapping", key_node.start_mark
+                )
+            built[key] = _plain(loader, value_node)
+        return built
+    return loader.construct_object(node, deep=True)
+
+
 class _FastUniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The same, reading with libyaml (C) when PyYAML has it: a city's file is megabytes."""
+    """The same, reading with libyaml (C) when PyYAML has it (a city's file is megabytes), and
+    building plain values directly (`_plain`)."""
 
 
-_FastUniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
+_FastUniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _plain)
 
 
 def load_routing(path: Path | None, fallback_chat_id: int | None) -> Routing:
@@ -558,8 +611,8 @@ def _parse_routing(source: str, name: str, fallback_chat_id: int | None) -> Rout
     try:
         try:
             data = yaml.load(source, Loader=_FastUniqueKeyLoader)
-        except yaml.YAMLError:  # read again, slowly, for PyYAML's own words and position
-            data = yaml.load(source, Loader=_UniqueKeyLoader)
+        except (yaml.YAMLError, RecursionError):  # read again, slowly, for PyYAML's own words
+            data = yaml.load(source, Loader=_UniqueKeyLoader)  # and position (or an alias cycle)
     except yaml.MarkedYAMLError as error:
         raise RoutingError(f"{name}: {_describe_yaml_error(error)}") from None
     except yaml.YAMLError as error:
@@ -848,10 +901,10 @@ def check_shapes(
     """Every area a valid polygon, and no two overlapping; the first problem found raises,
     naming the grid where `where` says it is written."""
     placed = routing.shapes()
-    for grid, shape in placed:
-        problem = shape_problem(shape)
-        if problem is not None:
-            raise fail(f"{where(grid)}.area", problem)
+    valid = shapely.is_valid(np.array([shape for _, shape in placed], dtype=object))
+    for position in np.flatnonzero(~valid)[:1]:  # all at once; the first one's reason
+        grid, shape = placed[position]
+        raise fail(f"{where(grid)}.area", shape_problem(shape) or "polygon is not a valid shape")
     for later, earlier in find_overlaps([shape for _, shape in placed])[:1]:
         other = placed[earlier][0]
         raise fail(f"{where(placed[later][0])}.area", f"overlaps {where(other)} ({other.code})")

@@ -103,3 +103,27 @@ async def test_only_an_admin_of_linkage_may_bind_and_codes_are_checked(
     assert (await next_message(standin, group.id))["text"].startswith(
         "This chat now receives the requests of community "
     )
+
+
+async def test_a_forum_bind_needs_the_topics_right_asked_explicitly(
+    standin: BotAPIStandin, run_bot, tmp_path: Path
+) -> None:
+    """In a forum each request gets a topic: an administrator without "Manage topics" is
+    refused with the reason (the stand-in reports the right as the test set it), then binds."""
+    standin.group(SANJIABANG_CHAT, title="Sanjiabang community")
+    forum = standin.group(NEW_EAST_GATE_CHAT, title="East gate grid", forum=True)
+    standin.set_bot_status(forum, "administrator", can_manage_topics=False)
+    admin = standin.user(ADMIN, "Director Li", language_code="zh")
+    standin.add_member(forum.id, admin.id, "administrator")
+    await start(standin, run_bot, tmp_path)
+
+    standin.send_command(admin, "/bind", args="grid SJB-01", chat=forum.id)
+    assert (await next_message(standin, forum.id))["text"] == (
+        "本群开启了话题，每条诉求都有自己的话题：请给我管理话题的权限，然后再发送 /bind。"
+    )
+    standin.send_command(admin, "/unbound")
+    assert "SJB-01" in (await next_message(standin, admin.id))["text"]  # not bound
+
+    standin.set_bot_status(forum, "administrator")  # every right, "Manage topics" too
+    standin.send_command(admin, "/bind", args="grid SJB-01", chat=forum.id)
+    assert (await next_message(standin, forum.id))["text"].startswith("本群现在接收网格")

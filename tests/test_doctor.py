@@ -65,3 +65,40 @@ async def test_the_same_check_is_logged_at_start(
         await run_bot(doctor_at_start=True)
         await eventually(lambda: "setup: chat -1001000000013" in caplog.text)
     assert "the bot is not an administrator, so it cannot open a topic" in caplog.text
+
+
+async def test_the_doctor_checks_the_routing_in_the_database_once_stored(
+    standin: BotAPIStandin, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    """A grid bound from Telegram lives in the database, not in ROUTING_FILE: its chat is the
+    one the doctor checks, with the same "administrator, topics right" check as /bind."""
+    from services.migrate import upgrade_to_head
+    from services.routing_store import RoutingStore
+    from services.storage import Database
+
+    every_configured_chat(standin)
+    settings = bot_settings(standin, data_dir=tmp_path / "data")
+    assert await doctor(settings) == 0  # no database yet: the file's chats
+    assert capsys.readouterr().out.endswith("from the routing file routing.sample.yaml)\n")
+
+    db = Database(settings.effective_database_url)
+    try:
+        await upgrade_to_head(db)
+        store = RoutingStore(db, load_routing(None, settings.staff_chat_id))
+        await store.seed()
+        await store.bind("grid", "SJB-01", NEW_FORUM, forum=True)
+    finally:
+        await db.close()
+    standin.group(NEW_FORUM, title="East gate forum", forum=True)
+    standin.set_bot_status(NEW_FORUM, "administrator", can_manage_topics=False)
+    assert await doctor(settings) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"chat {NEW_FORUM} (Grid 1: east gate): the bot is an administrator without “Manage "
+        "topics”: give it that right (group settings → Administrators → the bot)"
+    ]
+    standin.set_bot_status(NEW_FORUM, "administrator")
+    assert await doctor(settings) == 0
+    assert capsys.readouterr().out.endswith("from the routing data in the database (version 2))\n")
+
+
+NEW_FORUM = -1001000000078

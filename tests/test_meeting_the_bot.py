@@ -67,6 +67,7 @@ async def test_switching_language_is_remembered_across_restarts(
         "requests",
         "certificate",
         "rental",
+        "volunteer",
         "language",
         "help",
         "cancel",
@@ -111,6 +112,8 @@ async def test_the_command_menu_is_registered_in_both_languages(
         "unban",
         "inspect",
         "houses",
+        "task",
+        "contacts",
     ]
     assert staff[2]["description"] == "本周和本月的统计"
 

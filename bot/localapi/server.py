@@ -274,9 +274,11 @@ class BotAPIStandin:
             },
         )
 
-    def set_bot_status(self, group_id: int | FakeChat, status: str) -> None:
-        """The bot's own membership in a group (default ``administrator``)."""
+    def set_bot_status(self, group_id: int | FakeChat, status: str, **rights: bool) -> None:
+        """The bot's own membership in a group (default ``administrator``); `rights` are the
+        administrator rights it lacks or has, e.g. ``can_manage_topics=False``."""
         self.state.bot_status[_chat_id(group_id)] = status
+        self.state.bot_rights[_chat_id(group_id)] = dict(rights)
 
     def create_topic(self, group_id: int | FakeChat, name: str, icon_color: int = 7322096) -> int:
         """Create a forum topic as a user would; returns its message_thread_id."""

@@ -106,6 +106,8 @@ class StandinState:
         self.chats: dict[int, FakeChat] = {}
         self.members: dict[tuple[int, int], str] = {}
         self.bot_status: dict[int, str] = {}
+        # administrator rights the bot was given differently from "all of them", per chat
+        self.bot_rights: dict[int, dict[str, bool]] = {}
         self.topics: dict[int, dict[int, ForumTopic]] = {}
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}
         self.markups: dict[tuple[int, int], dict[str, Any]] = {}

@@ -33,7 +33,8 @@ PAGE_STRINGS = {
     "role_resident": N_("Resident"),
     "hint_resident": N_(
         "Lao Shen reports a problem in the neighbourhood. Try: “The drain at the east gate is "
-        "blocked”. He also lets a flat: “Rental housing” registers it and gives its join code."
+        "blocked”. He also lets a flat: “Rental housing” registers it and gives its join code. "
+        "Or send /volunteer to offer help to the neighbours."
     ),
     "role_tourist": N_("Tourist"),
     "hint_tourist": N_(
@@ -47,7 +48,8 @@ PAGE_STRINGS = {
         "report). Reply to the card, or write in its topic, to answer the resident; its buttons "
         "take and resolve it. /consult asks the grid's residents a question (the resident "
         "pane votes); /agenda lists what is still open. /inspect with a rental house's code "
-        "inspects it; /houses counts the grid's houses by colour."
+        "inspects it; /houses counts the grid's houses by colour. /task asks the volunteers "
+        "for help; /contacts lists the grid's contacts."
     ),
     "role_verifier": N_("Verifier"),
     "hint_verifier": N_("Officer Zhou approves or rejects the tourists' applications."),
