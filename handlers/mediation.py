@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import mediation_form, mediation_org, mediation_referral, mediation_resident
+from handlers import (
+    mediation_form,
+    mediation_org,
+    mediation_place,
+    mediation_referral,
+    mediation_resident,
+)
 
 
 def early_router() -> Router:
@@ -20,4 +26,6 @@ def early_router() -> Router:
 
 def router() -> Router:
     """The form, beside the report form (before it: the report form takes any plain text)."""
-    return mediation_form.router()
+    router = Router(name="mediation")
+    router.include_routers(mediation_place.router(), mediation_form.router())
+    return router

@@ -129,7 +129,7 @@ async def written(
         return
     try:
         if current == Writing.decline_reason.state:
-            case = await mediation.decline(case.id or 0, actor.user_id, words, None, None)
+            case = await mediation.decline(case.id or 0, actor.user_id, words)
             await message.answer(
                 _("Case {number} declined; it went on.").format(number=case.number)
             )

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
-from handlers.mediation_form import evidence_of, too_large
+from handlers.mediation_evidence import evidence_of, too_large
 from handlers.mediation_notices import AddEvidence, Attend, Book, Rate
 from handlers.mediation_session_notices import MediationNotices
 from handlers.menu import MenuButton, main_menu, take_press
