@@ -8,6 +8,7 @@ from aiogram import Router
 
 from handlers import (
     mediation_form,
+    mediation_history,
     mediation_org,
     mediation_place,
     mediation_referral,
@@ -19,7 +20,10 @@ def early_router() -> Router:
     """Before the greeting and the staff's: /start mc-…, the org chat's /stats and buttons."""
     router = Router(name="mediation-early")
     router.include_routers(
-        mediation_resident.router(), mediation_org.router(), mediation_referral.router()
+        mediation_resident.router(),
+        mediation_history.router(),
+        mediation_org.router(),
+        mediation_referral.router(),
     )
     return router
 

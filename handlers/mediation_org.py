@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
 from handlers.mediation_notices import CaseAction, TelegramMediationNotices
+from handlers.mediation_session_notices import MediationNotices
 from handlers.menu import take_press
 from services.authorization import Actor, Authorization
 from services.mediation import CaseNotFound, MediationService, WrongState
@@ -26,7 +27,9 @@ from services.mediation_access import may_mediate
 from services.mediation_appointments import MediationAppointments
 from services.mediation_models import MediationCase
 from services.mediation_outcomes import MediationOutcomes
+from services.mediation_sharing import share_evidence
 from services.mediation_stats import SEED, organisation_stats
+from services.models import utcnow
 
 GROUPS = F.chat.type.in_({"group", "supergroup"})
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
@@ -57,6 +60,7 @@ async def case_action(
     state: FSMContext,
     mediation: MediationService,
     mediation_outcomes: MediationOutcomes,
+    mediation_notices: MediationNotices,
     authorization: Authorization,
     bot: Bot,
 ) -> None:
@@ -103,6 +107,13 @@ async def case_action(
         elif action == "withdraw":
             await mediation_outcomes.withdraw(case.id or 0, user, by_resident=False)
             await take_press(query)
+        elif action == "judicial":
+            day = mediation_outcomes.today(utcnow())
+            await mediation_outcomes.judicial_confirmation(case.id or 0, user, day)
+            await take_press(query)
+        elif action == "share":
+            await share_evidence(mediation, mediation_notices, case.id or 0, user)
+            await query.answer(_("The other party can now see the evidence."))
     except WrongState as error:
         await query.answer(
             _("Case {number} is already {status}.").format(
@@ -216,7 +227,9 @@ async def stats(
             "⚖️ Mediation figures\nReceived: {received}\nAccepted: {accepted}\nSettled: {settled}\n"
             "Referred to the court: {referred}\nWithdrawn: {withdrawn}\n"
             "Median days to settlement: {median}\nDiverted from court (settled of closed): {share}"
+            "\nJudicial confirmation requested: {judicial}"
         ).format(
+            judicial=figures.judicially_confirmed,
             received=t.received,
             accepted=t.accepted,
             settled=t.settled,
