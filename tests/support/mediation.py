@@ -4,7 +4,13 @@ mediation organisations."""
 
 from __future__ import annotations
 
+import io
+import re
+import struct
 from typing import Any
+
+import zxingcpp
+from PIL import Image
 
 from bot.localapi import BotAPIStandin
 from tests.support.people import inline_buttons
@@ -73,3 +79,44 @@ async def file_case(
     summary = await next_message(standin, resident.id)
     standin.press_button(resident, summary, inline_buttons(summary)[words["submit"]])
     return await next_message(standin, resident.id)
+
+
+def qr_codes_in_pdf(pdf: bytes) -> list[str]:
+    """The QR codes a PDF's images hold, decoded by zxing-cpp. fpdf2 stores a one-bit image as
+    a CCITT group 4 stream: it is wrapped in a minimal TIFF for Pillow to read."""
+    found: list[str] = []
+    pattern = re.compile(rb"<<((?:(?!>>\s*stream).)*?/Subtype /Image.*?)>>\s*stream\r?\n", re.S)
+    for match in pattern.finditer(pdf):
+        head = match.group(1)
+        if b"/CCITTFaxDecode" not in head:
+            continue
+        width = int(re.search(rb"/Width (\d+)", head).group(1))  # type: ignore[union-attr]
+        height = int(re.search(rb"/Height (\d+)", head).group(1))  # type: ignore[union-attr]
+        length = int(re.search(rb"/Length (\d+)", head).group(1))  # type: ignore[union-attr]
+        stream = pdf[match.end() : match.end() + length]
+        black_is_1 = b"/BlackIs1 true" in head
+        image = Image.open(io.BytesIO(_g4_tiff(stream, width, height, black_is_1)))
+        found += [code.text for code in zxingcpp.read_barcodes(image.convert("L"))]
+    return found
+
+
+def _g4_tiff(stream: bytes, width: int, height: int, black_is_1: bool) -> bytes:
+    tags = [
+        (256, 4, width),  # ImageWidth
+        (257, 4, height),  # ImageLength
+        (258, 3, 1),  # BitsPerSample
+        (259, 3, 4),  # Compression: CCITT group 4
+        (262, 3, 0 if black_is_1 else 1),  # Photometric: WhiteIsZero when 1 is black
+        (273, 4, 0),  # StripOffsets, filled below
+        (277, 3, 1),  # SamplesPerPixel
+        (278, 4, height),  # RowsPerStrip
+        (279, 4, len(stream)),  # StripByteCounts
+    ]
+    directory = 8
+    data_at = directory + 2 + 12 * len(tags) + 4
+    body = struct.pack("<2sHI", b"II", 42, directory) + struct.pack("<H", len(tags))
+    for tag, kind, value in tags:
+        value = data_at if tag == 273 else value
+        packed = struct.pack("<I", value) if kind == 4 else struct.pack("<HH", value, 0)
+        body += struct.pack("<HHI", tag, kind, 1) + packed
+    return body + struct.pack("<I", 0) + stream
