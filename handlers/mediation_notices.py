@@ -169,8 +169,12 @@ class TelegramMediationNotices:
         if files:
             words += "\n" + files
         if case.declined_by:
+            names = [
+                text(found.name, locale) if (found := self.directory.organisation(code)) else code
+                for code in case.declined_by
+            ]
             words += "\n\n" + _("Declined before by: {orgs}", locale=locale).format(
-                orgs=", ".join(case.declined_by)
+                orgs=", ".join(names)
             )
         return words
 

@@ -114,6 +114,9 @@ async def case_action(
             await mediation_outcomes.judicial_confirmation(case.id or 0, user, day)
             await take_press(query)
         elif action == "share":
+            if case.evidence_shared:
+                await query.answer(_("The evidence is already shared."), show_alert=True)
+                return
             await share_evidence(mediation, mediation_notices, case.id or 0, user)
             await query.answer(_("The other party can now see the evidence."))
     except WrongState as error:

@@ -179,14 +179,14 @@ async def invitation(
     locale = i18n.current_locale
     appointment = await mediation.appointment(case.id or 0)
     session = (
-        mediation_notices.at(appointment.starts_at)
+        _("{time} (China time)").format(time=mediation_notices.at(appointment.starts_at))
         if appointment is not None
         else _("not booked yet")
     )
     words = _(
         "⚖️ You are invited to mediation: case {number} ({kind}) at {org}.\n\nApplicant: "
         "{applicant}\n\nWhat happened:\n“{account}”\n\nWhat they ask for:\n“{claim}”\n\n"
-        "Session: {session} (China time)"
+        "Session: {session}"
     ).format(
         number=case.number,
         kind=mediation_notices.kind(case.kind, locale),

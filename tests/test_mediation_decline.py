@@ -54,7 +54,7 @@ async def test_a_declined_case_goes_to_the_next_organisation_of_the_area_then_th
     )
     card = await next_message(standin, odr.id)
     assert card["text"].startswith("⚖️ Mediation case M2026-000001 · 👪 Family")
-    assert card["text"].endswith("Declined before by: qixing-pmc")
+    assert card["text"].endswith("Declined before by: Qixing People's Mediation Committee")
 
     await decline(standin, mediator, odr.id, "❌ Decline", "Too many cases this month.")
     await next_message(standin, odr.id)  # declined; it went on
@@ -63,7 +63,10 @@ async def test_a_declined_case_goes_to_the_next_organisation_of_the_area_then_th
         "“Too many cases this month.”. It has gone to Qixing Street Office."
     )
     card = await next_message(standin, office.id)
-    assert card["text"].endswith("Declined before by: qixing-pmc, jiaxing-odr")
+    assert card["text"].endswith(
+        "Declined before by: Qixing People's Mediation Committee, Jiaxing Online Dispute "
+        "Resolution Centre"
+    )
     standin.press_button(mediator, card, inline_buttons(card)["✅ Accept"])
     assert (await next_message(standin, office.id))["text"].startswith(
         "✅ Case M2026-000001 accepted."

@@ -78,6 +78,11 @@ async def test_evidence_shared_then_settled_verified_confirmed_and_purged(
     listed, sent = await standin.wait_for_messages(li.id, count=2, timeout=10)
     assert listed["text"].startswith("🔓 The evidence of case M2026-000001:\n• document will.pdf")
     assert standin.file(sent["document"]["file_id"]).data == WILL  # type: ignore[union-attr]
+    twice = standin.press_button(
+        mediator, working, inline_buttons(working)["🔓 Share evidence with the other party"]
+    )
+    await _answered(standin, twice)
+    assert standin.callback_answers(twice)[-1]["text"] == "The evidence is already shared."
     standin.send_command(li, "/start", code.group(1))  # the link now shows it, and sends it
     again, file_again = await standin.wait_for_messages(li.id, count=2, timeout=10)
     assert "\n\nEvidence:\n• document will.pdf, 2.9 KB, " in again["text"]
