@@ -58,11 +58,15 @@ def describe(event: MediationEvent, notices: MediationNotices, locale: str) -> s
         return _("sent to {org}").format(org=org_name(detail, notices, locale))
     if event.kind == "declined":
         code, _colon, reason = detail.partition(": ")
+        if not reason:  # forgotten with the case's personal data
+            return _("{org} declined it").format(org=org_name(code, notices, locale))
         return _("{org} declined it: “{reason}”").format(
             org=org_name(code, notices, locale), reason=reason
         )
     if event.kind == "accepted":
         return _("{org} accepted it").format(org=org_name(detail or STREET_OFFICE, notices, locale))
+    if event.kind == "evidence_asked" and not detail:
+        return _("more evidence was asked for")
     if event.kind == "evidence_asked":
         return _("more evidence was asked for: “{what}”").format(what=detail)
     if event.kind == "evidence_added":

@@ -5,9 +5,13 @@ never gets a case from outside it. Through the Bot API stand-in, in English and 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from bot.factory import build
 from bot.localapi import BotAPIStandin
+from bot.runner import mediation_round
+from services.models import utcnow
 from tests.support.mediation import ODR_CHAT, QIXING_CHAT, STREET_OFFICE_CHAT, file_case
 from tests.support.people import inline_buttons
 from tests.test_resident_requests import next_message
@@ -34,7 +38,7 @@ async def test_a_declined_case_goes_to_the_next_organisation_of_the_area_then_th
     for chat in (qixing, odr, office):
         standin.add_member(chat.id, mediator.id)
     shen = standin.user(3001, "Lao Shen", language_code="en")
-    await run_bot()
+    bot = await run_bot()
 
     thanks = await file_case(standin, shen, "en", area="Grid 1: east gate")
     assert "Qixing People's Mediation Committee has it now" in thanks["text"]
@@ -71,6 +75,25 @@ async def test_a_declined_case_goes_to_the_next_organisation_of_the_area_then_th
     assert (await next_message(standin, office.id))["text"].startswith(
         "✅ Case M2026-000001 accepted."
     )
+
+    # closed and purged: the reasons written go with the personal data, the steps stay
+    linkage = build(bot.settings)
+    try:
+        assert linkage.mediation is not None
+        await linkage.mediation.outcomes.withdraw(1, shen.id, by_resident=True)
+        later = utcnow() + timedelta(days=bot.settings.personal_data_retention_days, hours=1)
+        await mediation_round(linkage, later)
+        declined = [e for e in await linkage.mediation.cases.history(1) if e.kind == "declined"]
+        assert [e.detail for e in declined] == ["qixing-pmc", "jiaxing-odr"]
+    finally:
+        await linkage.close()
+    await standin.wait_for_messages(shen.id, count=1, timeout=10)  # withdrawn
+    standin.press_reply_button(shen, "📋 My requests")
+    mine = await next_message(standin, shen.id)
+    standin.press_button(shen, mine, inline_buttons(mine)["Open M2026-000001"])
+    history = (await next_message(standin, shen.id))["text"]
+    assert " · Qixing People's Mediation Committee declined it\n" in history
+    assert "estates" not in history
 
     # a family dispute from outside Sanjiabang never reaches Sanjiabang's committee
     mei = standin.user(3002, "Mei Ling", language_code="en")

@@ -18,7 +18,7 @@ from bot.factory import build
 from bot.localapi import BotAPIStandin
 from bot.runner import mediation_round
 from services.certificates import china_today
-from services.mediation_models import MediationCase
+from services.mediation_models import MediationCase, MediationEvidence
 from services.models import utcnow
 from tests.support.mediation import ODR_CHAT, file_case, qr_codes_in_pdf
 from tests.support.people import inline_buttons
@@ -163,6 +163,9 @@ async def test_evidence_shared_then_settled_verified_confirmed_and_purged(
             case.terms_encrypted,
         ) == (None,) * 6
         assert case.agreement_serial == "MA2026-000001" and case.judicial_requested_on
+        async with linkage.db.session() as session:
+            files = (await session.exec(select(MediationEvidence))).all()
+        assert [(f.file_id, f.file_name) for f in files] == [("", None)]  # will.pdf is gone
     finally:
         await linkage.close()
     async with aiohttp.ClientSession() as web, web.get(url + "?lang=en") as response:
