@@ -189,18 +189,22 @@ class TelegramMediationNotices:
         if case.org_chat_id is None:
             return []
         locale = self.chat_locale(case.org_chat_id)
+        answers = [
+            InlineKeyboardButton(
+                text="✅ " + self._("Accept", locale),
+                callback_data=CaseAction(action="accept", case_id=case.id).pack(),
+            )
+        ]
+        if case.org_code is not None:  # the street office, last, has no one to pass it to
+            answers.append(
+                InlineKeyboardButton(
+                    text="❌ " + self._("Decline", locale),
+                    callback_data=CaseAction(action="decline", case_id=case.id).pack(),
+                )
+            )
         buttons = markup(
             [
-                [
-                    InlineKeyboardButton(
-                        text="✅ " + self._("Accept", locale),
-                        callback_data=CaseAction(action="accept", case_id=case.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="❌ " + self._("Decline", locale),
-                        callback_data=CaseAction(action="decline", case_id=case.id).pack(),
-                    ),
-                ],
+                answers,
                 [
                     InlineKeyboardButton(
                         text="📎 " + self._("Ask for more evidence", locale),

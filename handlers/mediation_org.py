@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.mediation_history import status_word
 from handlers.mediation_notices import CaseAction, TelegramMediationNotices
 from handlers.mediation_session_notices import MediationNotices
 from handlers.menu import take_press
@@ -122,7 +123,7 @@ async def case_action(
     except WrongState as error:
         await query.answer(
             _("Case {number} is already {status}.").format(
-                number=error.case.number, status=error.case.status
+                number=error.case.number, status=status_word(error.case.status)
             ),
             show_alert=True,
         )
@@ -157,7 +158,7 @@ async def written(
     except WrongState as error:
         await message.answer(
             _("Case {number} is already {status}.").format(
-                number=error.case.number, status=error.case.status
+                number=error.case.number, status=status_word(error.case.status)
             )
         )
 

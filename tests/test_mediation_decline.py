@@ -67,6 +67,7 @@ async def test_a_declined_case_goes_to_the_next_organisation_of_the_area_then_th
         "“Too many cases this month.”. It has gone to Qixing Street Office."
     )
     card = await next_message(standin, office.id)
+    assert list(inline_buttons(card)) == ["✅ Accept", "📎 Ask for more evidence"]  # nowhere on
     assert card["text"].endswith(
         "Declined before by: Qixing People's Mediation Committee, Jiaxing Online Dispute "
         "Resolution Centre"
