@@ -9,8 +9,12 @@ import signal
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.types import BotCommandScopeAllGroupChats
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import BotCommandScopeAllGroupChats, BotCommandScopeChat
 from aiohttp import web
 
 from bot.doctor import log_problems
@@ -21,6 +25,7 @@ from handlers.digest import send_daily_digests
 from handlers.web_security import RedactingAccessLogger
 from services.authorization import escalation_chains
 from services.certificates import china_today
+from services.legal_routing import legal_point
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
@@ -255,6 +260,7 @@ async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
     while not stop.is_set():
         try:
             me = await bot.get_me()
+            point = legal_point(linkage.live.current.legal)
             for locale in LOCALES:
                 language = None if locale == linkage.settings.default_locale else locale
                 for code in {language, locale}:
@@ -266,6 +272,15 @@ async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
                         scope=BotCommandScopeAllGroupChats(),
                         language_code=code,
                     )
+                    if point is not None:  # the lawyers' chat: /duty and /hours
+                        try:
+                            await bot.set_my_commands(
+                                command_menu(linkage.i18n, locale, lawyers=True),
+                                scope=BotCommandScopeChat(chat_id=point.chat_id),
+                                language_code=code,
+                            )
+                        except TelegramBadRequest as error:  # the bot is not in that chat yet
+                            log.warning("no command menu for the lawyers' chat: %s", error)
             log.info("bot @%s ready (id %s)", me.username, me.id)
             return True
         except TelegramUnauthorizedError:

@@ -68,6 +68,7 @@ async def test_switching_language_is_remembered_across_restarts(
         "certificate",
         "rental",
         "volunteer",
+        "lawyer",
         "language",
         "help",
         "cancel",
@@ -114,8 +115,19 @@ async def test_the_command_menu_is_registered_in_both_languages(
         "houses",
         "task",
         "contacts",
+        "consult",
+        "decide",
+        "agenda",
     ]
     assert staff[2]["description"] == "本周和本月的统计"
+    assert [c["command"] for c in english][-4:] == ["lawyer", "language", "help", "cancel"]
+    lawyer = next(c for c in english if c["command"] == "lawyer")
+    assert lawyer["description"] == "Ask the lawyers on duty a legal question, free of charge"
+    lawyer = next(c for c in chinese if c["command"] == "lawyer")
+    assert lawyer["description"] == "免费向值班律师咨询法律问题"
+    staff_en = standin.commands("all_group_chats", language_code="")
+    assert staff_en[-3]["description"] == "Ask residents a question with options and a deadline"
+    assert staff[-1]["description"] == "本月各网格未办结的问题，供联席会议使用"
 
 
 async def test_cancel_outside_a_form_says_there_is_nothing_to_cancel(
