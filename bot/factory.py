@@ -52,6 +52,7 @@ from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.dashboard_notices import DashboardCardNotices
 from handlers.deliberation_notices import DeliberationTelegramNotices
+from handlers.lawyer_booking_notices import TelegramBookingNotices
 from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
@@ -609,11 +610,13 @@ def build_legal(
     current = CurrentPoint(notices.routing.legal)
     legal_notices = TelegramLegalNotices(notices, current)
     legal = LegalDesk(db, outbox, cipher, legal_notices)
-    bookings = Bookings(db, outbox, current, legal_notices, settings.zone)
+    booking_notices = TelegramBookingNotices(legal_notices)
+    bookings = Bookings(db, outbox, current, booking_notices, settings.zone)
     dispatcher.workflow_data.update(
         current=current,
         legal=legal,
         legal_notices=legal_notices,
+        booking_notices=booking_notices,
         bookings=bookings,
         duty=DutyRoster(db, current, authorization),
         hours=ServiceHours(db),

@@ -5,9 +5,13 @@ delivered "Send" opening one topic. Through the Bot API stand-in, in English and
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.localapi import BotAPIStandin
-from tests.test_legal import LAWYERS, legal_routing
+from tests.support.people import inline_buttons
+from tests.test_legal import CHEN, LAWYERS, card_of, lawyers_chat, legal_routing, press
+from tests.test_legal_bookings import ask
+from tests.test_resident_requests import next_message
 
 
 async def test_the_lawyers_chat_has_duty_and_hours_in_its_menu(
@@ -31,3 +35,80 @@ async def test_the_lawyers_chat_has_duty_and_hours_in_its_menu(
         "本月的服务时长；/hours add 30 记录分钟数",
     ]
     assert "duty" not in [c["command"] for c in standin.commands("all_group_chats")]
+
+
+async def offered_times(standin: BotAPIStandin, asker: Any, number: str) -> dict[str, Any]:
+    """The lawyer takes the question and offers the week's times; the asker's offer."""
+    card = await card_of(standin)
+    assert await press(standin, CHEN, card, "🙋 Take") == f"Done: {number}"
+    await next_message(standin, asker.id)  # taken
+    card = next(m for m in standin.messages(LAWYERS) if m["message_id"] == card["message_id"])
+    await press(standin, CHEN, card, "📅 Offer a consultation")
+    return await next_message(standin, asker.id)
+
+
+async def test_an_asker_moves_then_cancels_a_consultation_and_the_time_is_free_again(
+    standin: BotAPIStandin, run_bot, tmp_path: Path
+) -> None:
+    lawyers_chat(standin)
+    wu = standin.user(3201, "Wu Min", language_code="en")
+    he = standin.user(3202, "He Li", language_code="en")
+    await run_bot(routing_file=legal_routing(tmp_path))
+    wu_number = await ask(standin, wu, "My landlord keeps our deposit")
+    wu_offer = await offered_times(standin, wu, wu_number)
+    he_number = await ask(standin, he, "Alimony question")
+    he_offer = await offered_times(standin, he, he_number)
+    first, second, third = list(inline_buttons(wu_offer))[:3]
+    await press(standin, wu, wu_offer, first)
+    booked = await next_message(standin, wu.id)
+    assert list(inline_buttons(booked)) == ["🔁 Move to another time", "✖️ Cancel the booking"]
+    await next_message(standin, LAWYERS)
+    await press(standin, he, he_offer, second)
+    await next_message(standin, he.id)
+    await next_message(standin, LAWYERS)
+
+    # moved: to a time somebody else holds (refused, the booking stands), then to a free one
+    await press(standin, wu, booked, "🔁 Move to another time")
+    moving = await next_message(standin, wu.id)
+    was = first.removeprefix("🕑 ")
+    assert moving["text"] == f"Your consultation is booked for {was}. Choose the new time:"
+    assert first not in inline_buttons(moving) and second not in inline_buttons(moving)
+    wu_question = inline_buttons(moving)[third].split(":")[1]
+    he_time = inline_buttons(he_offer)[second].split(":")[2]
+    standin.press_button(wu, moving, f"lm:{wu_question}:{he_time}")  # He holds that time
+    refused = await next_message(standin, wu.id)
+    assert refused["text"] == "That time was booked by someone else a moment ago. Choose another:"
+    await press(standin, wu, moving, third)
+    now = third.removeprefix("🕑 ")
+    moved = await next_message(standin, wu.id)
+    assert moved["text"] == (
+        f"📅 Moved: your consultation about question {wu_number} is now {now} (not {was}), "
+        "at Canal Legal Service Point, Qixing Street Office, 2nd floor."
+    )
+    assert (await next_message(standin, LAWYERS))["text"] == (
+        f"📅 The asker of {wu_number} moved the consultation from {was} to {now}."
+    )
+    assert await press(standin, he, moving, third) == "This question is not yours."
+
+    # cancelled, asked first; the time is free again and He can move to it
+    await press(standin, wu, moved, "✖️ Cancel the booking")
+    asked = await next_message(standin, wu.id)
+    assert asked["text"] == f"Cancel your consultation of {now}? The time goes to someone else."
+    await press(standin, wu, asked, "✖️ Yes, cancel it")
+    cancelled = await next_message(standin, wu.id)
+    assert cancelled["text"] == f"Cancelled: your consultation of {now} about question {wu_number}."
+    assert list(inline_buttons(cancelled)) == ["📅 Book another time"]
+    assert (await next_message(standin, LAWYERS))["text"] == (
+        f"✖️ The asker of {wu_number} cancelled the consultation of {now}; that time is free again."
+    )
+    assert await press(standin, wu, asked, "✖️ Yes, cancel it") == (
+        "You have no consultation booked for this question."
+    )
+    he_booked = next(m for m in standin.messages(he.id) if "Booked" in m.get("text", ""))
+    await press(standin, he, he_booked, "🔁 Move to another time")
+    he_moving = await next_message(standin, he.id)
+    assert first in inline_buttons(he_moving) and third in inline_buttons(he_moving)
+    await press(standin, he, he_moving, third)
+    assert (await next_message(standin, he.id))["text"].startswith(
+        f"📅 Moved: your consultation about question {he_number} is now {now}"
+    )
