@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.conversation import EditTarget, Relayed, Source, edit_targets, pairs_of, record_pair
 from services.intake import file_once
-from services.models import LegalQuestion, Notification, utcnow
+from services.models import LegalNote, LegalQuestion, Notification, utcnow
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
 from services.storage import Database
@@ -260,6 +260,37 @@ class LegalDesk:
             await record_pair(session, self.outbox, relayed, source, legal_question_id=question.id)
             return await self._save(session, question)
 
+    async def note(
+        self, question_id: int, lawyer_id: int, lawyer_name: str, words: str
+    ) -> LegalNote:
+        """An internal note: kept with the question for the lawyers, never relayed (the caller
+        asked DutyRoster: a lawyer of the lawyers' chat now)."""
+        async with self.db.session() as session:
+            question = await self._get(session, question_id)
+            note = LegalNote(
+                question_id=question.id or 0,
+                lawyer_id=lawyer_id,
+                lawyer_name=lawyer_name,
+                text_encrypted=self.cipher.encrypt(words[:TEXT_LIMIT]),
+            )
+            session.add(note)
+            await session.commit()
+            await session.refresh(note)
+            return note
+
+    async def notes(self, question_id: int) -> list[tuple[LegalNote, str]]:
+        """The question's internal notes with their words, oldest first ("" once purged)."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(LegalNote)
+                .where(LegalNote.question_id == question_id)
+                .order_by(col(LegalNote.id))
+            )
+            return [
+                (note, self.cipher.decrypt(note.text_encrypted) if note.text_encrypted else "")
+                for note in rows
+            ]
+
     async def mark_answered(self, question_id: int, lawyer_id: int) -> LegalQuestion:
         async with self.db.session() as session:
             question = await self._taker_question(session, question_id, lawyer_id)
@@ -344,6 +375,11 @@ class LegalDesk:
                 question.files_encrypted = None
                 question.purged_at = utcnow()
                 session.add(question)
+                await session.exec(
+                    update(LegalNote)
+                    .where(col(LegalNote.question_id) == question.id)
+                    .values(text_encrypted=None)
+                )
                 await self.outbox.wipe(session, legal_reference(question.id), sealed_only=True)
             await session.commit()
             return len(questions)

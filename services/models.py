@@ -491,6 +491,12 @@ class RentalHouse(SQLModel, table=True):
     last_inspected_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    removed_on: date | None = Field(
+        default=None, sa_column=Column(Date, nullable=True, index=True)
+    )  # the landlord removed it: no longer listed, inspected or reminded; purged later
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # its address, the landlord's contact and its photos forgotten
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -605,6 +611,20 @@ class LegalBooking(SQLModel, table=True):
     reminded_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class LegalNote(SQLModel, table=True):
+    """A lawyer's internal note on a question ("!" in its thread): never relayed to the asker;
+    its words may name people, so they are encrypted and purged with the question's."""
+
+    __tablename__ = "legal_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="legal_question.id", index=True)
+    lawyer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lawyer_name: str = Field(default="", max_length=NAME_LENGTH)
+    text_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
 class LegalHours(SQLModel, table=True):

@@ -4,13 +4,15 @@ delivered "Send" opening one topic. Through the Bot API stand-in, in English and
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
+from bot.factory import build
 from bot.localapi import BotAPIStandin
 from tests.support.people import inline_buttons
 from tests.test_legal import CHEN, LAWYERS, card_of, lawyers_chat, legal_routing, press
-from tests.test_legal_bookings import ask
 from tests.test_resident_requests import next_message
 
 
@@ -35,6 +37,31 @@ async def test_the_lawyers_chat_has_duty_and_hours_in_its_menu(
         "本月的服务时长；/hours add 30 记录分钟数",
     ]
     assert "duty" not in [c["command"] for c in standin.commands("all_group_chats")]
+
+
+BUTTONS = {
+    "en": ("🙋 For myself", "⚖️ Family", "✅ Done", "📨 Send to the lawyers"),
+    "zh": ("🙋 为自己咨询", "⚖️ 婚姻家庭", "✅ 完成", "📨 发送给律师"),
+}
+
+
+async def ask(standin: BotAPIStandin, user: Any, words: str, locale: str = "en") -> str:
+    """A person asks about a family matter in a few words; the question's number."""
+    myself, family, done, send = BUTTONS[locale]
+    standin.send_command(user, "/lawyer")
+    await next_message(standin, user.id)
+    for button in (myself, family):
+        standin.press_reply_button(user, button)
+        await next_message(standin, user.id)
+    standin.send_message(user, words)
+    await next_message(standin, user.id)
+    standin.press_reply_button(user, done)
+    await next_message(standin, user.id)
+    standin.press_reply_button(user, send)
+    filed = (await next_message(standin, user.id))["text"]
+    found = re.search(r"L\d{4}-\d{6}", filed)
+    assert found is not None
+    return found[0]
 
 
 async def offered_times(standin: BotAPIStandin, asker: Any, number: str) -> dict[str, Any]:
@@ -112,3 +139,33 @@ async def test_an_asker_moves_then_cancels_a_consultation_and_the_time_is_free_a
     assert (await next_message(standin, he.id))["text"].startswith(
         f"📅 Moved: your consultation about question {he_number} is now {now}"
     )
+
+
+async def test_a_lawyers_note_starting_with_an_exclamation_mark_stays_internal(
+    standin: BotAPIStandin, run_bot, tmp_path: Path
+) -> None:
+    lawyers_chat(standin, forum=True, language="zh")
+    wang = standin.user(3301, "小王", language_code="zh")
+    bot = await run_bot(routing_file=legal_routing(tmp_path, forum=True), staff_locale="zh")
+    number = await ask(standin, wang, "公司拖欠了我三个月工资", "zh")
+    card = await card_of(standin)
+    topic = card["message_thread_id"]
+    assert await press(standin, CHEN, card, "🙋 认领") == f"已处理：{number}"
+    await next_message(standin, wang.id)  # taken
+    standin.send_message(CHEN, "! 先核实劳动合同", LAWYERS, message_thread_id=topic)
+    shown = await next_message(standin, LAWYERS)
+    assert shown["text"] == (
+        f"🔒 关于 {number} 的内部备注，仅律师可见，咨询人看不到：\n先核实劳动合同"
+    )
+    assert shown["message_thread_id"] == topic
+    await asyncio.sleep(0.5)
+    assert standin.pending_messages(wang.id) == []  # never relayed
+    linkage = build(bot.settings)
+    try:
+        assert linkage.legal is not None
+        question = await linkage.legal.by_topic(LAWYERS, topic)
+        assert question is not None
+        [(note, words)] = await linkage.legal.notes(question.id or 0)
+    finally:
+        await linkage.close()
+    assert (words, note.lawyer_id) == ("先核实劳动合同", CHEN)
