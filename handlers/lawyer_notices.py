@@ -266,6 +266,11 @@ class TelegramLegalNotices:
             ]
         edited = self._("✏️ Edited:", target.locale)
         params = {"text": render(f"{target.heading}\n{edited}".strip(), words)}
+        thread = target.thread_id  # a sealed copy's parameters are gone: the question knows
+        if thread is None and target.chat_id == question.chat_id:
+            thread = question.topic_id
+        if thread is not None:
+            params["message_thread_id"] = thread
         if target.message_id is not None:
             params["reply_parameters"] = {
                 "message_id": target.message_id,

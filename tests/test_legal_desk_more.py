@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+
 from bot.factory import build
 from bot.localapi import BotAPIStandin
+from services.models import Notification, utcnow
+from services.storage import Database
 from tests.support.people import inline_buttons
 from tests.test_legal import CHEN, LAWYERS, card_of, lawyers_chat, legal_routing, press
 from tests.test_resident_requests import next_message
@@ -169,3 +174,38 @@ async def test_a_lawyers_note_starting_with_an_exclamation_mark_stays_internal(
     finally:
         await linkage.close()
     assert (words, note.lawyer_id) == ("先核实劳动合同", CHEN)
+
+
+async def test_an_edit_too_old_to_change_in_place_lands_in_the_questions_topic(
+    standin: BotAPIStandin, run_bot, tmp_path: Path, database_url: str
+) -> None:
+    lawyers_chat(standin, forum=True)
+    wu = standin.user(3201, "Wu Min", language_code="en")
+    await run_bot(routing_file=legal_routing(tmp_path, forum=True))
+    number = await ask(standin, wu, "My landlord keeps our deposit")
+    card = await card_of(standin)
+    topic = card["message_thread_id"]
+    assert await press(standin, CHEN, card, "🙋 Take") == f"Done: {number}"
+    await next_message(standin, wu.id)  # taken
+    standin.send_message(CHEN, "Do you have a receipt?", LAWYERS, message_thread_id=topic)
+    await next_message(standin, LAWYERS)  # sent
+    answer = await next_message(standin, wu.id)
+    mine = standin.send_message(wu, "Yes, a receipt for 3000 yuan", reply_to=answer)["message"]
+    await next_message(standin, wu.id)  # sent to the lawyer
+    copy = await next_message(standin, LAWYERS)
+    assert copy["message_thread_id"] == topic
+
+    db = Database(database_url)  # two days pass: Telegram no longer lets the bot edit it
+    async with db.session() as session:
+        await session.exec(  # type: ignore[call-overload]
+            update(Notification).values(delivered_at=utcnow() - timedelta(hours=49))
+        )
+        await session.commit()
+    await db.close()
+    standin.edit_message(wu, mine, "Yes, a receipt for 3500 yuan")
+    edited = await next_message(standin, LAWYERS)
+    assert edited["text"] == (
+        f"💬 The asker adds to question {number}:\n✏️ Edited:\n\nYes, a receipt for 3500 yuan"
+    )
+    assert edited["message_thread_id"] == topic  # in the question's topic, not in General
+    assert edited["reply_to_message"]["message_id"] == copy["message_id"]
