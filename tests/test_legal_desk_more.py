@@ -9,11 +9,14 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
+import pytest
 from sqlalchemy import update
 
 from bot.factory import build
 from bot.localapi import BotAPIStandin
+from services.legal import LegalDraft
 from services.models import Notification, utcnow
 from services.storage import Database
 from tests.support.people import inline_buttons
@@ -209,3 +212,55 @@ async def test_an_edit_too_old_to_change_in_place_lands_in_the_questions_topic(
     )
     assert edited["message_thread_id"] == topic  # in the question's topic, not in General
     assert edited["reply_to_message"]["message_id"] == copy["message_id"]
+
+
+async def test_a_send_delivered_again_opens_no_second_topic(
+    standin: BotAPIStandin, run_bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first "Send" filed the question and opened its topic, then its process died before
+    answering; the person presses "Send" again: the same question, in the same one topic."""
+    intake = UUID(int=42)
+    monkeypatch.setattr("handlers.lawyer_form.uuid4", lambda: intake)
+    lawyers_chat(standin, forum=True, language="zh")
+    wang = standin.user(3301, "小王", language_code="zh")
+    bot = await run_bot(routing_file=legal_routing(tmp_path, forum=True), staff_locale="zh")
+    myself, family, done, send = BUTTONS["zh"]
+    standin.send_command(wang, "/lawyer")
+    await next_message(standin, wang.id)
+    for button in (myself, family):
+        standin.press_reply_button(wang, button)
+        await next_message(standin, wang.id)
+    standin.send_message(wang, "离婚后孩子的抚养费")
+    await next_message(standin, wang.id)
+    standin.press_reply_button(wang, done)
+    await next_message(standin, wang.id)
+
+    linkage = build(bot.settings)  # what the first delivery did before it died
+    try:
+        assert linkage.legal is not None
+        draft = LegalDraft(
+            wang.id,
+            "小王",
+            "zh",
+            "person",
+            "family",
+            "离婚后孩子的抚养费",
+            (),
+            LAWYERS,
+            intake_key=intake.hex,
+            card_later=True,
+        )
+        question = await linkage.legal.submit(draft)
+        topic = await linkage.bot.create_forum_topic(LAWYERS, "⚖️ 婚姻家庭")
+        await linkage.legal.post_card(question.id or 0, topic.message_thread_id)
+    finally:
+        await linkage.close()
+    card = await card_of(standin)
+    assert card["message_thread_id"] == topic.message_thread_id
+
+    standin.press_reply_button(wang, send)  # delivered again
+    filed = (await next_message(standin, wang.id))["text"]
+    assert filed.startswith(f"📨 您的问题 {question.number} 已发给值班律师。")
+    await asyncio.sleep(1)
+    assert [t.name for t in standin.topics(LAWYERS)] == [f"{question.number} · 婚姻家庭"]
+    assert [m for m in standin.messages(LAWYERS) if "⚖️" in m.get("text", "")] == [card]
