@@ -100,6 +100,7 @@ from services.relay import Relay
 from services.rental import RentalService
 from services.rental_inspections import InspectionService
 from services.rental_queries import RentalFigures
+from services.rental_removal import HouseRemoval
 from services.review_queue import ReviewQueue
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
@@ -647,7 +648,10 @@ def build_rental(
         retention_days=settings.personal_data_retention_days,
     )
     dispatcher.workflow_data.update(
-        rental=rental, inspections=InspectionService(rental), rental_figures=RentalFigures(db)
+        rental=rental,
+        inspections=InspectionService(rental),
+        rental_figures=RentalFigures(db),
+        house_removal=HouseRemoval(rental),
     )
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(rental, "rules", current.rental))

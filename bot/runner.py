@@ -29,6 +29,7 @@ from services.legal_routing import legal_point
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
+from services.rental_removal import HouseRemoval
 from services.retention import OutboxRetention
 from services.routing import RoutingError
 from services.updates import UpdateLog
@@ -199,6 +200,8 @@ async def rental_round(linkage: Linkage, now: datetime) -> None:
         log.info("rental houses: %s inspections reminded, %s recoloured", reminded, recoloured)
     if purged := await linkage.rental.purge_tenants(china_today(now)):
         log.info("purged the personal data of %s tenants who moved out", purged)
+    if purged := await HouseRemoval(linkage.rental).purge(china_today(now), now):
+        log.info("purged the address and landlord's phone of %s removed houses", purged)
 
 
 async def mediation_round(linkage: Linkage, now: datetime) -> None:
