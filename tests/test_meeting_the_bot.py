@@ -45,6 +45,12 @@ async def test_help_lists_every_command(standin: BotAPIStandin, run_bot) -> None
     [help_text] = await standin.wait_for_messages(ann.id)
     for command in ("/report", "/requests", "/certificate", "/language", "/cancel", "/help"):
         assert command in help_text["text"]
+    assert (
+        "/rental: register a rental house, or register as its tenant\n"
+        "/mediation: settle a dispute with a mediator, before court\n"
+        "/lawyer: ask a lawyer on duty, free of charge\n"
+        "/volunteer: help your neighbours as a volunteer\n"
+    ) in help_text["text"]
 
 
 async def test_switching_language_is_remembered_across_restarts(
@@ -80,6 +86,10 @@ async def test_switching_language_is_remembered_across_restarts(
     standin.send_command(ann, "/help")
     [help_text] = await standin.wait_for_messages(ann.id)
     assert help_text["text"].startswith("Linkage 把您和照看社区的工作人员连在一起")
+    assert (
+        "/rental：登记出租房，或登记为租客\n/mediation：诉前找调解员化解纠纷\n"
+        "/lawyer：免费咨询值班律师\n/volunteer：做志愿者，帮助邻里\n"
+    ) in help_text["text"]
 
 
 async def test_menu_buttons_of_either_language_work(standin: BotAPIStandin, run_bot) -> None:
