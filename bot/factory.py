@@ -51,6 +51,7 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.dashboard_notices import DashboardCardNotices
+from handlers.deliberation_live import LiveView
 from handlers.deliberation_notices import DeliberationTelegramNotices
 from handlers.lawyer_booking_notices import TelegramBookingNotices
 from handlers.lawyer_notices import TelegramLegalNotices
@@ -70,6 +71,7 @@ from services.dashboard_access import DashboardAccess, SessionSigner
 from services.dashboard_export import TicketExport
 from services.dashboard_figures import DashboardFigures
 from services.deliberation import DeliberationService
+from services.deliberation_live import LiveTally
 from services.deliberation_outcome import DeliberationOutcome
 from services.households import Households
 from services.legal import LegalDesk
@@ -432,7 +434,13 @@ def build(settings: Settings) -> Linkage:
     dispatcher.workflow_data.update(board=board)
     consultations = DeliberationService(db, outbox, cipher, DeliberationTelegramNotices(notices))
     deliberation = DeliberationOutcome(consultations)
-    dispatcher.workflow_data.update(deliberation=consultations, deliberation_outcome=deliberation)
+    dispatcher.workflow_data.update(
+        deliberation=consultations,
+        deliberation_outcome=deliberation,
+        live_tally=LiveView(
+            LiveTally(db, outbox), consultations, i18n, notices.chat_locale, settings
+        ),
+    )
     open311 = Open311(
         db,
         routing,

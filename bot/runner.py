@@ -134,6 +134,9 @@ async def deliberate(linkage: Linkage, now: datetime) -> None:
     """Consultations: a reminder a day before the deadline, closing at the deadline."""
     if linkage.deliberation is None:
         return
+    live = linkage.dispatcher.workflow_data.get("live_tally")
+    if live is not None:  # what votes changed within the last edit's 15 s, shown now
+        await live.refresh(now)
     if reminded := await linkage.deliberation.remind_due(now):
         log.info("%s residents reminded of a consultation closing in a day", reminded)
     if closed := await linkage.deliberation.close_due(now):

@@ -664,6 +664,13 @@ class Consultation(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)  # closed, decided, done
     minutes: bool = Field(default=False)  # a monthly joint meeting's minutes, no vote
     reminded_round: int = Field(default=0)  # the round whose day-before reminder went out
+    tally_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )  # the staff chat's message showing it, edited as votes come (services/deliberation_live)
+    tally_pending: bool = Field(default=False)  # changed since its message was last edited
+    tally_shown_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     closed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -1,5 +1,6 @@
 """the programmes finished: a lawyer's internal notes on a question; a rental house its
-landlord removed (purged on the retention schedule)
+landlord removed (purged on the retention schedule); a consultation's live message in the staff
+chat, edited as votes come
 
 Revision ID: 0028
 Revises: 0023
@@ -33,9 +34,19 @@ def upgrade() -> None:
         table.add_column(sa.Column("removed_on", sa.Date(), nullable=True))
         table.add_column(sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True))
         table.create_index(op.f("ix_rental_house_removed_on"), ["removed_on"])
+    with op.batch_alter_table("consultation") as table:
+        table.add_column(sa.Column("tally_message_id", sa.BigInteger(), nullable=True))
+        table.add_column(
+            sa.Column("tally_pending", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        table.add_column(sa.Column("tally_shown_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("consultation") as table:
+        table.drop_column("tally_shown_at")
+        table.drop_column("tally_pending")
+        table.drop_column("tally_message_id")
     with op.batch_alter_table("rental_house") as table:
         table.drop_index(op.f("ix_rental_house_removed_on"))
         table.drop_column("purged_at")
