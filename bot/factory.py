@@ -115,6 +115,7 @@ from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleR
 from services.ticket_actions import TicketActions
 from services.tickets import TicketService
 from services.updates import UpdateLog
+from services.volunteer_routing import skill_codes
 from services.volunteers import Volunteers
 
 log = logging.getLogger(__name__)
@@ -513,6 +514,7 @@ def build(settings: Settings) -> Linkage:
         i18n, routing, settings.effective_staff_locale, settings.zone
     )
     volunteers = Volunteers(db, outbox, cipher, volunteer_notices, settings.zone)
+    volunteers.skills = skill_codes(routing.volunteers)
     dispatcher.workflow_data.update(households=households, volunteers=volunteers)
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
@@ -574,6 +576,7 @@ def build(settings: Settings) -> Linkage:
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
     live.on_change(lambda current: setattr(volunteer_notices, "routing", current))
+    live.on_change(lambda current: setattr(volunteers, "skills", skill_codes(current.volunteers)))
     return Linkage(
         settings,
         db,
