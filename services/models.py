@@ -491,6 +491,12 @@ class RentalHouse(SQLModel, table=True):
     last_inspected_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    removed_on: date | None = Field(
+        default=None, sa_column=Column(Date, nullable=True, index=True)
+    )  # the landlord removed it: no longer listed, inspected or reminded; purged later
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # its address, the landlord's contact and its photos forgotten
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -607,6 +613,20 @@ class LegalBooking(SQLModel, table=True):
     )
 
 
+class LegalNote(SQLModel, table=True):
+    """A lawyer's internal note on a question ("!" in its thread): never relayed to the asker;
+    its words may name people, so they are encrypted and purged with the question's."""
+
+    __tablename__ = "legal_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="legal_question.id", index=True)
+    lawyer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lawyer_name: str = Field(default="", max_length=NAME_LENGTH)
+    text_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 class LegalHours(SQLModel, table=True):
     """Minutes a lawyer gave: they count towards the annual public-service requirement."""
 
@@ -644,6 +664,13 @@ class Consultation(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)  # closed, decided, done
     minutes: bool = Field(default=False)  # a monthly joint meeting's minutes, no vote
     reminded_round: int = Field(default=0)  # the round whose day-before reminder went out
+    tally_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )  # the staff chat's message showing it, edited as votes come (services/deliberation_live)
+    tally_pending: bool = Field(default=False)  # changed since its message was last edited
+    tally_shown_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     closed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
