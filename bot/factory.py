@@ -104,6 +104,7 @@ from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
+from services.staff_sightings import StaffSightings
 from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
 from services.street_map import StreetMap
@@ -661,7 +662,9 @@ def install_dashboard(
     cipher: FieldCipher,
 ) -> None:
     """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
-    access = DashboardAccess(authorization)
+    sightings = StaffSightings(authorization.roles.db)
+    authorization.staff_seen = sightings.saw  # where sign-in asks (services.staff_sightings)
+    access = DashboardAccess(authorization, sightings)
     token = settings.bot_token.get_secret_value()
     base = settings.effective_public_base_url.rstrip("/")
     dashboard_auth.install(

@@ -109,7 +109,9 @@ async def current_viewer(request: web.Request) -> DashboardViewer | None:
         session = session_of(request)
         viewer = None
         if session is not None:
-            viewer = await request.app[SITE].access.viewer(session.user_id, session.name)
+            viewer = await request.app[SITE].access.viewer(
+                session.user_id, session.name, session.chats
+            )
         request[_VIEWER] = viewer
     return request[_VIEWER]
 
@@ -307,8 +309,8 @@ async def _signed_in(
     request: web.Request, login: TelegramLogin, locale: str, *, page: bool
 ) -> web.Response:
     site = request.app[SITE]
-    viewer = await site.access.viewer(login.user_id, login.name)
-    if viewer is None:
+    signed = await site.access.sign_in(login.user_id, login.name)
+    if signed is None:
         refused(login.user_id, login.name, request.path)
         message = translate(request, locale, NO_ACCESS).format(name=login.name)
         if page:
@@ -328,7 +330,7 @@ async def _signed_in(
         response = web.json_response({"ok": True}, headers=NO_STORE)
     response.set_cookie(
         COOKIE,
-        site.sessions.issue(login),
+        site.sessions.issue(login, signed.chats),
         max_age=int(site.sessions.lifetime.total_seconds()),
         path="/",
         httponly=True,
