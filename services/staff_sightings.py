@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, select
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SIGHTINGS_KEPT = timedelta(days=180)  # a chat not acted in for this long is not asked
 NOTE_EVERY = timedelta(hours=1)  # per person and chat: the database is written at most this often
+PURGE_EVERY = timedelta(days=1)
 REMEMBERED = 50_000  # (person, chat) pairs whose last note is held in memory
 
 
@@ -37,7 +39,8 @@ class StaffSightings:
         self.db = db
         self.clock = clock
         self._noted: dict[tuple[int, int], datetime] = {}
-        self._writing: set[asyncio.Task[None]] = set()
+        self._writing: set[asyncio.Task[Any]] = set()
+        self._purged_at: datetime | None = None
 
     def saw(self, chat_id: int, user_id: int) -> None:
         """The person acted as staff of the chat just now: noted in the background (the action
@@ -54,7 +57,13 @@ class StaffSightings:
         if len(self._noted) >= REMEMBERED:
             self._noted.clear()
         self._noted[key] = now
-        task = loop.create_task(self.record(chat_id, user_id, now))
+        self._background(loop, self.record(chat_id, user_id, now))
+        if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+            self._purged_at = now  # old notes go once a day, with a note's write
+            self._background(loop, self.purge(now))
+
+    def _background(self, loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, Any]) -> None:
+        task = loop.create_task(work)
         self._writing.add(task)
         task.add_done_callback(self._writing.discard)
 
@@ -95,9 +104,13 @@ class StaffSightings:
     async def purge(self, now: datetime | None = None) -> int:
         """Notes older than SIGHTINGS_KEPT, which no sign-in reads any more."""
         before = (now or self.clock()) - SIGHTINGS_KEPT
-        async with self.db.session() as session:
-            result = await session.exec(
-                delete(StaffSighting).where(col(StaffSighting.seen_at) < before)
-            )
-            await session.commit()
-            return int(result.rowcount or 0)
+        try:
+            async with self.db.session() as session:
+                result = await session.exec(
+                    delete(StaffSighting).where(col(StaffSighting.seen_at) < before)
+                )
+                await session.commit()
+                return int(result.rowcount or 0)
+        except Exception:  # tried again with tomorrow's first note
+            log.exception("old staff sightings not deleted")
+            return 0

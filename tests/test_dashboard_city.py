@@ -7,6 +7,7 @@ they are staff of, and each request asks again about those only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -16,6 +17,9 @@ import yaml
 from bot.localapi import BotAPIStandin
 from handlers.dashboard_auth import COOKIE
 from services.dashboard_access import SIGN_IN_CHATS
+from services.migrate import upgrade_to_head
+from services.staff_sightings import StaffSightings
+from services.storage import Database
 from tests.support.city import chat_of, city, routing_data
 from tests.support.running import RunningBot
 from tests.test_dashboard_auth import login_fields, session_cookie, sign_in
@@ -83,3 +87,28 @@ async def test_a_city_does_not_cost_thousands_of_calls_and_a_removed_member_is_r
         "chat; you are none of these now. An administrator can invite you with /invite "
         "supervisor."
     )
+
+
+async def test_sightings_are_written_hourly_at_most_and_forgotten_after_180_days(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    await upgrade_to_head(db)
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    sightings = StaffSightings(db, clock=lambda: now[0])
+    try:
+        sightings.saw(-1001, ZHOU)
+        now[0] += timedelta(minutes=30)
+        sightings.saw(-1002, ZHOU)
+        sightings.saw(-1001, ZHOU)  # within the hour: not written again
+        assert await sightings.chats_of(ZHOU, 10) == [-1002, -1001]
+        now[0] += timedelta(hours=1)
+        sightings.saw(-1001, ZHOU)  # an hour on: its time moves, it comes first
+        assert await sightings.chats_of(ZHOU, 10) == [-1001, -1002]
+        assert await sightings.chats_of(ZHOU, 1) == [-1001]
+
+        now[0] += timedelta(days=181)  # not acted in for 180 days: not asked, then deleted
+        assert await sightings.chats_of(ZHOU, 10) == []
+        assert await sightings.purge() == 2
+    finally:
+        await db.close()
