@@ -42,7 +42,13 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
-from handlers import dashboard_auth, dashboard_map, dashboard_ticket, mediation_web
+from handlers import (
+    dashboard_auth,
+    dashboard_map,
+    dashboard_programmes,
+    dashboard_ticket,
+    mediation_web,
+)
 from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
@@ -68,6 +74,7 @@ from services.checkins import CheckInService
 from services.dashboard_access import DashboardAccess, SessionSigner
 from services.dashboard_export import TicketExport
 from services.dashboard_figures import DashboardFigures
+from services.dashboard_programmes import DashboardProgrammes
 from services.deliberation import DeliberationService
 from services.deliberation_outcome import DeliberationOutcome
 from services.households import Households
@@ -712,6 +719,9 @@ def install_dashboard_pages(
 
     dashboard_map.install(
         web_app, dashboard_map.MapSite(StreetMap(db, routing), routing, settings.map_tiles_url)
+    )
+    dashboard_programmes.install(
+        web_app, dashboard_programmes.ProgrammesSite(DashboardProgrammes(db), routing)
     )
     actions = TicketActions(tickets, authorization, DashboardCardNotices(notices))
     dashboard_ticket.install(

@@ -114,12 +114,18 @@ def render(
     other = "zh" if locale == "en" else "en"
     switch = request.rel_url.update_query(lang=other)
     signed = _("Signed in as {name}").format(name=viewer.name)
-    words = {"title": _("Dashboard"), "out": _("Sign out"), "map": _("Map")}
+    words = {
+        "title": _("Dashboard"),
+        "out": _("Sign out"),
+        "map": _("Map"),
+        "programmes": _("Programmes"),
+    }
     header = (
         '<a class="skip" href="#main">' + e(_("Skip to the figures")) + "</a>"
         f'<header class="top"><h1>{e(words["title"])} · '
         f"{e(text(routing.street_office_name, locale))}</h1>"
         f'<p><a href="/dashboard/map?{e(request.query_string)}">{e(words["map"])}</a> · '
+        f'<a href="/dashboard/programmes?lang={locale}">{e(words["programmes"])}</a> · '
         f"{e(signed)} · "
         f'<a href="{e(str(switch))}" hreflang="{other}" lang="{other}">'
         f"{'中文' if other == 'zh' else 'English'}</a> · "
