@@ -66,7 +66,7 @@ def filters_of(request: web.Request, viewer: DashboardViewer) -> tuple[Filters, 
     category = query.get("category") or None
     if category is not None and category not in {c.code for c in routing.categories}:
         category = None
-    return Filters(since, until, grid, category, viewer.grids), start, end
+    return Filters(since, until, grid, category, viewer.grids, viewer.categories), start, end
 
 
 @routes.get("/dashboard")
@@ -94,7 +94,10 @@ async def ping(request: web.Request) -> web.Response:
     """Who the dashboard takes the caller for, and which grids they see (None: all)."""
     viewer = viewer_of(request)
     grids = None if viewer.grids is None else sorted(viewer.grids)
-    return web.json_response({"user": viewer.user_id, "grids": grids}, headers=NO_STORE)
+    body: dict[str, object] = {"user": viewer.user_id, "grids": grids}
+    if viewer.categories:  # staff of a category's own chat
+        body["categories"] = sorted(viewer.categories)
+    return web.json_response(body, headers=NO_STORE)
 
 
 # --- the page --------------------------------------------------------------------------------

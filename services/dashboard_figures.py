@@ -52,6 +52,9 @@ class Filters:
     grid: str | None = None
     category: str | None = None
     grids: frozenset[str] | None = None  # the viewer's grids; None: every grid
+    # with `grids`: categories whose tickets the viewer sees whatever their grid (the staff
+    # of a category's own chat, a department across grids)
+    categories: frozenset[str] = frozenset()
 
     @property
     def everything(self) -> bool:
@@ -171,7 +174,10 @@ class DashboardFigures:
         conditions: list[ColumnElement[bool]] = []
         if filters.grids is not None:
             allowed = sorted(filters.grids)
-            conditions.append(col(Ticket.grid).in_(allowed) if allowed else false())
+            theirs: list[ColumnElement[bool]] = [col(Ticket.grid).in_(allowed)] if allowed else []
+            if filters.categories:
+                theirs.append(col(Ticket.category).in_(sorted(filters.categories)))
+            conditions.append(or_(*theirs) if theirs else false())
         if filters.grid:
             conditions.append(col(Ticket.grid) == filters.grid)
         if filters.category:
