@@ -316,8 +316,11 @@ class SessionSigner:
         self.lifetime = lifetime
         self.clock = clock
 
-    def issue(self, login: TelegramLogin, chats: Sequence[int] = ()) -> str:
-        expires = self.clock() + self.lifetime
+    def issue(
+        self, login: TelegramLogin, chats: Sequence[int] = (), lifetime: timedelta | None = None
+    ) -> str:
+        """`lifetime`: shorter than the sessions' own, for a token kept in a page's memory."""
+        expires = self.clock() + min(lifetime or self.lifetime, self.lifetime)
         body = {
             "u": login.user_id,
             "n": login.name,

@@ -310,6 +310,15 @@ async def test_the_mini_app_exchanges_its_init_data_for_the_session(
             f"{bot.web_url}/auth/miniapp", headers={"Authorization": f"tma {init_data}"}
         )
         assert answer.status == 200
+        token = (await answer.json())["token"]  # for the frame where no cookie is sent
+        ping = await http.get(
+            f"{bot.web_url}/dashboard/api/ping", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert await ping.json() == {"user": ADMIN, "grids": None}
+        forged = await http.get(
+            f"{bot.web_url}/dashboard/api/ping", headers={"Authorization": f"Bearer {token}0"}
+        )
+        assert forged.status == 401
         set_cookie = answer.headers["Set-Cookie"]
         assert re.search(r"; Secure", set_cookie) and "HttpOnly" in set_cookie
         page = await http.get(
