@@ -254,18 +254,59 @@ class DashboardFigures:
                 resolved = self._spreads([(start, *values[3:])], 3600.0)[start]
                 found.append(Week(start, answered, resolved))
             return [w for w in found if w.response.count or w.resolution.count]
-        response, resolution = [
-            await self.spreads(
-                c, span, week, [*self.received_in(filters), span.is_not(None)], week_numbers=True
+        return await self._weeks_by_row_numbers(c, filters)
+
+    async def _weeks_by_row_numbers(self, c: AsyncConnection, filters: Filters) -> list[Week]:
+        """SQLite, which has no percentile aggregates: both spans' rows numbered within their
+        week in one pass over the index (NULLs sort first, so a span's rank among the tickets
+        that have it is its row number less the week's NULLs), then the middle and the rank
+        ceil(0.9 n) picked per week."""
+        rows = (
+            select(
+                self.week_number(col(Ticket.created_at)).label("w"),
+                col(Ticket.response_seconds).label("a"),
+                col(Ticket.resolution_seconds).label("b"),
             )
-            for span in spans
-        ]
-        empty = Spread(0, None, None)
-        starts = sorted(set(response) | set(resolution))
-        return [
-            Week(start, response.get(start, empty), resolution.get(start, empty))
-            for start in starts
-        ]
+            .where(*self.received_in(filters))
+            .subquery()
+        )
+        w = rows.c.w
+        numbered = []
+        for span in (rows.c.a, rows.c.b):
+            nulls = func.count().over(partition_by=w) - func.count(span).over(partition_by=w)
+            numbered += [
+                (func.row_number().over(partition_by=w, order_by=span) - nulls),
+                func.count(span).over(partition_by=w),
+            ]
+        ranked = select(
+            w,
+            rows.c.a,
+            rows.c.b,
+            numbered[0].label("na"),
+            numbered[1].label("ca"),
+            numbered[2].label("nb"),
+            numbered[3].label("cb"),
+        ).subquery()
+        measures = []
+        for value, n, total in (
+            (ranked.c.a, ranked.c.na, ranked.c.ca),
+            (ranked.c.b, ranked.c.nb, ranked.c.cb),
+        ):
+            middle = or_(n == (total + 1) // 2, n == (total + 2) // 2)
+            measures += [
+                func.max(total),
+                func.avg(case((middle, value))),
+                func.max(case((n == (total * 9 + 9) // 10, value))),
+            ]
+        found = []
+        for number, *values in await c.execute(
+            select(ranked.c.w, *measures).group_by(ranked.c.w).order_by(ranked.c.w)
+        ):
+            start = week_start(int(number))
+            answered = self._spreads([(start, *values[:3])], 3600.0)[start]
+            resolved = self._spreads([(start, *values[3:])], 3600.0)[start]
+            found.append(Week(start, answered, resolved))
+        return [w for w in found if w.response.count or w.resolution.count]
 
     async def ratings(self, c: AsyncConnection, filters: Filters) -> dict[int, int]:
         rating = col(Ticket.rating)
@@ -333,7 +374,6 @@ class DashboardFigures:
         conditions: Sequence[ColumnElement[bool]],
         *,
         minutes: bool = False,
-        week_numbers: bool = False,
     ) -> dict[Any, Spread]:
         """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes).
 
@@ -354,7 +394,7 @@ class DashboardFigures:
                 .where(*conditions)
                 .group_by(partition)
             )
-            return self._spreads(await c.execute(query), unit, week_numbers)
+            return self._spreads(await c.execute(query), unit)
         ranked = (
             select(
                 partition.label("part"),
@@ -374,14 +414,13 @@ class DashboardFigures:
             func.avg(case((middle, ranked.c.v))),
             func.max(case((n == p90_rank, ranked.c.v))),
         ).group_by(ranked.c.part)
-        return self._spreads(await c.execute(query), unit, week_numbers)
+        return self._spreads(await c.execute(query), unit)
 
     @staticmethod
-    def _spreads(rows: Any, unit: float, week_numbers: bool = False) -> dict[Any, Spread]:
+    def _spreads(rows: Any, unit: float) -> dict[Any, Spread]:
         found: dict[Any, Spread] = {}
         for part, count, median, p90 in rows:
-            key = week_start(int(part)) if week_numbers else _maybe_date(part)
-            found[key] = Spread(
+            found[_maybe_date(part)] = Spread(
                 int(count),
                 None if median is None else float(median) / unit,
                 None if p90 is None else float(p90) / unit,
@@ -410,10 +449,11 @@ class DashboardFigures:
         its Monday): seconds since 1969-12-29 (a Monday) in office time, over 604,800. Plain
         arithmetic, much cheaper per row than truncating a local timestamp."""
         shift = self.minutes * 60 + EPOCH_TO_MONDAY
-        if self.db.is_sqlite:
+        if self.db.is_sqlite:  # after 1970 the cast truncates as floor does (SQLite may
+            # be built without its math functions)
             epoch = (func.julianday(moment) - 2440587.5) * 86400.0
-        else:
-            epoch = func.date_part("epoch", moment)
+            return cast((epoch + shift) / 604800.0, Integer)
+        epoch = func.date_part("epoch", moment)
         return cast(func.floor((epoch + shift) / 604800.0), Integer)
 
     def seconds(self, earlier: Any, later: Any) -> Any:

@@ -321,9 +321,7 @@ def test_the_dashboard_shows_the_programmes(page: Page) -> None:
         expect(dashboard.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(dashboard.get_by_role("heading", name="Legal service point")).to_be_visible()
     expect(dashboard.get_by_role("heading", name="Decisions")).to_be_visible()
-    expect(dashboard.locator("#mediation ~ p.muted")).to_contain_text(
-        "the Zhuji platform: 85.48%."
-    )
+    expect(dashboard.locator("#mediation ~ p.muted")).to_contain_text("the Zhuji platform: 85.48%.")
     dashboard.close()
 
 
