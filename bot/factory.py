@@ -42,7 +42,13 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
-from handlers import dashboard_auth, dashboard_map, dashboard_ticket, mediation_web
+from handlers import (
+    dashboard_auth,
+    dashboard_map,
+    dashboard_programmes,
+    dashboard_ticket,
+    mediation_web,
+)
 from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
@@ -70,6 +76,7 @@ from services.checkins import CheckInService
 from services.dashboard_access import DashboardAccess, SessionSigner
 from services.dashboard_export import TicketExport
 from services.dashboard_figures import DashboardFigures
+from services.dashboard_programmes import DashboardProgrammes
 from services.deliberation import DeliberationService
 from services.deliberation_live import LiveTally
 from services.deliberation_outcome import DeliberationOutcome
@@ -108,6 +115,7 @@ from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
+from services.staff_sightings import StaffSightings
 from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
 from services.street_map import StreetMap
@@ -679,7 +687,9 @@ def install_dashboard(
     cipher: FieldCipher,
 ) -> None:
     """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
-    access = DashboardAccess(authorization)
+    sightings = StaffSightings(authorization.roles.db)
+    authorization.staff_seen = sightings.saw  # where sign-in asks (services.staff_sightings)
+    access = DashboardAccess(authorization, sightings)
     token = settings.bot_token.get_secret_value()
     base = settings.effective_public_base_url.rstrip("/")
     dashboard_auth.install(
@@ -727,6 +737,9 @@ def install_dashboard_pages(
 
     dashboard_map.install(
         web_app, dashboard_map.MapSite(StreetMap(db, routing), routing, settings.map_tiles_url)
+    )
+    dashboard_programmes.install(
+        web_app, dashboard_programmes.ProgrammesSite(DashboardProgrammes(db), routing)
     )
     actions = TicketActions(tickets, authorization, DashboardCardNotices(notices))
     dashboard_ticket.install(
