@@ -145,7 +145,7 @@ async def doctor(settings: Settings) -> int:
     The chats are those of the routing in use: the database's once stored, else the file's."""
     from bot.doctor import configured_chats, diagnose, routing_in_use
     from bot.factory import build_bot
-    from services.routing import RoutingError
+    from services.routing_file import RoutingError
 
     try:
         routing, source = await routing_in_use(settings)
@@ -256,13 +256,9 @@ def _import_grids(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from services.grid_import import GridImportError, merge_grids, read_features, to_wgs84
-    from services.routing import (
-        RoutingError,
-        dump_routing,
-        load_routing,
-        routing_document,
-        routing_from_data,
-    )
+    from services.routing import load_routing
+    from services.routing_export import dump_routing, routing_document
+    from services.routing_file import RoutingError, routing_from_data
 
     if not args.kid:
         raise SettingsError("say which file to import: python -m bot import-grids FILE")
@@ -303,7 +299,7 @@ async def _import_grids_into_database(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from services.grid_import import GridImportError, merge_grids, read_features, to_wgs84
-    from services.routing import RoutingError
+    from services.routing_file import RoutingError
 
     settings = load_settings()
     async with _routing_store(settings) as store:
@@ -328,7 +324,9 @@ async def _import_grids_into_database(args: argparse.Namespace) -> int:
 async def _import_routing(file: str | None) -> int:
     from pathlib import Path
 
-    from services.routing import RoutingError, load_routing, routing_document
+    from services.routing import load_routing
+    from services.routing_export import routing_document
+    from services.routing_file import RoutingError
 
     if not file:
         raise SettingsError("say which routing file: python -m bot import-routing FILE")
@@ -351,7 +349,7 @@ async def _import_routing(file: str | None) -> int:
 def _export_routing(output: str | None) -> int:
     from pathlib import Path
 
-    from services.routing import dump_routing
+    from services.routing_export import dump_routing
 
     version, document = asyncio.run(_stored_document())
     text = f"# exported from the routing data at version {version}\n" + dump_routing(document)
@@ -373,7 +371,8 @@ async def _routing_store(settings: Settings) -> AsyncIterator[RoutingStore]:
     """The routing data in the bot's database, migrated and seeded from ROUTING_FILE first."""
     from services.migrate import upgrade_to_head
     from services.privacy import FieldCipher
-    from services.routing import RoutingError, load_routing
+    from services.routing import load_routing
+    from services.routing_file import RoutingError
     from services.routing_store import RoutingStore
     from services.storage import Database
 

@@ -6,7 +6,7 @@
         - {code: repairs, name: {en: Small repairs, zh: 小修小补}}
 
 Without the section (or without `skills`) the fixed set of services/volunteers.py applies, named
-by the catalogs. Checked when the routing file is loaded (services/routing.py calls
+by the catalogs. Checked when the routing file is loaded (services/routing_file.py calls
 `check_volunteers`); a mistake is a ValueError naming the entry.
 """
 
