@@ -23,7 +23,8 @@ from services.authorization import Actor, Authorization
 from services.models import Ticket
 from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
-from services.tickets import Staff, TicketService, WrongState
+from services.ticket_contract import Staff, WrongState
+from services.tickets import TicketService
 
 log = logging.getLogger(__name__)
 

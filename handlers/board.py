@@ -33,7 +33,8 @@ from services.authorization import Authorization
 from services.board import SUMMARY_LIMIT, WHOLE_AREA, Board, Figures, PublishError, Snapshot
 from services.certificates import CHINA_TIME
 from services.routing import Routing, text
-from services.tickets import TicketNotFound, TicketService
+from services.ticket_contract import TicketNotFound
+from services.tickets import TicketService
 
 BOARD = web.AppKey("board", Board)
 STATIC = Path(__file__).parent / "static"

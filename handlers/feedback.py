@@ -14,7 +14,8 @@ from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
 from services.authorization import escalation_chains
 from services.board import Board
 from services.routing import Routing
-from services.tickets import CLOSED, NotYourTicket, TicketError, TicketService, WrongState
+from services.ticket_contract import NotYourTicket, TicketError, WrongState
+from services.tickets import CLOSED, TicketService
 
 
 class Feedback(StatesGroup):

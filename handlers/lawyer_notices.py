@@ -21,7 +21,7 @@ from services.legal_routing import CurrentPoint
 from services.models import LegalQuestion
 from services.outbox import Outgoing, Priority
 from services.routing import text
-from services.tickets import Media
+from services.ticket_contract import Media
 
 
 def N_(message: str) -> str:

@@ -16,7 +16,8 @@ from handlers.menu import take_press
 from handlers.notices import TicketAction, markup
 from services.authorization import Actor, Authorization
 from services.outbox import Outbox, Outgoing, Priority
-from services.tickets import TicketNotFound, TicketService
+from services.ticket_contract import TicketNotFound
+from services.tickets import TicketService
 
 
 class FromTicket(CallbackData, prefix="mticket"):

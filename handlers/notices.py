@@ -24,7 +24,8 @@ from services.models import Ticket
 from services.outbox import Outgoing, Priority
 from services.privacy import FieldCipher
 from services.routing import Routing, text
-from services.tickets import Media, Resident, Staff, ticket_reference
+from services.ticket_contract import Media, Resident, Staff
+from services.tickets import ticket_reference
 
 CAPTIONED = {"photo", "video", "audio", "document", "voice", "animation"}
 CAPTION_LIMIT = 1024

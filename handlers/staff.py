@@ -36,14 +36,9 @@ from services.models import Ticket, utcnow
 from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
 from services.ticket_actions import destination
+from services.ticket_contract import AlreadyTaken, Staff, WrongState, has_resident
 from services.ticket_stats import TicketStats, summarize
-from services.tickets import (
-    AlreadyTaken,
-    Staff,
-    TicketService,
-    WrongState,
-    has_resident,
-)
+from services.tickets import TicketService
 
 __all__ = ["actor_of", "router", "scope_of_chat", "staff_of", "staff_press"]
 

@@ -16,7 +16,8 @@ from handlers.notices import TelegramTicketNotices, TicketAction
 from handlers.staff_access import GROUPS, actor_of, scope_of_chat, staff_of, staff_press, ticket_id
 from services.authorization import Authorization
 from services.staff_tools import ReplyTemplates, WorkerRoster, fill
-from services.tickets import TicketService, WrongState
+from services.ticket_contract import WrongState
+from services.tickets import TicketService
 
 
 class UseTemplate(CallbackData, prefix="tp"):

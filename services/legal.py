@@ -26,7 +26,7 @@ from services.models import LegalNote, LegalQuestion, Notification, utcnow
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
 from services.storage import Database
-from services.tickets import Media
+from services.ticket_contract import Media
 
 TOPICS = ("employment", "contracts", "platform", "family", "other")
 KINDS = ("person", "firm")

@@ -33,7 +33,8 @@ from services.models import Open311Request, Ticket, TicketEvent, as_utc, utcnow
 from services.privacy import FieldCipher
 from services.routing import Category, Grid, Routing, text
 from services.storage import Database
-from services.tickets import NO_RESIDENT, OPEN, TEXT_LIMIT, Draft, TicketService
+from services.ticket_contract import NO_RESIDENT, Draft
+from services.tickets import OPEN, TEXT_LIMIT, TicketService
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_SPAN = timedelta(days=90)  # the spec's default window and the longest one may ask for
