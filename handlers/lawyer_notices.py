@@ -14,7 +14,8 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
-from handlers.notices import TelegramTicketNotices, markup, relay_message
+from handlers.notices import TelegramTicketNotices, relay_message
+from handlers.ticket_card import markup
 from services.conversation import TEXT, EditTarget, Relayed, Source, render
 from services.legal import Opened, legal_reference
 from services.legal_routing import CurrentPoint
