@@ -17,7 +17,7 @@ from aiogram.types import InlineKeyboardButton
 from handlers.notices import TelegramTicketNotices, relay_message
 from handlers.ticket_card import markup
 from services.conversation import TEXT, EditTarget, Relayed, Source, render
-from services.legal import Opened, legal_reference
+from services.legal_contract import Opened, legal_reference
 from services.legal_routing import CurrentPoint
 from services.models import LegalQuestion
 from services.outbox import Outgoing, Priority
