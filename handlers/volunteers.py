@@ -33,8 +33,9 @@ from services.certificates import CHINA_TIME
 from services.models import as_utc, utcnow
 from services.outbox import Outgoing
 from services.routing import Routing, text
+from services.volunteer_contract import DAYS, TIMES, Answer, Profile, TaskView
 from services.volunteer_routing import routed_skills, skill_codes
-from services.volunteers import DAYS, TIMES, Answer, Profile, TaskView, Volunteers
+from services.volunteers import Volunteers
 
 LABELS = {
     "elderly_care": N_("Elderly care"),

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.volunteers import SKILLS
+from services.volunteer_contract import SKILLS
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")  # stored comma-joined: short, and no commas
 MOST = 10  # a keyboard of skills a person can read; ten codes fit the column
