@@ -46,7 +46,7 @@ def rss_mb() -> float:
 async def from_database(folder: Path, count: int) -> tuple[Routing, float, float, float]:
     """Store the city in a fresh SQLite database (not timed), then time loading it back."""
     from services.migrate import upgrade_to_head
-    from services.routing import routing_from_data
+    from services.routing_file import routing_from_data
     from services.routing_store import RoutingStore
     from services.storage import Database
 

@@ -59,7 +59,7 @@ from services.outbox_files import FOLDER
 from services.queue import RedisStreamQueue
 from services.ratelimit import FloodLimits, RedisRateLimiter, Window
 from services.retention import OutboxRetention
-from services.tickets import Draft, Staff
+from services.ticket_contract import Draft, Staff
 from services.updates import UpdateLog
 from tests.support.running import bot_settings
 from tests.support.servers import RedisServer

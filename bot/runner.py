@@ -31,7 +31,7 @@ from services.models import utcnow
 from services.people import LOCALES
 from services.rental_removal import HouseRemoval
 from services.retention import OutboxRetention
-from services.routing import RoutingError
+from services.routing_file import RoutingError
 from services.updates import UpdateLog
 
 log = logging.getLogger(__name__)

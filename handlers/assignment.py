@@ -16,14 +16,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.notices import TelegramTicketNotices, TicketAction
+from handlers.notices import TelegramTicketNotices
 from handlers.staff_access import actor_of, scope_of_chat, staff_of, staff_press, ticket_id
 from handlers.statuses import staff_status_label
+from handlers.ticket_card import TicketAction
 from services.authorization import Actor, Authorization
 from services.models import Ticket
 from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
-from services.tickets import Staff, TicketService, WrongState
+from services.ticket_contract import Staff, WrongState
+from services.tickets import TicketService
 
 log = logging.getLogger(__name__)
 

@@ -26,14 +26,15 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from handlers.deliberation_board import decisions_section
-from handlers.notices import Publish
 from handlers.staff_access import GROUPS, actor_of, staff_press
+from handlers.ticket_card import Publish
 from handlers.verification import I18N, ROUTING, choose_locale
 from services.authorization import Authorization
 from services.board import SUMMARY_LIMIT, WHOLE_AREA, Board, Figures, PublishError, Snapshot
 from services.certificates import CHINA_TIME
 from services.routing import Routing, text
-from services.tickets import TicketNotFound, TicketService
+from services.ticket_contract import TicketNotFound
+from services.tickets import TicketService
 
 BOARD = web.AppKey("board", Board)
 STATIC = Path(__file__).parent / "static"

@@ -8,7 +8,8 @@ from typing import Any
 from handlers.notices import TelegramTicketNotices
 from services.models import Ticket
 from services.outbox import Outgoing, Priority
-from services.tickets import Staff, has_resident, ticket_reference
+from services.ticket_contract import Staff, has_resident
+from services.tickets import ticket_reference
 
 
 class DashboardCardNotices:

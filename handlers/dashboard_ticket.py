@@ -41,16 +41,8 @@ from services.dashboard_access import DashboardViewer, may_see_ticket
 from services.models import Ticket
 from services.routing import Routing, text
 from services.ticket_actions import Refused, TicketActions, destination
-from services.tickets import (
-    CLOSED,
-    NEW,
-    OPEN,
-    REOPENED,
-    AlreadyTaken,
-    TicketService,
-    WrongState,
-    has_resident,
-)
+from services.ticket_contract import AlreadyTaken, WrongState, has_resident
+from services.tickets import CLOSED, NEW, OPEN, REOPENED, TicketService
 
 log = logging.getLogger(__name__)
 ACTIONS = ("take", "resolve", "reassign", "note", "reply")

@@ -10,7 +10,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
 from handlers.menu import N_
-from handlers.notices import TelegramTicketNotices, markup
+from handlers.notices import TelegramTicketNotices
+from handlers.ticket_card import markup
 from services.deliberation import Tally
 from services.models import Consultation, ConsultationInvitee, as_utc
 from services.outbox import Outgoing, Priority

@@ -10,11 +10,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import cancel_only, main_menu, take_press
-from handlers.notices import FixedAnswer, Rating, TelegramTicketNotices
+from handlers.notices import TelegramTicketNotices
+from handlers.ticket_card import FixedAnswer, Rating
 from services.authorization import escalation_chains
 from services.board import Board
 from services.routing import Routing
-from services.tickets import CLOSED, NotYourTicket, TicketError, TicketService, WrongState
+from services.ticket_contract import NotYourTicket, TicketError, WrongState
+from services.tickets import CLOSED, TicketService
 
 
 class Feedback(StatesGroup):

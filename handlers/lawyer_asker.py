@@ -19,14 +19,8 @@ from handlers.lawyer_notices import (
 )
 from handlers.menu import cancel_only, main_menu
 from handlers.relayed import media_of, source_of, words_of
-from services.legal import (
-    ANSWERED,
-    NEW,
-    LegalDesk,
-    NotYours,
-    QuestionNotFound,
-    WrongState,
-)
+from services.legal import LegalDesk
+from services.legal_contract import ANSWERED, NEW, NotYours, QuestionNotFound, WrongState
 from services.models import LegalQuestion
 
 

@@ -21,8 +21,9 @@ from handlers.lawyer_booking_notices import (
 )
 from handlers.lawyer_notices import LegalBook, TelegramLegalNotices
 from handlers.menu import drop_buttons
-from services.legal import LegalDesk, NotYours, QuestionNotFound
+from services.legal import LegalDesk
 from services.legal_bookings import AlreadyBooked, Bookings, NoBooking, NotASlot, SlotTaken
+from services.legal_contract import NotYours, QuestionNotFound
 from services.models import LegalQuestion, utcnow
 
 

@@ -13,7 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
 from handlers.lawyer_notices import LegalBook, TelegramLegalNotices
-from handlers.notices import markup
+from handlers.ticket_card import markup
 from services.models import LegalBooking, LegalQuestion
 from services.outbox import Outgoing
 

@@ -20,15 +20,9 @@ from handlers.lawyer_notices import LegalAction, TelegramLegalNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.staff_access import GROUPS, ChatLanguage, actor_of
 from services.authorization import Actor
-from services.legal import (
-    AlreadyTaken,
-    LegalDesk,
-    NotTaken,
-    NotYours,
-    QuestionNotFound,
-    WrongState,
-)
+from services.legal import LegalDesk
 from services.legal_bookings import Bookings
+from services.legal_contract import AlreadyTaken, NotTaken, NotYours, QuestionNotFound, WrongState
 from services.legal_duty import DutyRoster, Standing
 from services.legal_hours import ServiceHours
 from services.legal_routing import CurrentPoint, Lawyer

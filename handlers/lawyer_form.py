@@ -20,7 +20,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers.lawyer_notices import KIND_LABELS, TOPIC_LABELS, kb_size
 from handlers.menu import ASK_LAWYER, CANCEL, N_, MenuButton, MenuEntry, keyboard, main_menu
 from handlers.topics import open_topic
-from services.legal import TEXT_LIMIT, TOPICS, Attachment, LegalDesk, LegalDraft
+from services.legal import LegalDesk
+from services.legal_contract import TEXT_LIMIT, TOPICS, Attachment, LegalDraft
 from services.legal_routing import CurrentPoint
 
 FILE_LIMIT_BYTES = 20 * 1024 * 1024  # what a bot may fetch from Telegram: lawyers can open it

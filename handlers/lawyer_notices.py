@@ -14,14 +14,15 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
-from handlers.notices import TelegramTicketNotices, markup, relay_message
+from handlers.notices import TelegramTicketNotices, relay_message
+from handlers.ticket_card import markup
 from services.conversation import TEXT, EditTarget, Relayed, Source, render
-from services.legal import Opened, legal_reference
+from services.legal_contract import Opened, legal_reference
 from services.legal_routing import CurrentPoint
 from services.models import LegalQuestion
 from services.outbox import Outgoing, Priority
 from services.routing import text
-from services.tickets import Media
+from services.ticket_contract import Media
 
 
 def N_(message: str) -> str:

@@ -17,7 +17,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import I18n
 
-from handlers.notices import markup
+from handlers.ticket_card import markup
 from services.mediation import Opened
 from services.mediation_models import MediationCase, MediationEvidence
 from services.mediation_routing import MediationDirectory

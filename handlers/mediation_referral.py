@@ -13,10 +13,11 @@ from aiogram.utils.i18n import gettext as _
 from handlers.mediation_form import begin
 from handlers.mediation_notices import TelegramMediationNotices
 from handlers.menu import take_press
-from handlers.notices import TicketAction, markup
+from handlers.ticket_card import TicketAction, markup
 from services.authorization import Actor, Authorization
 from services.outbox import Outbox, Outgoing, Priority
-from services.tickets import TicketNotFound, TicketService
+from services.ticket_contract import TicketNotFound
+from services.tickets import TicketService
 
 
 class FromTicket(CallbackData, prefix="mticket"):

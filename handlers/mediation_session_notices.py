@@ -15,7 +15,7 @@ from handlers.mediation_notices import (
     Rate,
     TelegramMediationNotices,
 )
-from handlers.notices import markup
+from handlers.ticket_card import markup
 from services.mediation import Opened
 from services.mediation_agreement import CasePaper, Party, render_pdf
 from services.mediation_models import MediationCase, MediationEvent, MediationEvidence

@@ -23,15 +23,8 @@ from services.legal import LegalDesk
 from services.mediation import MediationService
 from services.models import Ticket, TicketEvent
 from services.routing import Routing, text
-from services.tickets import (
-    CLOSED,
-    OPEN,
-    WITHDRAWN,
-    NotYourTicket,
-    TicketNotFound,
-    TicketService,
-    WrongState,
-)
+from services.ticket_contract import NotYourTicket, TicketNotFound, WrongState
+from services.tickets import CLOSED, OPEN, WITHDRAWN, TicketService
 
 
 class OpenTicket(CallbackData, prefix="open"):

@@ -26,7 +26,8 @@ from handlers.topics import ticket_topic
 from services.authorization import Actor, Authorization
 from services.privacy import FieldCipher
 from services.routing import Routing, text
-from services.tickets import TEXT_LIMIT, Draft, TicketService
+from services.ticket_contract import Draft
+from services.tickets import TEXT_LIMIT, TicketService
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 NAME_LIMIT = 64

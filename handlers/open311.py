@@ -28,13 +28,8 @@ from handlers.verification import choose_locale
 from handlers.web_security import AddressLimit
 from services.api_keys import ApiKeys
 from services.models import utcnow
-from services.open311 import (
-    SPECIFICATION,
-    Open311,
-    Open311Error,
-    parse_query,
-    parse_submission,
-)
+from services.open311 import SPECIFICATION, Open311
+from services.open311_params import Open311Error, parse_query, parse_submission
 from services.ratelimit import RequestLimiter
 
 PREFIX = "/open311/v2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import Message
 
 from services.conversation import Source
-from services.tickets import Media
+from services.ticket_contract import Media
 
 # every kind of message a person may send about a ticket, relayed as itself (copyMessage)
 FILE_KINDS = ("document", "voice", "video", "video_note", "audio", "animation", "sticker")

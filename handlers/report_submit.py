@@ -17,7 +17,8 @@ from handlers.notices import TelegramTicketNotices
 from handlers.staff_moderation import banned_text
 from handlers.topics import ticket_topic
 from services.routing import Routing, text
-from services.tickets import Banned, Draft, TicketError, TicketService
+from services.ticket_contract import Banned, Draft, TicketError
+from services.tickets import TicketService
 
 log = logging.getLogger(__name__)
 

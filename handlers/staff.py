@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import assignment, search, staff_moderation, templates
-from handlers.notices import Reassign, TelegramTicketNotices, TicketAction
+from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.staff_access import (
     GROUPS,
@@ -30,20 +30,16 @@ from handlers.staff_access import (
 )
 from handlers.staff_access import ticket_id as _id
 from handlers.statuses import event_label, staff_status_label
+from handlers.ticket_card import Reassign, TicketAction
 from handlers.topics import ticket_topic
 from services.authorization import Authorization
 from services.models import Ticket, utcnow
 from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
 from services.ticket_actions import destination
+from services.ticket_contract import AlreadyTaken, Staff, WrongState, has_resident
 from services.ticket_stats import TicketStats, summarize
-from services.tickets import (
-    AlreadyTaken,
-    Staff,
-    TicketService,
-    WrongState,
-    has_resident,
-)
+from services.tickets import TicketService
 
 __all__ = ["actor_of", "router", "scope_of_chat", "staff_of", "staff_press"]
 

@@ -17,7 +17,8 @@ from handlers.notices import TelegramTicketNotices
 from services.authorization import Actor, Authorization, StaffScope
 from services.models import Ticket
 from services.staff_tools import WorkerRoster
-from services.tickets import Staff, TicketNotFound, TicketService
+from services.ticket_contract import Staff, TicketNotFound
+from services.tickets import TicketService
 
 GROUPS = F.chat.type.in_({"group", "supergroup"})
 

@@ -12,11 +12,13 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.notices import TelegramTicketNotices, TicketAction
+from handlers.notices import TelegramTicketNotices
 from handlers.staff_access import GROUPS, actor_of, scope_of_chat, staff_of, staff_press, ticket_id
+from handlers.ticket_card import TicketAction
 from services.authorization import Authorization
 from services.staff_tools import ReplyTemplates, WorkerRoster, fill
-from services.tickets import TicketService, WrongState
+from services.ticket_contract import WrongState
+from services.tickets import TicketService
 
 
 class UseTemplate(CallbackData, prefix="tp"):

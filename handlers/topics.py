@@ -11,7 +11,8 @@ from aiogram.exceptions import TelegramAPIError
 from handlers.notices import TelegramTicketNotices
 from services.models import Notification
 from services.routing import Grid
-from services.tickets import TicketNotFound, TicketService
+from services.ticket_contract import TicketNotFound
+from services.tickets import TicketService
 
 # what Telegram says to a send into a forum topic that no longer exists
 LOST_TOPIC = ("message thread not found", "topic_deleted", "topic_id_invalid")

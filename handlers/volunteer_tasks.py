@@ -24,8 +24,9 @@ from services.authorization import Actor, Authorization
 from services.households import grids_of_chat
 from services.models import utcnow
 from services.routing import Routing, text
+from services.volunteer_contract import WHAT_LIMIT, Attendee, TaskView
 from services.volunteer_routing import skill_codes
-from services.volunteers import WHAT_LIMIT, Attendee, TaskView, Volunteers
+from services.volunteers import Volunteers
 
 GRID_BUTTONS = 30
 

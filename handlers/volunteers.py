@@ -27,14 +27,15 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import CANCEL, N_, MenuButton, keyboard, main_menu
 from handlers.neighbours import PHONE
-from handlers.notices import markup
 from handlers.report_form import SHARE_LOCATION, SKIP
+from handlers.ticket_card import markup
 from services.certificates import CHINA_TIME
 from services.models import as_utc, utcnow
 from services.outbox import Outgoing
 from services.routing import Routing, text
+from services.volunteer_contract import DAYS, TIMES, Answer, Profile, TaskView
 from services.volunteer_routing import routed_skills, skill_codes
-from services.volunteers import DAYS, TIMES, Answer, Profile, TaskView, Volunteers
+from services.volunteers import Volunteers
 
 LABELS = {
     "elderly_care": N_("Elderly care"),

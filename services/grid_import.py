@@ -23,7 +23,7 @@ from typing import Any
 
 import shapely
 
-from services.routing import find_overlaps, shape_problem
+from services.routing_geometry import find_overlaps, shape_problem
 
 __all__ = [
     "GCJ02",

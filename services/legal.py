@@ -6,129 +6,48 @@ asker reads "Lawyer on duty", never the lawyer's own account, and their follow-u
 lawyer. Who asked and what they wrote (with the file ids of their documents and voice notes)
 are kept encrypted and purged a set time after the answer; the notifications that carried them
 are sealed, and wiped with them. What the notifications say is rendered outside the domain by a
-`LegalNotices` (handlers/lawyer_notices.py).
+`LegalNotices` (handlers/lawyer_notices.py); that and the rest of the desk's vocabulary (its
+errors, the asker's draft) are services/legal_contract.py.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.conversation import EditTarget, Relayed, Source, edit_targets, pairs_of, record_pair
+from services.conversation import Source, edit_targets, pairs_of, record_pair
 from services.intake import file_once
+from services.legal_contract import (
+    ANSWERED,
+    FILE_LIMIT,
+    KINDS,
+    NEW,
+    TAKEN,
+    TEXT_LIMIT,
+    TOPICS,
+    AlreadyTaken,
+    Attachment,
+    LegalDraft,
+    LegalNotices,
+    NotTaken,
+    NotYours,
+    Opened,
+    QuestionNotFound,
+    WrongState,
+    legal_reference,
+    question_id_of,
+)
 from services.models import LegalNote, LegalQuestion, Notification, utcnow
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
 from services.storage import Database
-from services.tickets import Media
+from services.ticket_contract import Media
 
-TOPICS = ("employment", "contracts", "platform", "family", "other")
-KINDS = ("person", "firm")
-NEW, TAKEN, ANSWERED = "new", "taken", "answered"
-TEXT_LIMIT = 3000
-FILE_LIMIT = 10  # documents and voice notes kept with one question
-REFERENCE = "legal:"
 UNANSWERED = timedelta(days=60)  # a question nobody answered is purged this long after the rest
-
-
-def legal_reference(question_id: int) -> str:
-    return f"{REFERENCE}{question_id}"
-
-
-def question_id_of(reference: str | None) -> int | None:
-    if reference and reference.startswith(REFERENCE) and reference[len(REFERENCE) :].isdigit():
-        return int(reference[len(REFERENCE) :])
-    return None
-
-
-class LegalError(Exception):
-    """A request that cannot be done; handlers turn each kind into a localized answer."""
-
-
-class QuestionNotFound(LegalError):
-    pass
-
-
-class NotYours(LegalError):
-    """Not the asker's question, or not the lawyer who took it."""
-
-
-class AlreadyTaken(LegalError):
-    def __init__(self, by: str) -> None:
-        super().__init__(by)
-        self.by = by
-
-
-class NotTaken(LegalError):
-    """Nobody has taken the question yet: a lawyer takes it before answering."""
-
-
-class WrongState(LegalError):
-    def __init__(self, status: str) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A document or voice note the asker sent with the question."""
-
-    kind: str  # document, voice, audio, photo
-    file_id: str
-    name: str = ""
-    size: int = 0
-
-
-@dataclass(frozen=True)
-class LegalDraft:
-    asker_id: int
-    asker_name: str
-    asker_locale: str
-    asker_kind: str  # person, firm
-    topic: str
-    text: str
-    attachments: tuple[Attachment, ...]
-    chat_id: int  # the lawyers' chat
-    topic_id: int | None = None
-    intake_key: str | None = None
-    card_later: bool = False  # a forum chat: the card waits for the question's own topic
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A question with its personal data decrypted, for the card; empty once purged."""
-
-    question: LegalQuestion
-    name: str
-    text: str
-    attachments: tuple[Attachment, ...]
-
-
-class LegalNotices(Protocol):
-    def created(self, opened: Opened) -> list[Outgoing]: ...
-    def taken(self, question: LegalQuestion) -> list[Outgoing]: ...
-    def lawyer_reply(
-        self, question: LegalQuestion, words: str, media: Media | None, source: Source | None
-    ) -> Relayed: ...
-    def asker_followup(
-        self,
-        question: LegalQuestion,
-        words: str,
-        media: Media | None,
-        source: Source | None,
-        card: int | None,
-    ) -> Relayed: ...
-    def answered(self, question: LegalQuestion) -> list[Outgoing]: ...
-    def rated(self, question: LegalQuestion) -> list[Outgoing]: ...
-    def relay_edit(
-        self, question: LegalQuestion, target: EditTarget, words: str
-    ) -> list[Outgoing]: ...
 
 
 class LegalDesk:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.legal import LegalError, NotYours, QuestionNotFound
+from services.legal_contract import LegalError, NotYours, QuestionNotFound
 from services.legal_routing import CurrentPoint
 from services.models import LegalBooking, LegalQuestion, as_utc, utcnow
 from services.outbox import Outbox, Outgoing

@@ -11,7 +11,7 @@
         mon: ["14:00", "15:00"]
       slot_minutes: 45
 
-Checked when the routing file is loaded (services/routing.py calls `check_legal`); a mistake
+Checked when the routing file is loaded (services/routing_file.py calls `check_legal`); a mistake
 is a ValueError naming the entry, which the loader turns into its one-line RoutingError.
 """
 

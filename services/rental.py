@@ -9,26 +9,27 @@ worked out again on every change — an inspection, a tenant moving in or out, a
 Personal data — the house's address, the landlord's contact, a tenant's name, document number
 and phone — is encrypted with the data key (services.privacy) before it is stored, travels only
 in sealed notifications, and a tenant's is purged PERSONAL_DATA_RETENTION_DAYS after they move
-out. What notifications say is rendered outside the domain by a `RentalNotices`.
+out. What notifications say is rendered outside the domain by a `RentalNotices`. How the colour
+is worked out from the rules is services/rental_colour.py.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.models import RentalHouse, RentalInspection, RentalTenant, as_utc, utcnow
+from services.models import RentalHouse, RentalInspection, RentalTenant, utcnow
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
-from services.rental_routing import RentalRules, worst
+from services.rental_colour import assess, failed_items
+from services.rental_routing import RentalRules
 from services.storage import Database
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "RentalNotices",
     "RentalService",
     "TenantDraft",
-    "assess",
     "normalize_code",
 ]
 
@@ -95,40 +95,6 @@ class RentalNotices(Protocol):
     def due(self, house: RentalHouse) -> list[Outgoing]: ...
 
     def removed(self, house: RentalHouse, tenants: list[RentalTenant]) -> list[Outgoing]: ...
-
-
-def assess(
-    rules: RentalRules,
-    *,
-    failed: Sequence[str],
-    tenants: int,
-    beds: int,
-    next_due: datetime,
-    now: datetime,
-) -> tuple[str, list[dict[str, Any]]]:
-    """The colour and its findings (worst first) from the last inspection's failed items, the
-    number of tenants now, and whether the next inspection is overdue."""
-    findings: list[dict[str, Any]] = []
-    critical = [code for code in failed if (item := rules.item(code)) and item.critical]
-    other = [code for code in failed if code not in critical]
-    if critical:
-        findings.append({"code": "critical_failed", "items": critical})
-    if other:
-        findings.append({"code": "item_failed", "items": other})
-    if tenants > beds:
-        findings.append({"code": "overcrowded", "tenants": tenants, "beds": beds})
-    if as_utc(next_due) < now:
-        findings.append({"code": "overdue", "due": as_utc(next_due).isoformat()})
-    kept = [f for f in findings if rules.colours.get(f["code"], "green") != "green"]
-    colour = worst([rules.colours[f["code"]] for f in kept])
-    kept.sort(key=lambda f: ("red", "yellow").index(rules.colours[f["code"]]))
-    return colour, kept
-
-
-def failed_items(inspection: RentalInspection | None) -> list[str]:
-    if inspection is None:
-        return []
-    return [code for code, result in inspection.results.items() if result.get("ok") is False]
 
 
 class RentalService:

@@ -18,7 +18,8 @@ from sqlmodel import col, select
 
 from services.authorization import Actor, Authorization
 from services.models import RentalHouse, RentalInspection, utcnow
-from services.rental import RentalError, RentalService, assess, failed_items
+from services.rental import RentalError, RentalService
+from services.rental_colour import assess, failed_items
 from services.rental_routing import ChecklistItem
 from services.routing import Routing
 

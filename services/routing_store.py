@@ -21,13 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.models import RoutingCommunity, RoutingGrid, RoutingVersion, utcnow
-from services.routing import (
-    Routing,
-    RoutingError,
-    no_gc_pauses,
-    routing_document,
-    routing_from_data,
-)
+from services.routing import Routing
+from services.routing_export import routing_document
+from services.routing_file import RoutingError, no_gc_pauses, routing_from_data
 from services.storage import Database
 
 __all__ = ["LiveRouting", "RoutingStore"]

@@ -19,7 +19,8 @@ from services.authorization import Actor, Authorization
 from services.models import Ticket
 from services.outbox import Outgoing
 from services.routing import Grid, Routing
-from services.tickets import Staff, TicketService
+from services.ticket_contract import Staff
+from services.tickets import TicketService
 
 ACTIONS = ("take", "resolve", "reassign", "note", "reply")
 

@@ -6,7 +6,7 @@
         - {code: repairs, name: {en: Small repairs, zh: 小修小补}}
 
 Without the section (or without `skills`) the fixed set of services/volunteers.py applies, named
-by the catalogs. Checked when the routing file is loaded (services/routing.py calls
+by the catalogs. Checked when the routing file is loaded (services/routing_file.py calls
 `check_volunteers`); a mistake is a ValueError naming the entry.
 """
 
@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.volunteers import SKILLS
+from services.volunteer_contract import SKILLS
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,15}$")  # stored comma-joined: short, and no commas
 MOST = 10  # a keyboard of skills a person can read; ten codes fit the column

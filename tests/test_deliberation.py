@@ -22,7 +22,7 @@ from sqlmodel import select
 from bot.factory import Linkage, build
 from bot.localapi import BotAPIStandin, FakeUser, Limits
 from services.models import ConsultationVote, TicketEvent
-from services.tickets import Draft
+from services.ticket_contract import Draft
 from tests.support.people import inline_buttons
 from tests.support.running import RunningBot, eventually
 from tests.test_resident_requests import EAST_GATE_CHAT, next_message

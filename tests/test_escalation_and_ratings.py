@@ -16,7 +16,8 @@ from services.models import Ticket, utcnow
 from services.outbox import Outbox
 from services.routing import load_routing
 from services.storage import Database
-from services.tickets import Draft, TicketService
+from services.ticket_contract import Draft
+from services.tickets import TicketService
 from tests.support.people import inline_buttons
 from tests.test_doctor import every_configured_chat
 from tests.test_resident_requests import EAST_GATE_CHAT, INSIDE_EAST_GATE, next_message, report

@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.localapi import BotAPIStandin
 from bot.settings import zone_of
 from handlers.statuses import local_time
-from services.routing import SAMPLE_PATH
+from services.routing_file import SAMPLE_PATH
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import (

@@ -15,7 +15,8 @@ from pyproj import Transformer
 
 from bot.__main__ import main
 from services.grid_import import gcj02_to_wgs84, wgs84_to_gcj02
-from services.routing import SAMPLE_PATH, Routing, load_routing
+from services.routing import Routing, load_routing
+from services.routing_file import SAMPLE_PATH
 from tests.support.city import city, geojson
 from tests.support.running import TOKEN
 

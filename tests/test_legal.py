@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from bot.localapi import BotAPIStandin
-from services.routing import SAMPLE_PATH
+from services.routing_file import SAMPLE_PATH
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import next_message

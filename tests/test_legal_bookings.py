@@ -13,8 +13,8 @@ from typing import Any
 from bot.factory import build
 from bot.localapi import BotAPIStandin
 from bot.runner import legal_round
-from services.legal import LegalDraft
 from services.legal_bookings import SlotTaken
+from services.legal_contract import LegalDraft
 from services.models import utcnow
 from tests.support.people import inline_buttons
 from tests.support.running import bot_settings, eventually

@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from bot.factory import build
 from bot.localapi import BotAPIStandin
-from services.legal import LegalDraft
+from services.legal_contract import LegalDraft
 from services.models import Notification, utcnow
 from services.storage import Database
 from tests.support.people import inline_buttons

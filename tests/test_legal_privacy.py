@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from bot.factory import build
 from bot.localapi import BotAPIStandin
 from bot.runner import legal_round
-from services.legal import Attachment, LegalDraft
+from services.legal_contract import Attachment, LegalDraft
 from services.models import LegalNote, LegalQuestion, Notification, utcnow
 from tests.support.running import bot_settings
 from tests.test_legal import CHEN, LAWYERS, legal_routing

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from services.legal_routing import legal_point
-from services.routing import RoutingError, load_routing, routing_document, routing_from_data
+from services.routing import load_routing
+from services.routing_export import routing_document
+from services.routing_file import RoutingError, routing_from_data
 from tests.test_legal import legal_routing
 
 

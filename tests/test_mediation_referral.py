@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot.factory import build
 from bot.localapi import BotAPIStandin
 from services.mediation_models import MediationCase
-from services.tickets import Draft
+from services.ticket_contract import Draft
 from tests.support.mediation import QIXING_CHAT
 from tests.support.people import inline_buttons
 from tests.test_mediation import _answered

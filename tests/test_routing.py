@@ -12,17 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from services.routing import (
-    SAMPLE_PATH,
-    Grid,
-    Routing,
-    RoutingError,
-    distance_m,
-    find_overlaps,
-    load_routing,
-    polygon,
-    text,
-)
+from services.routing import Grid, Routing, distance_m, load_routing, text
+from services.routing_file import SAMPLE_PATH, RoutingError
+from services.routing_geometry import find_overlaps, polygon
 from tests.support.city import CELL, city, routing_data
 
 FALLBACK_CHAT = -1009999999999

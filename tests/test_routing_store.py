@@ -10,7 +10,8 @@ import pytest
 
 from bot.localapi import BotAPIStandin
 from services.migrate import upgrade_to_head
-from services.routing import dump_routing, load_routing, routing_document
+from services.routing import load_routing
+from services.routing_export import dump_routing, routing_document
 from services.routing_store import LiveRouting, RoutingStore
 from services.storage import Database
 from tests.support.people import inline_buttons

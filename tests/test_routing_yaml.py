@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from services.routing import RoutingError, _FastUniqueKeyLoader, _UniqueKeyLoader, parse_routing
+from services.routing_file import RoutingError, parse_routing
+from services.routing_yaml import FastUniqueKeyLoader, UniqueKeyLoader
 
 TRICKY = """
 base: &base {chat: -1001, forum: false}
@@ -23,8 +24,8 @@ grid:
 
 
 def test_the_fast_reader_builds_what_pyyaml_builds() -> None:
-    fast = yaml.load(TRICKY, Loader=_FastUniqueKeyLoader)
-    slow = yaml.load(TRICKY, Loader=_UniqueKeyLoader)
+    fast = yaml.load(TRICKY, Loader=FastUniqueKeyLoader)
+    slow = yaml.load(TRICKY, Loader=UniqueKeyLoader)
     nan, slow_nan = fast["grid"]["floats"].pop(6), slow["grid"]["floats"].pop(6)
     assert nan != nan and slow_nan != slow_nan  # NaN equals nothing, itself neither
     assert fast == slow

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from bot.localapi import BotAPIStandin
-from services.routing import SAMPLE_PATH, RoutingError, load_routing
+from services.routing import load_routing
+from services.routing_file import SAMPLE_PATH, RoutingError
+from services.volunteer_contract import SKILLS
 from services.volunteer_routing import skill_codes
-from services.volunteers import SKILLS
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import EAST_GATE_CHAT, INSIDE_EAST_GATE, next_message

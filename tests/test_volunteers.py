@@ -20,7 +20,8 @@ from services.models import Volunteer, VolunteerTask
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
 from services.storage import Database
-from services.volunteers import Answer, Profile, TaskView, Volunteers
+from services.volunteer_contract import Answer, Profile, TaskView
+from services.volunteers import Volunteers
 from tests.support.people import inline_buttons
 from tests.support.running import eventually
 from tests.test_resident_requests import EAST_GATE_CHAT, INSIDE_EAST_GATE, next_message

@@ -103,7 +103,7 @@ def chat_of(grid: CityGrid) -> int:
 
 
 def routing_data(grids: list[CityGrid]) -> dict[str, Any]:
-    """A routing file (services/routing.py's format) for the city."""
+    """A routing file (services/routing_file.py's format) for the city."""
     communities: dict[str, list[dict[str, Any]]] = {}
     for grid in grids:
         communities.setdefault(grid.community, []).append(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.factory import build
 from bot.settings import Settings
-from services.tickets import Draft
+from services.ticket_contract import Draft
 from tests.support.running import TOKEN
 
 
