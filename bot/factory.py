@@ -112,7 +112,8 @@ from services.rental_queries import RentalFigures
 from services.rental_removal import HouseRemoval
 from services.review_queue import ReviewQueue
 from services.roles import RoleService
-from services.routing import Routing, RoutingError, load_routing
+from services.routing import Routing, load_routing
+from services.routing_file import RoutingError
 from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
 from services.staff_sightings import StaffSightings

@@ -24,7 +24,7 @@ import shapely
 
 from services.mediation_routing import MediationSection
 from services.rental_routing import RentalRules
-from services.routing_file import RoutingError, load_routing
+from services.routing_file import load_routing
 from services.routing_geometry import Area, in_area, polygons
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "Hotel",
     "Localized",
     "Routing",
-    "RoutingError",  # re-exported from services/routing_file.py for bot/factory.py
     "distance_m",
     "load_routing",  # re-exported from services/routing_file.py: imported in ~20 places
     "text",
