@@ -8,8 +8,9 @@ Chinese (`fc-list :lang=zh`). Without one the card is still drawn, with Pillow's
 and a warning is logged: the QR code, which is what gets checked, does not depend on it.
 
 The QR code holds the certificate URL at error correction level M (15% of the code can be
-damaged or covered), the base URL in byte mode and the base32 token in alphanumeric mode, and
-is drawn at least 8 pixels a module so a phone camera reads it off another phone's screen.
+damaged or covered), the base URL in byte mode and the base32 token in alphanumeric mode (the
+writer, zxing-cpp's, chooses the segments), and is drawn at least 8 pixels a module so a phone
+camera reads it off another phone's screen.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import functools
 import io
 import logging
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -26,9 +26,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import qrcode
+import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
-from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
 
 from services.certificates import CHINA_TIME
 from services.identity import DocumentType
@@ -38,7 +37,7 @@ __all__ = [
     "CJK_FONT_CANDIDATES",
     "CertificateCard",
     "find_cjk_font",
-    "make_qr",
+    "qr_image",
     "qr_matrix",
     "render_card",
 ]
@@ -85,7 +84,6 @@ def _ramp(start: tuple[int, int, int], end: tuple[int, int, int], steps: int) ->
 _PALETTE = _ramp(BAND, PAPER, 128) + _ramp(INK, PAPER, 128)
 _BAND, _ON_BAND, _INK, _PAPER = 0, 127, 128, 255
 _MUTED = 128 + round(127 * (MUTED[0] - INK[0]) / (PAPER[0] - INK[0]))
-_TOKEN = re.compile(r"^[A-Z0-9 $%*+\-./:]+$")  # the QR alphanumeric set
 
 
 @dataclass(frozen=True)
@@ -126,33 +124,47 @@ def _utc(moment: datetime) -> datetime:
 # --- the QR code ------------------------------------------------------------------------------
 
 
-def make_qr(url: str) -> Any:
-    """A qrcode.QRCode for the URL at level M: base in byte mode, token in alphanumeric mode."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    base, _, token = url.rpartition("/")
-    if base and token and _TOKEN.match(token):
-        qr.add_data(QRData((base + "/").encode("utf-8"), mode=MODE_8BIT_BYTE, check_data=False))
-        qr.add_data(QRData(token.encode("ascii"), mode=MODE_ALPHA_NUM, check_data=False))
-    else:
-        qr.add_data(url)
-    qr.make(fit=True)
-    return qr
+QUIET_ZONE = 4  # modules of white around the code, as the standard asks
+
+
+def qr_modules(url: str) -> Image.Image:
+    """The QR code at level M, one pixel a module (0 dark, 255 light), quiet zone included.
+
+    zxing-cpp's writer (zint) splits the content into the cheapest segments itself (the base URL
+    in byte mode, the base32 token in alphanumeric mode) and picks the mask the standard's
+    penalty rules choose, in C++: about 0.6 ms against 10 ms for the pure-Python `qrcode`."""
+    code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    written: Any = zxingcpp.write_barcode_to_image(code, scale=1, add_quiet_zones=False)
+    pixels = memoryview(written)  # a buffer of bytes, rows by columns (the stub omits it)
+    rows, columns = pixels.shape or (0, 0)
+    bare = Image.frombytes("L", (columns, rows), pixels.tobytes())
+    size = columns + 2 * QUIET_ZONE
+    image = Image.new("L", (size, size), 255)
+    image.paste(bare, (QUIET_ZONE, QUIET_ZONE))
+    return image
+
+
+def qr_image(url: str, module_pixels: int) -> Image.Image:
+    """The QR code as a black and white image, `module_pixels` a module (a PDF's, a page's)."""
+    modules = qr_modules(url)
+    size = modules.width * module_pixels
+    return modules.resize((size, size), Image.Resampling.NEAREST)
 
 
 def qr_matrix(url: str) -> tuple[list[list[bool]], int]:
     """The modules (quiet zone included, True is dark) and the QR version (1-40)."""
-    qr = make_qr(url)
-    matrix: list[list[bool]] = [[bool(cell) for cell in row] for row in qr.get_matrix()]
-    return matrix, int(qr.version)
+    modules = qr_modules(url)
+    size = modules.width
+    values = modules.tobytes()
+    matrix = [[values[row * size + x] == 0 for x in range(size)] for row in range(size)]
+    return matrix, (size - 2 * QUIET_ZONE - 17) // 4
 
 
 def _qr_image(url: str, target: int) -> Image.Image:
-    matrix, _version = qr_matrix(url)
-    size = len(matrix)
-    small = Image.new("L", (size, size), _PAPER)
-    small.putdata([_INK if cell else _PAPER for row in matrix for cell in row])
+    modules = qr_modules(url).point(lambda value: _INK if value == 0 else _PAPER)
+    size = modules.width
     scale = max(QR_MIN_MODULE, target // size)
-    return small.resize((size * scale, size * scale), Image.Resampling.NEAREST)
+    return modules.resize((size * scale, size * scale), Image.Resampling.NEAREST)
 
 
 # --- fonts --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from fpdf import FPDF
 
-from services.certificate_card import find_cjk_font, make_qr
+from services.certificate_card import find_cjk_font, qr_image
 from services.certificates import CHINA_TIME
 from services.signing import KeyRing, TokenError, from_base32, to_base32
 
@@ -182,7 +182,7 @@ def render_pdf(paper: CasePaper, font: Path | None = None) -> bytes:
     for step in paper.lines:
         pdf.multi_cell(0, 6, step, new_x="LMARGIN", new_y="NEXT")
     if paper.url:
-        image = make_qr(paper.url).make_image().get_image()
+        image = qr_image(paper.url, 10)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         pdf.ln(4)
