@@ -27,9 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from fpdf import FPDF
 
-from services.certificate_card import find_cjk_font, qr_image
 from services.certificates import CHINA_TIME
 from services.signing import KeyRing, TokenError, from_base32, to_base32
 
@@ -142,6 +140,11 @@ class CasePaper:
 
 
 def render_pdf(paper: CasePaper, font: Path | None = None) -> bytes:
+    # fpdf2 (with fontTools, about 25 MB) and Pillow load with the first paper, not at start
+    from fpdf import FPDF
+
+    from services.certificate_card import find_cjk_font, qr_image
+
     pdf = FPDF(format="A4")
     pdf.set_title(paper.title)
     pdf.set_creator("Linkage")
