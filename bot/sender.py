@@ -236,7 +236,10 @@ class Sender:
         while not self._stopping:
             await self.limiter.acquire(notification.chat_id)
             try:
-                result = await self.bot(call)
+                try:
+                    result = await self.bot(call)
+                finally:  # answered or not, it may have reached Telegram: count it from now
+                    await self.limiter.settle(notification.chat_id)
             except TelegramRetryAfter as error:
                 self.counters.flood_waits += 1
                 log.warning("429 for chat %s: waiting %ss", notification.chat_id, error.retry_after)
