@@ -42,7 +42,13 @@ from bot.settings import Settings, SettingsError
 from bot.tuning import KeepResponseModels, run_filters_inline
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
-from handlers import dashboard_auth, dashboard_map, dashboard_ticket, mediation_web
+from handlers import (
+    dashboard_auth,
+    dashboard_map,
+    dashboard_programmes,
+    dashboard_ticket,
+    mediation_web,
+)
 from handlers import dashboard_export as export_routes
 from handlers import miniapp_certificate as miniapp_routes
 from handlers import miniapp_desk as desk_routes
@@ -51,7 +57,9 @@ from handlers import verification as verification_routes
 from handlers import web as web_routes
 from handlers.application_notices import ApplicationTelegramNotices
 from handlers.dashboard_notices import DashboardCardNotices
+from handlers.deliberation_live import LiveView
 from handlers.deliberation_notices import DeliberationTelegramNotices
+from handlers.lawyer_booking_notices import TelegramBookingNotices
 from handlers.lawyer_notices import TelegramLegalNotices
 from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
@@ -68,7 +76,9 @@ from services.checkins import CheckInService
 from services.dashboard_access import DashboardAccess, SessionSigner
 from services.dashboard_export import TicketExport
 from services.dashboard_figures import DashboardFigures
+from services.dashboard_programmes import DashboardProgrammes
 from services.deliberation import DeliberationService
+from services.deliberation_live import LiveTally
 from services.deliberation_outcome import DeliberationOutcome
 from services.households import Households
 from services.legal import LegalDesk
@@ -99,11 +109,13 @@ from services.relay import Relay
 from services.rental import RentalService
 from services.rental_inspections import InspectionService
 from services.rental_queries import RentalFigures
+from services.rental_removal import HouseRemoval
 from services.review_queue import ReviewQueue
 from services.roles import RoleService
 from services.routing import Routing, RoutingError, load_routing
 from services.routing_store import LiveRouting, RoutingStore
 from services.signing import KeyRing
+from services.staff_sightings import StaffSightings
 from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database
 from services.street_map import StreetMap
@@ -111,6 +123,7 @@ from services.throttle import MemoryThrottle, RedisThrottle, Throttle, ThrottleR
 from services.ticket_actions import TicketActions
 from services.tickets import TicketService
 from services.updates import UpdateLog
+from services.volunteer_routing import skill_codes
 from services.volunteers import Volunteers
 
 log = logging.getLogger(__name__)
@@ -430,7 +443,13 @@ def build(settings: Settings) -> Linkage:
     dispatcher.workflow_data.update(board=board)
     consultations = DeliberationService(db, outbox, cipher, DeliberationTelegramNotices(notices))
     deliberation = DeliberationOutcome(consultations)
-    dispatcher.workflow_data.update(deliberation=consultations, deliberation_outcome=deliberation)
+    dispatcher.workflow_data.update(
+        deliberation=consultations,
+        deliberation_outcome=deliberation,
+        live_tally=LiveView(
+            LiveTally(db, outbox), consultations, i18n, notices.chat_locale, settings
+        ),
+    )
     open311 = Open311(
         db,
         routing,
@@ -503,6 +522,7 @@ def build(settings: Settings) -> Linkage:
         i18n, routing, settings.effective_staff_locale, settings.zone
     )
     volunteers = Volunteers(db, outbox, cipher, volunteer_notices, settings.zone)
+    volunteers.skills = skill_codes(routing.volunteers)
     dispatcher.workflow_data.update(households=households, volunteers=volunteers)
     miniapp_routes.install(  # the tourist's "My certificate" Mini App, /app/certificate
         web_app,
@@ -564,6 +584,7 @@ def build(settings: Settings) -> Linkage:
     live.on_change(lambda current: setattr(application_notices, "routing", current))
     live.on_change(lambda current: setattr(open311, "routing", current))  # a grid bound later
     live.on_change(lambda current: setattr(volunteer_notices, "routing", current))
+    live.on_change(lambda current: setattr(volunteers, "skills", skill_codes(current.volunteers)))
     return Linkage(
         settings,
         db,
@@ -609,11 +630,13 @@ def build_legal(
     current = CurrentPoint(notices.routing.legal)
     legal_notices = TelegramLegalNotices(notices, current)
     legal = LegalDesk(db, outbox, cipher, legal_notices)
-    bookings = Bookings(db, outbox, current, legal_notices, settings.zone)
+    booking_notices = TelegramBookingNotices(legal_notices)
+    bookings = Bookings(db, outbox, current, booking_notices, settings.zone)
     dispatcher.workflow_data.update(
         current=current,
         legal=legal,
         legal_notices=legal_notices,
+        booking_notices=booking_notices,
         bookings=bookings,
         duty=DutyRoster(db, current, authorization),
         hours=ServiceHours(db),
@@ -644,7 +667,10 @@ def build_rental(
         retention_days=settings.personal_data_retention_days,
     )
     dispatcher.workflow_data.update(
-        rental=rental, inspections=InspectionService(rental), rental_figures=RentalFigures(db)
+        rental=rental,
+        inspections=InspectionService(rental),
+        rental_figures=RentalFigures(db),
+        house_removal=HouseRemoval(rental),
     )
     live.on_change(lambda current: setattr(notices, "routing", current))
     live.on_change(lambda current: setattr(rental, "rules", current.rental))
@@ -661,7 +687,9 @@ def install_dashboard(
     cipher: FieldCipher,
 ) -> None:
     """The supervisor dashboard (/dashboard): sign-in, figures, exports; /dashboard in chat."""
-    access = DashboardAccess(authorization)
+    sightings = StaffSightings(authorization.roles.db)
+    authorization.staff_seen = sightings.saw  # where sign-in asks (services.staff_sightings)
+    access = DashboardAccess(authorization, sightings)
     token = settings.bot_token.get_secret_value()
     base = settings.effective_public_base_url.rstrip("/")
     dashboard_auth.install(
@@ -709,6 +737,9 @@ def install_dashboard_pages(
 
     dashboard_map.install(
         web_app, dashboard_map.MapSite(StreetMap(db, routing), routing, settings.map_tiles_url)
+    )
+    dashboard_programmes.install(
+        web_app, dashboard_programmes.ProgrammesSite(DashboardProgrammes(db), routing)
     )
     actions = TicketActions(tickets, authorization, DashboardCardNotices(notices))
     dashboard_ticket.install(

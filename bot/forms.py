@@ -40,7 +40,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from handlers.menu import CERTIFICATE, HELP, LANGUAGE, REPORT, REQUESTS, main_menu
+from handlers.menu import CERTIFICATE, HELP, LANGUAGE, MEDIATION, REPORT, REQUESTS, main_menu
 from services.privacy import DecryptionError, FieldCipher
 
 log = logging.getLogger(__name__)
@@ -375,7 +375,7 @@ class TellLostForms(BaseMiddleware):
 
 def _starts_something(message: Message, i18n: I18n) -> bool:
     text = message.text or ""
-    menu = (REPORT, REQUESTS, CERTIFICATE, LANGUAGE, HELP)
+    menu = (REPORT, REQUESTS, CERTIFICATE, MEDIATION, LANGUAGE, HELP)
     return text.startswith("/") or any(text in entry.texts_in_every_locale(i18n) for entry in menu)
 
 

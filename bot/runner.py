@@ -9,8 +9,12 @@ import signal
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.types import BotCommandScopeAllGroupChats
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import BotCommandScopeAllGroupChats, BotCommandScopeChat
 from aiohttp import web
 
 from bot.doctor import log_problems
@@ -21,9 +25,11 @@ from handlers.digest import send_daily_digests
 from handlers.web_security import RedactingAccessLogger
 from services.authorization import escalation_chains
 from services.certificates import china_today
+from services.legal_routing import legal_point
 from services.migrate import upgrade_to_head
 from services.models import utcnow
 from services.people import LOCALES
+from services.rental_removal import HouseRemoval
 from services.retention import OutboxRetention
 from services.routing import RoutingError
 from services.updates import UpdateLog
@@ -133,6 +139,9 @@ async def deliberate(linkage: Linkage, now: datetime) -> None:
     """Consultations: a reminder a day before the deadline, closing at the deadline."""
     if linkage.deliberation is None:
         return
+    live = linkage.dispatcher.workflow_data.get("live_tally")
+    if live is not None:  # what votes changed within the last edit's 15 s, shown now
+        await live.refresh(now)
     if reminded := await linkage.deliberation.remind_due(now):
         log.info("%s residents reminded of a consultation closing in a day", reminded)
     if closed := await linkage.deliberation.close_due(now):
@@ -199,6 +208,8 @@ async def rental_round(linkage: Linkage, now: datetime) -> None:
         log.info("rental houses: %s inspections reminded, %s recoloured", reminded, recoloured)
     if purged := await linkage.rental.purge_tenants(china_today(now)):
         log.info("purged the personal data of %s tenants who moved out", purged)
+    if purged := await HouseRemoval(linkage.rental).purge(china_today(now), now):
+        log.info("purged the address and landlord's phone of %s removed houses", purged)
 
 
 async def mediation_round(linkage: Linkage, now: datetime) -> None:
@@ -260,6 +271,7 @@ async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
     while not stop.is_set():
         try:
             me = await bot.get_me()
+            point = legal_point(linkage.live.current.legal)
             for locale in LOCALES:
                 language = None if locale == linkage.settings.default_locale else locale
                 for code in {language, locale}:
@@ -271,6 +283,15 @@ async def _introduce(linkage: Linkage, stop: asyncio.Event) -> bool:
                         scope=BotCommandScopeAllGroupChats(),
                         language_code=code,
                     )
+                    if point is not None:  # the lawyers' chat: /duty and /hours
+                        try:
+                            await bot.set_my_commands(
+                                command_menu(linkage.i18n, locale, lawyers=True),
+                                scope=BotCommandScopeChat(chat_id=point.chat_id),
+                                language_code=code,
+                            )
+                        except TelegramBadRequest as error:  # the bot is not in that chat yet
+                            log.warning("no command menu for the lawyers' chat: %s", error)
             log.info("bot @%s ready (id %s)", me.username, me.id)
             return True
         except TelegramUnauthorizedError:

@@ -30,6 +30,7 @@ COMMANDS = [
     ("certificate", N_("Accommodation certificate without an ID card")),
     ("rental", N_("Rental houses: register one, or register as a tenant")),
     ("volunteer", N_("Volunteer for your neighbours, and see your hours")),
+    ("lawyer", N_("Ask the lawyers on duty a legal question, free of charge")),
     ("language", N_("Choose English or Chinese")),
     ("help", N_("What this bot does")),
     ("cancel", N_("Stop what you are doing")),
@@ -48,6 +49,14 @@ STAFF_COMMANDS = [
     ("houses", N_("This grid's rental houses by risk colour")),
     ("task", N_("Ask the volunteers for help: what, when, how many")),
     ("contacts", N_("This grid's contacts and the households they look after")),
+    ("consult", N_("Ask residents a question with options and a deadline")),
+    ("decide", N_("Publish a consultation's decision: /decide 12")),
+    ("agenda", N_("This month's open issues by grid, for the joint meeting")),
+]
+
+LAWYER_COMMANDS = [  # the lawyers' chat only (a chat scope: it replaces the staff list there)
+    ("duty", N_("Who is on duty today; /duty on or /duty off for yourself")),
+    ("hours", N_("Your service hours this month; /hours add 30 records minutes")),
 ]
 
 
@@ -55,11 +64,15 @@ class LanguageChoice(CallbackData, prefix="lang"):
     locale: str
 
 
-def command_menu(i18n: I18n, locale: str, staff: bool = False) -> list[BotCommand]:
-    """Telegram's command menu in one language: residents' in private chats, staff's in groups."""
+def command_menu(
+    i18n: I18n, locale: str, staff: bool = False, lawyers: bool = False
+) -> list[BotCommand]:
+    """Telegram's command menu in one language: residents' in private chats, staff's in groups,
+    the lawyers' in the legal service point's chat."""
+    chosen = LAWYER_COMMANDS if lawyers else STAFF_COMMANDS if staff else COMMANDS
     return [
         BotCommand(command=name, description=i18n.gettext(description, locale=locale))
-        for name, description in (STAFF_COMMANDS if staff else COMMANDS)
+        for name, description in chosen
     ]
 
 
@@ -89,6 +102,10 @@ async def show_help(message: Message) -> None:
             "/report: report a problem (a blocked drain, noise at night, rubbish…)\n"
             "/requests: see your requests and what has been done\n"
             "/certificate: apply for an accommodation certificate without your ID card\n"
+            "/rental: register a rental house, or register as its tenant\n"
+            "/mediation: settle a dispute with a mediator, before court\n"
+            "/lawyer: ask a lawyer on duty, free of charge\n"
+            "/volunteer: help your neighbours as a volunteer\n"
             "/language: choose English or 中文\n"
             "/cancel: stop what you are doing; nothing half-finished is sent\n"
             "/help: this message"

@@ -66,7 +66,7 @@ def filters_of(request: web.Request, viewer: DashboardViewer) -> tuple[Filters, 
     category = query.get("category") or None
     if category is not None and category not in {c.code for c in routing.categories}:
         category = None
-    return Filters(since, until, grid, category, viewer.grids), start, end
+    return Filters(since, until, grid, category, viewer.grids, viewer.categories), start, end
 
 
 @routes.get("/dashboard")
@@ -94,7 +94,10 @@ async def ping(request: web.Request) -> web.Response:
     """Who the dashboard takes the caller for, and which grids they see (None: all)."""
     viewer = viewer_of(request)
     grids = None if viewer.grids is None else sorted(viewer.grids)
-    return web.json_response({"user": viewer.user_id, "grids": grids}, headers=NO_STORE)
+    body: dict[str, object] = {"user": viewer.user_id, "grids": grids}
+    if viewer.categories:  # staff of a category's own chat
+        body["categories"] = sorted(viewer.categories)
+    return web.json_response(body, headers=NO_STORE)
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -114,12 +117,18 @@ def render(
     other = "zh" if locale == "en" else "en"
     switch = request.rel_url.update_query(lang=other)
     signed = _("Signed in as {name}").format(name=viewer.name)
-    words = {"title": _("Dashboard"), "out": _("Sign out"), "map": _("Map")}
+    words = {
+        "title": _("Dashboard"),
+        "out": _("Sign out"),
+        "map": _("Map"),
+        "programmes": _("Programmes"),
+    }
     header = (
         '<a class="skip" href="#main">' + e(_("Skip to the figures")) + "</a>"
         f'<header class="top"><h1>{e(words["title"])} · '
         f"{e(text(routing.street_office_name, locale))}</h1>"
         f'<p><a href="/dashboard/map?{e(request.query_string)}">{e(words["map"])}</a> · '
+        f'<a href="/dashboard/programmes?lang={locale}">{e(words["programmes"])}</a> · '
         f"{e(signed)} · "
         f'<a href="{e(str(switch))}" hreflang="{other}" lang="{other}">'
         f"{'中文' if other == 'zh' else 'English'}</a> · "

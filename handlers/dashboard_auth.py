@@ -9,7 +9,11 @@ then a signed session cookie; every request asks services.dashboard_access what 
 - `GET /auth/telegram`: the widget's signed fields (services.dashboard_access.
   verify_login_widget: HMAC-SHA256 keyed with SHA256(bot token), no older than a day); a
   person the dashboard shows something to gets the cookie and goes to /dashboard.
-- `POST /auth/miniapp`: `Authorization: tma <init data>` (handlers.miniapp_auth), the same.
+- `POST /auth/miniapp`: `Authorization: tma <init data>` (handlers.miniapp_auth), the same,
+  and a token of the session (an hour long) in the answer: Telegram Web shows the Mini App in
+  a cross-site frame, where the SameSite=Lax cookie is neither kept nor sent, so the page
+  (login.js) keeps the token in memory, fetches each page with `Authorization: Bearer
+  <token>` and draws it in place; a request is checked the same way whichever carried it.
 - `POST /dashboard/logout`: the cookie is dropped.
 (`/dashboard` in the chat: handlers/dashboard_command.py.)
 
@@ -24,7 +28,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from importlib.resources import files
 from urllib.parse import quote
@@ -54,6 +58,8 @@ STATIC = files("handlers") / "static" / "dashboard"
 ASSETS = {"login.js": "text/javascript", "dashboard.css": "text/css"}
 TELEGRAM_OAUTH = "https://oauth.telegram.org"
 NO_STORE = {"Cache-Control": "no-store"}
+# the Mini App's header token: its page exchanges the init data again when it runs out
+MINIAPP_TOKEN_LIFETIME = timedelta(hours=1)
 _VIEWER: web.RequestKey[DashboardViewer | None] = web.RequestKey("dashboard_viewer")
 _SESSION: web.RequestKey[Session | None] = web.RequestKey("dashboard_session")
 
@@ -95,10 +101,21 @@ SITE = web.AppKey("dashboard_site", DashboardSite)
 # --- who is asking ---------------------------------------------------------------------------
 
 
+def session_value(request: web.Request) -> str:
+    """The signed session the request carries: `Authorization: Bearer <session>` (the Mini
+    App's pages, framed cross-site by Telegram Web, where the SameSite cookie is not sent),
+    else the cookie; "" for none. A header is never sent by a browser on its own, so a
+    request carrying one is no cross-site forgery."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(COOKIE, "")
+
+
 def session_of(request: web.Request) -> Session | None:
-    """The signed session the request's cookie carries, if any (checked once per request)."""
+    """The signed session the request carries, if any (checked once per request)."""
     if _SESSION not in request:
-        value = request.cookies.get(COOKIE)
+        value = session_value(request)
         request[_SESSION] = request.app[SITE].sessions.read(value) if value else None
     return request[_SESSION]
 
@@ -109,7 +126,9 @@ async def current_viewer(request: web.Request) -> DashboardViewer | None:
         session = session_of(request)
         viewer = None
         if session is not None:
-            viewer = await request.app[SITE].access.viewer(session.user_id, session.name)
+            viewer = await request.app[SITE].access.viewer(
+                session.user_id, session.name, session.chats
+            )
         request[_VIEWER] = viewer
     return request[_VIEWER]
 
@@ -307,8 +326,8 @@ async def _signed_in(
     request: web.Request, login: TelegramLogin, locale: str, *, page: bool
 ) -> web.Response:
     site = request.app[SITE]
-    viewer = await site.access.viewer(login.user_id, login.name)
-    if viewer is None:
+    signed = await site.access.sign_in(login.user_id, login.name)
+    if signed is None:
         refused(login.user_id, login.name, request.path)
         message = translate(request, locale, NO_ACCESS).format(name=login.name)
         if page:
@@ -324,11 +343,12 @@ async def _signed_in(
     response: web.Response
     if page:
         response = web.Response(status=303, headers={**NO_STORE, "Location": "/dashboard"})
-    else:
-        response = web.json_response({"ok": True}, headers=NO_STORE)
+    else:  # the Mini App: also a token its page keeps in memory and sends as a header
+        token = site.sessions.issue(login, signed.chats, MINIAPP_TOKEN_LIFETIME)
+        response = web.json_response({"ok": True, "token": token}, headers=NO_STORE)
     response.set_cookie(
         COOKIE,
-        site.sessions.issue(login),
+        site.sessions.issue(login, signed.chats),
         max_age=int(site.sessions.lifetime.total_seconds()),
         path="/",
         httponly=True,

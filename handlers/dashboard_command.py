@@ -23,7 +23,7 @@ async def dashboard_command(
     person = message.from_user
     if person is None:
         return
-    if await dashboard_access.viewer(person.id, person.full_name) is None:
+    if await dashboard_access.sign_in(person.id, person.full_name) is None:
         refused(person.id, person.full_name, "/dashboard")
         await message.answer(
             _(

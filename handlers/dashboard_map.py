@@ -84,7 +84,7 @@ async def map_page(request: web.Request) -> web.Response:
     colouring = query.get("colour", "open")
     if colouring not in COLOURINGS:
         colouring = "open"
-    view = await site.street.view(filters, viewer.grids)
+    view = await site.street.view(filters, viewer.grids, viewer.categories)
     grid_names = {g.code: text(g.name, locale) for g in routing.grids}
     categories = {c.code: text(c.name, locale) for c in routing.categories}
     statuses = {code: _(words) for code, words in STAFF_STATUS.items()}

@@ -23,10 +23,10 @@ from aiogram import Bot
 from aiohttp import web
 
 from handlers.dashboard_auth import (
-    COOKIE,
     NO_STORE,
     locale_for,
     page_policy,
+    session_value,
     shell,
     translate,
     viewer_of,
@@ -80,7 +80,7 @@ TICKET_SITE = web.AppKey("dashboard_ticket", TicketSite)
 
 def csrf_token(request: web.Request) -> str:
     """The token a form of this session carries: an HMAC of the session cookie."""
-    session = request.cookies.get(COOKIE, "")
+    session = session_value(request)  # the cookie, or the Mini App's header
     return hmac.new(request.app[TICKET_SITE].csrf_key, session.encode(), hashlib.sha256).hexdigest()
 
 

@@ -5,7 +5,7 @@ services/authorization again at that moment."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -23,8 +23,11 @@ from services.deliberation import (
     PastDeadline,
     WrongStatus,
 )
-from services.models import Consultation
+from services.models import Consultation, utcnow
 from services.routing import Routing
+
+if TYPE_CHECKING:  # handlers.deliberation_live renders the staff view, which imports this
+    from handlers.deliberation_live import LiveView
 
 
 async def got_tally(
@@ -91,6 +94,7 @@ async def confirm(
     state: FSMContext,
     authorization: Authorization,
     deliberation: DeliberationService,
+    live_tally: LiveView,
 ) -> None:
     """Open (or correct) it: asked of Authorization again, at the moment it goes out."""
     message = query.message
@@ -146,12 +150,14 @@ async def confirm(
         await message.answer(_("This consultation is closed: it can no longer be corrected."))
         return
     tally = await deliberation.tally(consultation_id(consultation))
-    await message.answer(
+    sent = await message.answer(
         said.format(id=consultation.id, count=tally.invited, round=consultation.round)
         + " "
         + _("Follow it with /consult {id}.").format(id=consultation.id),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=staff_buttons(consultation, _)),
     )
+    # this message shows the tally from now on, edited as votes come
+    await live_tally.live.attach(consultation_id(consultation), sent.message_id, utcnow())
 
 
 def consultation_id(consultation: Consultation) -> int:

@@ -9,8 +9,6 @@ that changes something.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -28,6 +26,7 @@ from handlers.deliberation_access import (
 from handlers.deliberation_confirm import cancel, confirm, got_tally
 from handlers.staff_access import GROUPS, actor_of
 from services.authorization import Authorization
+from services.deadlines import parse_deadline
 from services.deliberation import (
     BadOptions,
     PastDeadline,
@@ -173,18 +172,24 @@ async def got_tickets(
     await state.update_data(dl_tickets=found, dl_numbers=numbers)
     await state.set_state(ConsultForm.deadline)
     await message.answer(
-        _("The deadline: a date and time ({zone}), written as 2026-12-10 18:00.").format(
-            zone=settings.timezone
-        )
+        _(
+            "The deadline: a date and time ({zone}), e.g. 2026-12-10 18:00, 12-10 18:00, "
+            "10 Dec 18:00, tomorrow 18:00 or 12月10日18点."
+        ).format(zone=settings.timezone)
     )
 
 
 async def got_deadline(message: Message, state: FSMContext, settings: Settings) -> None:
     words = " ".join((message.text or "").split())
-    try:
-        local = datetime.strptime(words, "%Y-%m-%d %H:%M").replace(tzinfo=settings.zone)
-    except ValueError:
-        await message.answer(_("That is not a date and time. Write it as 2026-12-10 18:00."))
+    local = parse_deadline(words, utcnow(), settings.zone)
+    if local is None:
+        await message.answer(
+            _(
+                "“{words}” is not a date and time I can read. Write it as 2026-12-10 18:00, "
+                "12-10 18:00, 10 Dec 18:00, tomorrow 18:00 (or today, the day after tomorrow), "
+                "12月10日18点 or 明天 18:00."
+            ).format(words=words[:40])
+        )
         return
     try:
         check_deadline(local, utcnow())

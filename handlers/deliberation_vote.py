@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.deliberation_live import LiveView
 from handlers.deliberation_notices import LETTERS, Ballot, Opine, Satisfaction, tally_lines
 from handlers.statuses import local_time
 from services.board import Board
@@ -51,6 +52,7 @@ async def choose(
     callback_data: Ballot,
     deliberation: DeliberationService,
     settings: Settings,
+    live_tally: LiveView,
 ) -> None:
     try:
         receipt = await deliberation.choose(
@@ -63,6 +65,7 @@ async def choose(
         await query.answer(refusal(error), show_alert=True)
         return
     await query.answer()
+    await live_tally.refresh(only=callback_data.consultation_id)
     consultation = receipt.consultation
     letter = LETTERS[receipt.choice or 0]
     when = local_time(receipt.recorded_at, settings.zone)
@@ -114,6 +117,7 @@ async def opinion(
     state: FSMContext,
     deliberation: DeliberationService,
     settings: Settings,
+    live_tally: LiveView,
 ) -> None:
     cid = int((await state.get_data()).get("dl_opinion") or 0)
     if not message.text and not message.voice:
@@ -131,6 +135,7 @@ async def opinion(
     except DeliberationError as error:
         await message.answer(refusal(error))
         return
+    await live_tally.refresh(only=cid)
     await message.answer(
         _(
             "📝 Your opinion is recorded at {time}. A new one replaces it until the deadline."
@@ -143,6 +148,7 @@ async def rate(
     callback_data: Satisfaction,
     deliberation_outcome: DeliberationOutcome,
     board: Board,
+    live_tally: LiveView,
 ) -> None:
     try:
         await deliberation_outcome.rate(
@@ -156,6 +162,7 @@ async def rate(
         return
     board.forget()  # the board shows the new average
     await query.answer()
+    await live_tally.refresh(only=callback_data.consultation_id)
     if isinstance(query.message, Message):
         await query.message.answer(_("Thank you for your rating."))
 

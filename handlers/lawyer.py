@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import lawyer_asker, lawyer_desk, lawyer_form, lawyer_hours
+from handlers import lawyer_asker, lawyer_booking, lawyer_desk, lawyer_form, lawyer_hours
 
 
 def router() -> Router:
@@ -12,6 +12,10 @@ def router() -> Router:
     takes a private reply to the bot): a message about a legal question is matched here."""
     router = Router(name="lawyer")
     router.include_routers(
-        lawyer_hours.router(), lawyer_form.router(), lawyer_desk.router(), lawyer_asker.router()
+        lawyer_hours.router(),
+        lawyer_form.router(),
+        lawyer_desk.router(),
+        lawyer_asker.router(),
+        lawyer_booking.router(),
     )
     return router

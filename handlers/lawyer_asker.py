@@ -1,9 +1,8 @@
-"""The asker's side of a legal question: follow-ups to the lawyer, rating, booking a
-consultation, and the questions under "My requests"."""
+"""The asker's side of a legal question: follow-ups to the lawyer, rating, and the questions
+under "My requests" (booking a consultation: handlers/lawyer_booking.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import F, Router
@@ -16,12 +15,9 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.lawyer_notices import (
     TOPIC_LABELS,
-    LegalBook,
     LegalRate,
-    LegalSlot,
-    TelegramLegalNotices,
 )
-from handlers.menu import cancel_only, drop_buttons, main_menu
+from handlers.menu import cancel_only, main_menu
 from handlers.relayed import media_of, source_of, words_of
 from services.legal import (
     ANSWERED,
@@ -31,8 +27,7 @@ from services.legal import (
     QuestionNotFound,
     WrongState,
 )
-from services.legal_bookings import AlreadyBooked, Bookings, NotASlot, SlotTaken
-from services.models import LegalQuestion, utcnow
+from services.models import LegalQuestion
 
 
 class OpenQuestion(CallbackData, prefix="oq"):
@@ -206,58 +201,6 @@ async def rate(query: CallbackQuery, callback_data: LegalRate, legal: LegalDesk)
         await query.message.answer(_("Thank you for your rating."), reply_markup=main_menu())
 
 
-async def want_slots(
-    query: CallbackQuery, callback_data: LegalBook, legal: LegalDesk, bookings: Bookings
-) -> None:
-    if await own_question(query, legal, callback_data.question_id) is None:
-        return
-    await query.answer()
-    await bookings.offer(callback_data.question_id, utcnow())
-
-
-async def book(
-    query: CallbackQuery,
-    callback_data: LegalSlot,
-    legal: LegalDesk,
-    bookings: Bookings,
-    legal_notices: TelegramLegalNotices,
-) -> None:
-    question = await own_question(query, legal, callback_data.question_id)
-    if question is None or not isinstance(query.message, Message):
-        return
-    slot = datetime.fromtimestamp(callback_data.at, UTC)
-    try:
-        await bookings.book(question.id or 0, query.from_user.id, slot)
-    except AlreadyBooked as booked:
-        await query.answer(
-            _("You have already booked {when} for this question.").format(
-                when=legal_notices.slot_label(booked.booking.slot_start)
-            ),
-            show_alert=True,
-        )
-        return
-    except (SlotTaken, NotASlot) as refused:
-        await query.answer()
-        free = await bookings.free_slots(utcnow())
-        said = (
-            _("That time was booked by someone else a moment ago.")
-            if isinstance(refused, SlotTaken)
-            else _("That time is no longer offered.")
-        )
-        if not free:
-            await query.message.answer(said + " " + _("No other time is free this week."))
-            return
-        await query.message.answer(
-            said + " " + _("Choose another:"),
-            reply_markup=InlineKeyboardMarkup.model_validate(
-                legal_notices.slot_buttons(question, free)
-            ),
-        )
-        return
-    await query.answer()
-    await drop_buttons(query.message)
-
-
 def router() -> Router:
     router = Router(name="lawyer-asker")
     router.message.filter(F.chat.type == "private")
@@ -265,8 +208,6 @@ def router() -> Router:
     router.callback_query.register(open_question, OpenQuestion.filter())
     router.callback_query.register(ask_followup, WriteToLawyer.filter())
     router.callback_query.register(rate, LegalRate.filter())
-    router.callback_query.register(want_slots, LegalBook.filter())
-    router.callback_query.register(book, LegalSlot.filter())
     router.message.register(take_followup, Following.writing, ~F.text.startswith("/"))
     router.message.register(reply_followup, StateFilter(None), AboutMyQuestion())
     router.edited_message.register(edit_followup, RelayedFollowup())

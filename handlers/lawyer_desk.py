@@ -183,7 +183,10 @@ async def relay_to_asker(
         return
     words = words_of(message)
     if words.startswith("!"):
-        await message.reply(_("🔒 Kept in this chat; the asker does not see it."))
+        note = words[1:].strip()
+        await legal.note(question.id or 0, lawyer.user_id, lawyer.name, note)
+        shown = _("🔒 Internal note on {number}, kept for the lawyers; the asker does not see it:")
+        await message.reply(f"{shown.format(number=question.number)}\n{note}")
         return
     media = media_of(message)
     if not words and media is None:

@@ -211,11 +211,7 @@ async def confirm(
         await message.answer(_("Legal advice is not offered here yet. Ask your street office."))
         return
     data = await state.get_data()
-    topic_id = None
-    if point.forum:
-        label = _(TOPIC_LABELS[data["topic"]])
-        topic_id = await open_topic(bot, point.chat_id, f"⚖️ {label}")
-    question = await legal.submit(
+    question, filed_now = await legal.submit_once(
         LegalDraft(
             asker_id=message.from_user.id,
             asker_name=message.from_user.full_name,
@@ -225,10 +221,20 @@ async def confirm(
             text="\n".join(data.get("words", [])),
             attachments=tuple(Attachment(**item) for item in data.get("files", [])),
             chat_id=point.chat_id,
-            topic_id=topic_id,
             intake_key=data.get("intake"),
+            card_later=point.forum,
         )
     )
+    # A forum chat: one topic per question, opened once the question is filed, by the call
+    # that filed it (a Send delivered again opens none), or by a later one if that call
+    # died before the card went out.
+    assert question.id is not None
+    if (filed_now and point.forum) or (not filed_now and not await legal.card_posted(question.id)):
+        topic_id = None
+        if point.forum and question.chat_id == point.chat_id:
+            label = _(TOPIC_LABELS[question.topic])
+            topic_id = await open_topic(bot, point.chat_id, f"⚖️ {label}")
+        question = await legal.post_card(question.id, topic_id)
     await state.clear()
     await message.answer(
         _(

@@ -18,7 +18,7 @@ from handlers.notices import TelegramTicketNotices, markup, relay_message
 from services.conversation import TEXT, EditTarget, Relayed, Source, render
 from services.legal import Opened, legal_reference
 from services.legal_routing import CurrentPoint
-from services.models import LegalBooking, LegalQuestion
+from services.models import LegalQuestion
 from services.outbox import Outgoing, Priority
 from services.routing import text
 from services.tickets import Media
@@ -47,11 +47,6 @@ class LegalAction(CallbackData, prefix="lq"):
 class LegalRate(CallbackData, prefix="lr"):
     question_id: int
     stars: int
-
-
-class LegalSlot(CallbackData, prefix="ls"):
-    question_id: int
-    at: int  # the slot's start, Unix seconds
 
 
 class LegalBook(CallbackData, prefix="lb"):
@@ -271,6 +266,11 @@ class TelegramLegalNotices:
             ]
         edited = self._("✏️ Edited:", target.locale)
         params = {"text": render(f"{target.heading}\n{edited}".strip(), words)}
+        thread = target.thread_id  # a sealed copy's parameters are gone: the question knows
+        if thread is None and target.chat_id == question.chat_id:
+            thread = question.topic_id
+        if thread is not None:
+            params["message_thread_id"] = thread
         if target.message_id is not None:
             params["reply_parameters"] = {
                 "message_id": target.message_id,
@@ -278,68 +278,4 @@ class TelegramLegalNotices:
             }
         return [
             Outgoing(target.chat_id, "sendMessage", params, Priority.URGENT, reference, sealed=True)
-        ]
-
-    # consultations (services/legal_bookings.py)
-
-    def slot_buttons(self, question: LegalQuestion, slots: list[datetime]) -> dict[str, Any]:
-        assert question.id is not None
-        rows = [
-            [
-                InlineKeyboardButton(
-                    text="🕑 " + self.slot_label(slot),
-                    callback_data=LegalSlot(
-                        question_id=question.id, at=int(slot.timestamp())
-                    ).pack(),
-                )
-            ]
-            for slot in slots[:12]
-        ]
-        return markup(rows)
-
-    def offered(self, question: LegalQuestion, slots: list[datetime]) -> list[Outgoing]:
-        locale = question.asker_locale
-        if not slots:
-            message = self._(
-                "No consultation time is free this week; the lawyer on duty will write to you.",
-                locale,
-            )
-            return [self.to_asker(question, "sendMessage", {"text": message})]
-        message = self._(
-            "📅 An in-person consultation about your question {number}, at {place}. Choose a time:",
-            locale,
-        ).format(number=question.number, place=self.point_name(locale))
-        params = {"text": message, "reply_markup": self.slot_buttons(question, slots)}
-        return [self.to_asker(question, "sendMessage", params)]
-
-    def booked(self, question: LegalQuestion, booking: LegalBooking) -> list[Outgoing]:
-        when = self.slot_label(booking.slot_start)
-        asker = self._(
-            "📅 Booked: {when}, at {place}, about your question {number}. "
-            "You will be reminded the day before.",
-            question.asker_locale,
-        ).format(when=when, place=self.point_name(question.asker_locale), number=question.number)
-        lawyers = self._(
-            "📅 The asker of {number} booked an in-person consultation: {when}.",
-            self.chat_locale(question),
-        ).format(number=question.number, when=when)
-        return [
-            self.to_asker(question, "sendMessage", {"text": asker}),
-            self.to_lawyers(question, "sendMessage", {"text": lawyers}),
-        ]
-
-    def reminder(self, question: LegalQuestion, booking: LegalBooking) -> list[Outgoing]:
-        when = self.slot_label(booking.slot_start)
-        asker = self._(
-            "⏰ Reminder: your consultation about question {number} is tomorrow, {when}, at "
-            "{place}.",
-            question.asker_locale,
-        ).format(number=question.number, when=when, place=self.point_name(question.asker_locale))
-        lawyers = self._(
-            "⏰ Tomorrow, {when}: the in-person consultation about {number}.",
-            self.chat_locale(question),
-        ).format(number=question.number, when=when)
-        return [
-            self.to_asker(question, "sendMessage", {"text": asker}),
-            self.to_lawyers(question, "sendMessage", {"text": lawyers}),
         ]

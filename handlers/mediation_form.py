@@ -3,7 +3,7 @@ evidence, then Submit. Its answers are sealed in Redis like every form's (bot/fo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -23,7 +23,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
-from handlers.mediation_notices import KIND_NAMES, TelegramMediationNotices, size_text
+from handlers.mediation_evidence import evidence_of, too_large
+from handlers.mediation_notices import KIND_NAMES, TelegramMediationNotices
 from handlers.menu import (
     CANCEL,
     MEDIATION,
@@ -33,9 +34,9 @@ from handlers.menu import (
     main_menu,
     take_press,
 )
-from handlers.report_form import DONE, SKIP
+from handlers.report_form import DONE, SHARE_LOCATION, SKIP
 from services.mediation import TEXT_LIMIT, CaseDraft, EvidenceFile, MediationService
-from services.routing import Routing
+from services.routing import Routing, text
 
 MAX_FILES = 10
 
@@ -46,12 +47,17 @@ class Mediation(StatesGroup):
     other_contact = State()
     account = State()
     claim = State()
+    placing = State()  # handlers/mediation_place.py
     evidence = State()
     confirming = State()
 
 
 class KindChoice(CallbackData, prefix="mkind"):
     kind: str
+
+
+class AreaPick(CallbackData, prefix="marea"):
+    code: str
 
 
 class MediationStep(CallbackData, prefix="mstep"):
@@ -181,14 +187,57 @@ async def take_account(message: Message, state: FSMContext) -> None:
     )
 
 
-async def take_claim(message: Message, state: FSMContext) -> None:
+async def take_claim(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
+    locale = i18n.current_locale
     words = (message.text or "").strip()
     if not words or len(words) > TEXT_LIMIT:
         await message.answer(
             _("Please write what you ask for, up to {limit} characters.").format(limit=TEXT_LIMIT)
         )
         return
-    await state.update_data(claim=words)
+    data = await state.update_data(claim=words)
+    if "grid" in data:  # referred from a request: its area is known
+        await ask_evidence(message, state)
+        return
+    await state.set_state(Mediation.placing)
+    await message.answer(
+        _(
+            "Where do you live? It decides which mediation organisation takes your case. "
+            "Share your location with the button below, choose your area, or press “Skip”."
+        ),
+        reply_markup=keyboard(
+            [KeyboardButton(text=SHARE_LOCATION.text(), request_location=True)],
+            [KeyboardButton(text=SKIP.text())],
+            [KeyboardButton(text=CANCEL.text())],
+        ),
+    )
+    await message.answer(_("Or choose your area:"), reply_markup=area_buttons(routing, locale))
+
+
+def community_of(routing: Routing, grid: str | None) -> str | None:
+    """The community of a grid code (None: no grid, or one the routing no longer has)."""
+    if grid is None:
+        return None
+    try:
+        return routing.community_of(routing.grid(grid)).code
+    except KeyError:
+        return None
+
+
+def area_buttons(routing: Routing, locale: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=text(grid.name, locale), callback_data=AreaPick(code=grid.code).pack()
+                )
+            ]
+            for grid in routing.grids
+        ]
+    )
+
+
+async def ask_evidence(message: Message, state: FSMContext) -> None:
     await state.set_state(Mediation.evidence)
     await message.answer(
         _(
@@ -200,31 +249,6 @@ async def take_claim(message: Message, state: FSMContext) -> None:
             [KeyboardButton(text=CANCEL.text())],
         ),
     )
-
-
-def evidence_of(message: Message) -> EvidenceFile | None:
-    now = message.date.astimezone(UTC) if message.date else datetime.now(UTC)
-    if message.photo:
-        photo = message.photo[-1]
-        return EvidenceFile("photo", photo.file_id, photo.file_size or 0, now)
-    if message.document:
-        d = message.document
-        return EvidenceFile("document", d.file_id, d.file_size or 0, now, d.file_name)
-    if message.voice:
-        return EvidenceFile("voice", message.voice.file_id, message.voice.file_size or 0, now)
-    return None
-
-
-async def too_large(message: Message, item: EvidenceFile, settings: Settings) -> bool:
-    limit = settings.mediation_evidence_max_mb * 1024 * 1024
-    if item.size <= limit:
-        return False
-    await message.answer(
-        _("That file is {size}; the limit is {limit} MB. Send a smaller one.").format(
-            size=size_text(item.size), limit=f"{settings.mediation_evidence_max_mb:g}"
-        )
-    )
-    return True
 
 
 async def take_evidence(message: Message, state: FSMContext, settings: Settings) -> None:
@@ -296,7 +320,7 @@ async def submit(
         return
     data = await state.get_data()
     grid = data.get("grid")
-    community = routing.community_of(routing.grid(grid)).code if grid else None
+    community = community_of(routing, grid)
     case = await mediation.file(
         CaseDraft(
             resident_id=query.from_user.id,

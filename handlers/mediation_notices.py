@@ -152,12 +152,7 @@ class TelegramMediationNotices:
         locale = self.chat_locale(case.org_chat_id)
         _ = self.i18n.gettext
         other = opened.other_name + (f" ({opened.other_contact})" if opened.other_contact else "")
-        files = "\n".join(
-            f"• {self.evidence_kind(item.kind, locale)}"
-            + (f" {item.file_name}" if item.file_name else "")
-            + f", {size_text(item.size)}, {self.at(item.added_at)}"
-            for item in evidence
-        )
+        files = self.evidence_list(evidence, locale)
         words = _(
             "⚖️ Mediation case {number} · {kind}\nApplicant: {applicant}\nOther party: {other}"
             "\n\nWhat happened:\n“{account}”\n\nWhat they ask for:\n“{claim}”\n\nEvidence: {count}",
@@ -174,8 +169,12 @@ class TelegramMediationNotices:
         if files:
             words += "\n" + files
         if case.declined_by:
+            names = [
+                text(found.name, locale) if (found := self.directory.organisation(code)) else code
+                for code in case.declined_by
+            ]
             words += "\n\n" + _("Declined before by: {orgs}", locale=locale).format(
-                orgs=", ".join(case.declined_by)
+                orgs=", ".join(names)
             )
         return words
 
@@ -190,18 +189,22 @@ class TelegramMediationNotices:
         if case.org_chat_id is None:
             return []
         locale = self.chat_locale(case.org_chat_id)
+        answers = [
+            InlineKeyboardButton(
+                text="✅ " + self._("Accept", locale),
+                callback_data=CaseAction(action="accept", case_id=case.id).pack(),
+            )
+        ]
+        if case.org_code is not None:  # the street office, last, has no one to pass it to
+            answers.append(
+                InlineKeyboardButton(
+                    text="❌ " + self._("Decline", locale),
+                    callback_data=CaseAction(action="decline", case_id=case.id).pack(),
+                )
+            )
         buttons = markup(
             [
-                [
-                    InlineKeyboardButton(
-                        text="✅ " + self._("Accept", locale),
-                        callback_data=CaseAction(action="accept", case_id=case.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="❌ " + self._("Decline", locale),
-                        callback_data=CaseAction(action="decline", case_id=case.id).pack(),
-                    ),
-                ],
+                answers,
                 [
                     InlineKeyboardButton(
                         text="📎 " + self._("Ask for more evidence", locale),
@@ -220,12 +223,24 @@ class TelegramMediationNotices:
         )
         return [card, *self.files(case, evidence)]
 
-    def files(self, case: MediationCase, evidence: Sequence[MediationEvidence]) -> list[Outgoing]:
-        assert case.org_chat_id is not None
+    def evidence_list(self, evidence: Sequence[MediationEvidence], locale: str) -> str:
+        return "\n".join(
+            f"• {self.evidence_kind(item.kind, locale)}"
+            + (f" {item.file_name}" if item.file_name else "")
+            + f", {size_text(item.size)}, {self.at(item.added_at)}"
+            for item in evidence
+        )
+
+    def files(
+        self, case: MediationCase, evidence: Sequence[MediationEvidence], to: int | None = None
+    ) -> list[Outgoing]:
+        """The evidence files, to the organisation's chat (or to `to`)."""
+        chat = to if to is not None else case.org_chat_id
+        assert chat is not None
         methods = {"photo": "sendPhoto", "document": "sendDocument", "voice": "sendVoice"}
         return [
             Outgoing(
-                case.org_chat_id,
+                chat,
                 methods[item.kind],
                 {item.kind: item.file_id, "caption": case.number},
                 Priority.NORMAL,
@@ -254,6 +269,7 @@ class TelegramMediationNotices:
                     button("📎", N_("Ask for more evidence"), "evidence"),
                     button("↩️", N_("Withdrawn"), "withdraw"),
                 ],
+                [button("🔓", N_("Share evidence with the other party"), "share")],
             ]
         )
 

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 
 from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -18,7 +19,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.mediation_history import status_word
 from handlers.mediation_notices import CaseAction, TelegramMediationNotices
+from handlers.mediation_session_notices import MediationNotices
 from handlers.menu import take_press
 from services.authorization import Actor, Authorization
 from services.mediation import CaseNotFound, MediationService, WrongState
@@ -26,7 +29,10 @@ from services.mediation_access import may_mediate
 from services.mediation_appointments import MediationAppointments
 from services.mediation_models import MediationCase
 from services.mediation_outcomes import MediationOutcomes
-from services.mediation_stats import SEED, organisation_stats
+from services.mediation_sharing import share_evidence
+from services.mediation_stats import SEED, MediationStats, by_organisation, organisation_stats
+from services.models import utcnow
+from services.routing import Routing, text
 
 GROUPS = F.chat.type.in_({"group", "supergroup"})
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
@@ -57,6 +63,7 @@ async def case_action(
     state: FSMContext,
     mediation: MediationService,
     mediation_outcomes: MediationOutcomes,
+    mediation_notices: MediationNotices,
     authorization: Authorization,
     bot: Bot,
 ) -> None:
@@ -103,10 +110,20 @@ async def case_action(
         elif action == "withdraw":
             await mediation_outcomes.withdraw(case.id or 0, user, by_resident=False)
             await take_press(query)
+        elif action == "judicial":
+            day = mediation_outcomes.today(utcnow())
+            await mediation_outcomes.judicial_confirmation(case.id or 0, user, day)
+            await take_press(query)
+        elif action == "share":
+            if case.evidence_shared:
+                await query.answer(_("The evidence is already shared."), show_alert=True)
+                return
+            await share_evidence(mediation, mediation_notices, case.id or 0, user)
+            await query.answer(_("The other party can now see the evidence."))
     except WrongState as error:
         await query.answer(
             _("Case {number} is already {status}.").format(
-                number=error.case.number, status=error.case.status
+                number=error.case.number, status=status_word(error.case.status)
             ),
             show_alert=True,
         )
@@ -129,7 +146,7 @@ async def written(
         return
     try:
         if current == Writing.decline_reason.state:
-            case = await mediation.decline(case.id or 0, actor.user_id, words, None, None)
+            case = await mediation.decline(case.id or 0, actor.user_id, words)
             await message.answer(
                 _("Case {number} declined; it went on.").format(number=case.number)
             )
@@ -141,7 +158,7 @@ async def written(
     except WrongState as error:
         await message.answer(
             _("Case {number} is already {status}.").format(
-                number=error.case.number, status=error.case.status
+                number=error.case.number, status=status_word(error.case.status)
             )
         )
 
@@ -198,14 +215,53 @@ async def offer(
 async def stats(
     message: Message,
     mediation_notices: TelegramMediationNotices,
-    authorization: Authorization,
     mediation: MediationService,
     i18n: I18n,
 ) -> None:
+    """An organisation's chat: its own figures, per kind, beside the seed's."""
     organisation = mediation.directory.of_chat(message.chat.id)
     if organisation is None:
         return
     figures = await organisation_stats(mediation.db, organisation.code)
+    await message.answer(render_figures(figures, mediation_notices, i18n.current_locale))
+
+
+async def area_stats(
+    message: Message,
+    mediation_notices: TelegramMediationNotices,
+    mediation: MediationService,
+    authorization: Authorization,
+    routing: Routing,
+    i18n: I18n,
+) -> None:
+    """The whole area's figures, per organisation and per kind: in the street office's chat
+    (then its request figures follow, from handlers/staff.py) or for an admin in private."""
+    in_office = routing.street_office_chat_id == message.chat.id
+    user = message.from_user.id if message.from_user else 0
+    if not in_office and not (message.chat.type == "private" and authorization.is_admin(user)):
+        raise SkipHandler()
+    locale = i18n.current_locale
+    figures = await organisation_stats(mediation.db, None)
+    lines = [_("⚖️ The whole area"), render_figures(figures, mediation_notices, locale)]
+    lines.append(_("Per organisation:"))
+    order = [o.code for o in mediation.directory.organisations]
+    counted = await by_organisation(mediation.db)
+    for code, counts in sorted(
+        counted.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)
+    ):
+        found = mediation.directory.organisation(code) if code else None
+        name = text(found.name if found else routing.street_office_name, locale)
+        lines.append(
+            _("{org}: {received} received, {settled} settled").format(
+                org=name, received=counts.received, settled=counts.settled
+            )
+        )
+    await message.answer("\n".join(lines))
+    if in_office:
+        raise SkipHandler()  # the street office's request figures too
+
+
+def render_figures(figures: MediationStats, notices: TelegramMediationNotices, locale: str) -> str:
     t = figures.total
     share = f"{t.diversion_share:.2%}" if t.diversion_share is not None else "–"
     median = (
@@ -216,7 +272,9 @@ async def stats(
             "⚖️ Mediation figures\nReceived: {received}\nAccepted: {accepted}\nSettled: {settled}\n"
             "Referred to the court: {referred}\nWithdrawn: {withdrawn}\n"
             "Median days to settlement: {median}\nDiverted from court (settled of closed): {share}"
+            "\nJudicial confirmation requested: {judicial}"
         ).format(
+            judicial=figures.judicially_confirmed,
             received=t.received,
             accepted=t.accepted,
             settled=t.settled,
@@ -229,7 +287,7 @@ async def stats(
     for kind, counts in figures.by_kind.items():
         lines.append(
             _("{kind}: {received} received, {settled} settled").format(
-                kind=mediation_notices.kind(kind, i18n.current_locale),
+                kind=notices.kind(kind, locale),
                 received=counts.received,
                 settled=counts.settled,
             )
@@ -245,7 +303,7 @@ async def stats(
             confirmed=f"{SEED['judicially_confirmed']:,}",
         )
     )
-    await message.answer("\n".join(lines))
+    return "\n".join(lines)
 
 
 def org_chat(message: Message, mediation: MediationService) -> bool:
@@ -258,6 +316,7 @@ def router() -> Router:
     router.callback_query.register(case_action, CaseAction.filter())
     router.message.register(offer, GROUPS, Command("offer"))
     router.message.register(stats, GROUPS, Command("stats"), org_chat)
+    router.message.register(area_stats, Command("stats"))
     router.message.register(
         written, GROUPS, Writing.decline_reason, F.text, ~F.text.startswith("/")
     )

@@ -9,15 +9,21 @@ from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
-from handlers.mediation_form import evidence_of, too_large
+from handlers.mediation_evidence import evidence_of, too_large
 from handlers.mediation_notices import AddEvidence, Attend, Book, Rate
 from handlers.mediation_session_notices import MediationNotices
-from handlers.menu import MenuButton, main_menu, take_press
+from handlers.menu import CANCEL, MenuButton, keyboard, main_menu, take_press
 from handlers.report_form import DONE
 from services.mediation import (
     INVITE_PREFIX,
@@ -32,18 +38,6 @@ from services.mediation_outcomes import MediationOutcomes
 
 class AddingEvidence(StatesGroup):
     sending = State()
-
-
-def status_word(status: str) -> str:
-    words = {
-        "filed": _("filed"),
-        "accepted": _("accepted"),
-        "settled": _("settled"),
-        "referred": _("referred to the court"),
-        "withdrawn": _("withdrawn"),
-        "street_office": _("with the street office"),
-    }
-    return words.get(status, status)
 
 
 async def book(
@@ -107,10 +101,18 @@ async def add_evidence(query: CallbackQuery, callback_data: AddEvidence, state: 
     await query.answer()
     await state.set_state(AddingEvidence.sending)
     await state.update_data(case_id=callback_data.case_id, evidence=[])
-    await _answer(
-        query,
-        _("Send the photos, documents or voice notes, then press “Done”."),
-    )
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("Send the photos, documents or voice notes, then press “Done”."),
+            reply_markup=keyboard(
+                [KeyboardButton(text=DONE.text())], [KeyboardButton(text=CANCEL.text())]
+            ),
+        )
+
+
+async def cancel_more(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("No evidence was added."), reply_markup=main_menu())
 
 
 async def take_more(message: Message, state: FSMContext, settings: Settings) -> None:
@@ -177,15 +179,14 @@ async def invitation(
     locale = i18n.current_locale
     appointment = await mediation.appointment(case.id or 0)
     session = (
-        mediation_notices.at(appointment.starts_at)
+        _("{time} (China time)").format(time=mediation_notices.at(appointment.starts_at))
         if appointment is not None
         else _("not booked yet")
     )
     words = _(
         "⚖️ You are invited to mediation: case {number} ({kind}) at {org}.\n\nApplicant: "
         "{applicant}\n\nWhat happened:\n“{account}”\n\nWhat they ask for:\n“{claim}”\n\n"
-        "Session: {session} (China time)\n\nThe evidence is shown to you when the mediator "
-        "shares it."
+        "Session: {session}"
     ).format(
         number=case.number,
         kind=mediation_notices.kind(case.kind, locale),
@@ -195,10 +196,22 @@ async def invitation(
         claim=opened.claim,
         session=session,
     )
+    evidence = await mediation.evidence(case.id or 0) if case.evidence_shared else []
+    if not case.evidence_shared:
+        words += "\n\n" + _("The evidence is shown to you when the mediator shares it.")
+    elif evidence:
+        words += "\n\n" + _("Evidence:") + "\n" + mediation_notices.evidence_list(evidence, locale)
     button = InlineKeyboardButton(
         text="✅ " + _("I will attend"), callback_data=Attend(code=case.invite_code or "").pack()
     )
     await message.answer(words, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]))
+    for item in evidence:  # shared by the mediator: the files themselves
+        if item.kind == "photo":
+            await message.answer_photo(item.file_id, caption=case.number)
+        elif item.kind == "voice":
+            await message.answer_voice(item.file_id, caption=case.number)
+        else:
+            await message.answer_document(item.file_id, caption=case.number)
 
 
 async def attend(query: CallbackQuery, callback_data: Attend, mediation: MediationService) -> None:
@@ -216,19 +229,6 @@ async def attend(query: CallbackQuery, callback_data: Attend, mediation: Mediati
     )
 
 
-async def show_my_cases(message: Message, mediation: MediationService) -> bool:
-    """The resident's mediation cases, for "My requests"; False when they have none."""
-    assert message.from_user is not None
-    cases = await mediation.for_resident(message.from_user.id)
-    if not cases:
-        return False
-    lines = [_("⚖️ Your mediation cases:")]
-    for case in cases:
-        lines.append(f"{case.number} · {status_word(case.status)}")
-    await message.answer("\n".join(lines))
-    return True
-
-
 def router() -> Router:
     router = Router(name="mediation-resident")
     router.message.filter(F.chat.type == "private")
@@ -240,5 +240,6 @@ def router() -> Router:
     router.callback_query.register(attend, Attend.filter())
     router.callback_query.register(add_evidence, AddEvidence.filter())
     router.message.register(more_done, AddingEvidence.sending, MenuButton(DONE))
+    router.message.register(cancel_more, AddingEvidence.sending, MenuButton(CANCEL))
     router.message.register(take_more, AddingEvidence.sending, ~F.text.startswith("/"))
     return router

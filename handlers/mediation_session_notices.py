@@ -8,11 +8,17 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton
 
-from handlers.mediation_notices import KIND_NAMES, Book, Rate, TelegramMediationNotices
+from handlers.mediation_notices import (
+    KIND_NAMES,
+    Book,
+    CaseAction,
+    Rate,
+    TelegramMediationNotices,
+)
 from handlers.notices import markup
 from services.mediation import Opened
 from services.mediation_agreement import CasePaper, Party, render_pdf
-from services.mediation_models import MediationCase, MediationEvent
+from services.mediation_models import MediationCase, MediationEvent, MediationEvidence
 from services.mediation_outcomes import Agreement
 from services.outbox import Outgoing, Priority, inline_file
 
@@ -222,7 +228,15 @@ class MediationNotices(TelegramMediationNotices):
         if case.other_party_id is not None:
             sent.append(self.document(case.other_party_id, case, pdf, caption(self.default_locale)))
         assert case.org_chat_id is not None and case.id is not None
-        sent.append(self.document(case.org_chat_id, case, pdf, caption(org)))
+        judicial = InlineKeyboardButton(
+            text="🏛 " + self._("Judicial confirmation requested", org),
+            callback_data=CaseAction(action="judicial", case_id=case.id).pack(),
+        )
+        sent.append(
+            self.document(
+                case.org_chat_id, case, pdf, caption(org), reply_markup=markup([[judicial]])
+            )
+        )
         sent.append(self.rate_question(case))
         return sent
 
@@ -263,14 +277,58 @@ class MediationNotices(TelegramMediationNotices):
 
     def judicial(self, case: MediationCase, day: date) -> list[Outgoing]:
         locale = self.resident_locale(case)
+        org = self.chat_locale(case.org_chat_id)
         return [
+            self.to_org(
+                case,
+                self._(
+                    "🏛 Case {number}: judicial confirmation of agreement {serial} requested on "
+                    "{day}, recorded.",
+                    org,
+                ).format(number=case.number, serial=case.agreement_serial, day=day.isoformat()),
+            ),
             self.to_resident(
                 case,
                 self._(
                     "🏛 Judicial confirmation of agreement {serial} was requested on {day}.", locale
                 ).format(serial=case.agreement_serial, day=day.isoformat()),
-            )
+            ),
         ]
+
+    def evidence_shared(
+        self, case: MediationCase, evidence: Sequence[MediationEvidence]
+    ) -> list[Outgoing]:
+        org, locale = self.chat_locale(case.org_chat_id), self.resident_locale(case)
+        sent = [
+            self.to_org(
+                case,
+                self._(
+                    "🔓 The evidence of case {number} is shared with the other party.", org
+                ).format(number=case.number),
+            ),
+            self.to_resident(
+                case,
+                self._(
+                    "🔓 The mediator shared your evidence with the other party (case {number}).",
+                    locale,
+                ).format(number=case.number),
+            ),
+        ]
+        if case.other_party_id is not None:
+            other = self.default_locale
+            words = self._("🔓 The evidence of case {number}:", other).format(number=case.number)
+            sent.append(
+                Outgoing(
+                    case.other_party_id,
+                    "sendMessage",
+                    {"text": words + "\n" + self.evidence_list(evidence, other)},
+                    Priority.URGENT,
+                    self._ref(case),
+                    sealed=True,
+                )
+            )
+            sent += self.files(case, evidence, to=case.other_party_id)
+        return sent
 
     def rated(self, case: MediationCase) -> list[Outgoing]:
         org = self.chat_locale(case.org_chat_id)

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.lawyer_asker import list_questions
-from handlers.mediation_resident import show_my_cases
+from handlers.mediation_history import show_my_cases
 from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of

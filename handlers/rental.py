@@ -17,19 +17,20 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import rental_register, rental_tenant
-from handlers.menu import RENTAL, MenuButton
+from handlers.menu import RENTAL, MenuButton, drop_buttons
 from handlers.menu import take_press as _take_press
 from handlers.rental_notices import colour_label, day, reason_lines
 from handlers.rental_register import join_link, start_registration
 from services.certificates import china_today
 from services.models import RentalHouse
 from services.rental import NotYours, RentalService
+from services.rental_removal import AlreadyRemoved, HouseRemoval
 from services.routing import Routing, text
 
 
 class RentalAction(CallbackData, prefix="rnt"):
-    action: str  # new, join, register, tenants, out
-    ref: int = 0  # a house id (tenants) or a tenant id (out)
+    action: str  # new, join, register, tenants, out, remove, removed
+    ref: int = 0  # a house id (tenants, remove, removed) or a tenant id (out)
 
 
 async def overview(
@@ -59,7 +60,11 @@ async def show_overview(
                 InlineKeyboardButton(
                     text=_("👥 Tenants of {code}").format(code=house.code),
                     callback_data=RentalAction(action="tenants", ref=house.id or 0).pack(),
-                )
+                ),
+                InlineKeyboardButton(
+                    text=_("🗑 Remove {code}").format(code=house.code),
+                    callback_data=RentalAction(action="remove", ref=house.id or 0).pack(),
+                ),
             ]
         )
     for tenant, house in homes:
@@ -124,6 +129,7 @@ async def pressed(
     routing: Routing,
     bot: Bot,
     i18n: I18n,
+    house_removal: HouseRemoval,
 ) -> None:
     user_id = query.from_user.id
     if callback_data.action == "new":
@@ -142,6 +148,8 @@ async def pressed(
             return
         await query.answer()
         await show_tenants(query, house, rental)
+    elif callback_data.action in ("remove", "removed"):
+        await removal(query, callback_data, rental, house_removal)
     elif callback_data.action == "out":
         try:
             tenant = await rental.move_out(callback_data.ref, user_id, china_today())
@@ -160,6 +168,67 @@ async def pressed(
                     days=rental.retention_days,
                 ),
             )
+
+
+async def removal(
+    query: CallbackQuery,
+    callback_data: RentalAction,
+    rental: RentalService,
+    house_removal: HouseRemoval,
+) -> None:
+    """`remove` asks first, saying what follows; `removed` (its confirm) removes the house."""
+    try:
+        house = await rental.landlords_house(callback_data.ref, query.from_user.id)
+    except NotYours:
+        await query.answer(_("This is not your house."), show_alert=True)
+        return
+    if house.removed_on is not None:
+        await query.answer(_("Rental house {code} was removed already.").format(code=house.code))
+        return
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer()
+        return
+    if callback_data.action == "remove":
+        await query.answer()
+        tenants = len(await rental.tenants(house.id or 0))
+        confirm = RentalAction(action="removed", ref=house.id or 0).pack()
+        await message.answer(
+            _(
+                "Remove rental house {code}, {address}? Its {tenants} tenants are told and "
+                "their registrations end today. {days} days later its address, your phone and "
+                "the tenants' details are deleted. This cannot be undone."
+            ).format(
+                code=house.code,
+                address=rental.address(house),
+                tenants=tenants,
+                days=rental.retention_days,
+            ),
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("🗑 Yes, remove {code}").format(code=house.code),
+                            callback_data=confirm,
+                        )
+                    ]
+                ]
+            ),
+        )
+        return
+    try:
+        removed = await house_removal.remove(house.id or 0, query.from_user.id, china_today())
+    except AlreadyRemoved:
+        await query.answer(_("Rental house {code} was removed already.").format(code=house.code))
+        return
+    await query.answer()
+    await drop_buttons(message)
+    await message.answer(
+        _(
+            "🗑 Rental house {code} is removed. {tenants} tenants were told. Its address, "
+            "your phone and the tenants' details are deleted on {date}."
+        ).format(code=house.code, tenants=removed.tenants, date=removed.purge_on.isoformat())
+    )
 
 
 async def show_tenants(query: CallbackQuery, house: RentalHouse, rental: RentalService) -> None:
@@ -199,7 +268,8 @@ def router() -> Router:
     private.message.register(overview, Command("rental"))
     private.message.register(overview, MenuButton(RENTAL))
     private.callback_query.register(
-        pressed, RentalAction.filter(F.action.in_({"new", "join", "tenants", "out"}))
+        pressed,
+        RentalAction.filter(F.action.in_({"new", "join", "tenants", "out", "remove", "removed"})),
     )
     private.include_routers(rental_register.router(), rental_tenant.router())
     router.include_routers(private, rental_inspect.router())

@@ -148,6 +148,19 @@ class TelegramRentalNotices:
             out.append(self._sealed(chat, words))
         return out
 
+    def removed(self, house: RentalHouse, tenants: list[RentalTenant]) -> list[Outgoing]:
+        """Each tenant told their registration there ended (services/rental_removal.py)."""
+        out = []
+        for tenant in tenants:
+            words = self._(
+                "🏠 Your landlord removed rental house {code} from Linkage, so your registration "
+                "there ended today. If you still live there, ask your landlord or your grid "
+                "worker.",
+                tenant.locale,
+            ).format(code=house.code)
+            out.append(self._sealed(tenant.telegram_id, words))
+        return out
+
     def tenant_joined(self, house: RentalHouse, tenant: RentalTenant) -> list[Outgoing]:
         locale = house.landlord_locale
         name = self.cipher.decrypt(tenant.name_encrypted) if tenant.name_encrypted else "—"

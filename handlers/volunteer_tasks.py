@@ -19,12 +19,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.staff_access import actor_of
-from handlers.volunteers import LABELS, hours, labels, local_moment
+from handlers.volunteers import hours, labels, local_moment
 from services.authorization import Actor, Authorization
 from services.households import grids_of_chat
 from services.models import utcnow
 from services.routing import Routing, text
-from services.volunteers import SKILLS, WHAT_LIMIT, Attendee, TaskView, Volunteers
+from services.volunteer_routing import skill_codes
+from services.volunteers import WHAT_LIMIT, Attendee, TaskView, Volunteers
 
 GRID_BUTTONS = 30
 
@@ -154,7 +155,7 @@ async def take_length(message: Message, state: FSMContext) -> None:
     await message.answer(_("How many volunteers are needed?"))
 
 
-async def take_people(message: Message, state: FSMContext) -> None:
+async def take_people(message: Message, state: FSMContext, routing: Routing) -> None:
     number = (message.text or "").strip()
     if not number.isdigit() or not 1 <= int(number) <= 100:
         await message.answer(_("Write how many people as a number from 1 to 100."))
@@ -166,19 +167,19 @@ async def take_people(message: Message, state: FSMContext) -> None:
             "Which skills are wanted? Choose any (none: anyone may come), then press “Post "
             "the task”."
         ),
-        reply_markup=_skill_buttons([]),
+        reply_markup=_skill_buttons([], routing),
     )
 
 
-def _skill_buttons(chosen: list[str]) -> InlineKeyboardMarkup:
+def _skill_buttons(chosen: list[str], routing: Routing) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                text=("✅ " if code in chosen else "") + _(LABELS[code]),
+                text=("✅ " if code in chosen else "") + labels([code], routing=routing),
                 callback_data=TaskSkill(code=code).pack(),
             )
         ]
-        for code in SKILLS
+        for code in skill_codes(routing.volunteers)
     ]
     rows.append(
         [
@@ -203,13 +204,13 @@ async def take_skill(
     chosen = list(data.get("skills", []))
     message = query.message if isinstance(query.message, Message) else None
     if callback_data.code != "post":
-        if callback_data.code in SKILLS:
+        if callback_data.code in skill_codes(routing.volunteers):
             chosen.remove(callback_data.code) if callback_data.code in chosen else chosen.append(
                 callback_data.code
             )
             await state.update_data(skills=chosen)
             if message is not None:
-                await message.edit_reply_markup(reply_markup=_skill_buttons(chosen))
+                await message.edit_reply_markup(reply_markup=_skill_buttons(chosen, routing))
         await query.answer()
         return
     actor = Actor(query.from_user.id, query.from_user.full_name)
@@ -247,7 +248,7 @@ async def take_skill(
             when=local_moment(posted.starts_at, volunteers.zone),
             hours=hours(posted.minutes),
             needed=posted.needed,
-            skills=labels(posted.skills) if posted.skills else _("any"),
+            skills=labels(posted.skills, routing=routing) if posted.skills else _("any"),
             invited=invited,
         ),
         reply_markup=InlineKeyboardMarkup(

@@ -22,7 +22,7 @@ from aiogram.types import (
     KeyboardButton,
     Message,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import CANCEL, N_, MenuButton, keyboard, main_menu
@@ -33,7 +33,8 @@ from services.certificates import CHINA_TIME
 from services.models import as_utc, utcnow
 from services.outbox import Outgoing
 from services.routing import Routing, text
-from services.volunteers import DAYS, SKILLS, TIMES, Answer, Profile, TaskView, Volunteers
+from services.volunteer_routing import routed_skills, skill_codes
+from services.volunteers import DAYS, TIMES, Answer, Profile, TaskView, Volunteers
 
 LABELS = {
     "elderly_care": N_("Elderly care"),
@@ -73,23 +74,38 @@ class Manage(CallbackData, prefix="vm"):
     action: str  # change, stop
 
 
-def labels(codes: tuple[str, ...] | list[str], translate: Any = None) -> str:
-    """Skills or times in words, in the current (or the given) language."""
+def labels(
+    codes: tuple[str, ...] | list[str],
+    translate: Any = None,
+    routing: Routing | None = None,
+    locale: str | None = None,
+) -> str:
+    """Skills or times in words, in the current (or the given) language: a skill the routing
+    file names in its own words, the others from the catalogs."""
     words = translate or _
-    return (
-        words(LIST_SEPARATOR).join(words(LABELS[code]) for code in codes if code in LABELS) or "—"
-    )
+    named = {
+        skill.code: skill.name for skill in routed_skills(routing.volunteers if routing else None)
+    }
+    locale = locale or get_i18n().current_locale
+    said = [
+        text(named[code], locale) if code in named else words(LABELS[code])
+        for code in codes
+        if code in named or code in LABELS
+    ]
+    return words(LIST_SEPARATOR).join(said) or "—"
 
 
 def hours(minutes: int) -> str:
     return f"{minutes / 60:g}"
 
 
-def toggles(codes: tuple[str, ...], chosen: list[str]) -> InlineKeyboardMarkup:
+def toggles(
+    codes: tuple[str, ...], chosen: list[str], routing: Routing | None = None
+) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                text=("✅ " if code in chosen else "") + _(LABELS[code]),
+                text=("✅ " if code in chosen else "") + labels([code], routing=routing),
                 callback_data=Pick(code=code).pack(),
             )
         ]
@@ -108,7 +124,7 @@ async def volunteer(
     assert message.from_user is not None
     profile = await volunteers.profile(message.from_user.id)
     if profile is None or not profile.active:
-        await _begin(message, state)
+        await _begin(message, state, routing)
         return
     given = await volunteers.hours(profile.user_id, utcnow())
     grid = _grid_name(routing, profile.grid_code, i18n.current_locale)
@@ -118,7 +134,7 @@ async def volunteer(
             "Hours this month: {month} · in all: {total} ({tasks} tasks)"
         ).format(
             grid=grid,
-            skills=labels(profile.skills),
+            skills=labels(profile.skills, routing=routing),
             times=labels(profile.availability),
             month=hours(given.month_minutes),
             total=hours(given.total_minutes),
@@ -149,17 +165,21 @@ def _grid_name(routing: Routing, code: str, locale: str | None) -> str:
         return code
 
 
-async def _begin(message: Message, state: FSMContext) -> None:
+async def _begin(message: Message, state: FSMContext, routing: Routing) -> None:
     await state.set_state(SignUp.skills)
     await state.update_data(chosen=[])
     await message.answer(
         _("Thank you for volunteering! Which skills can you offer? Choose any, then press “Next”."),
-        reply_markup=toggles(SKILLS, []),
+        reply_markup=toggles(skill_codes(routing.volunteers), [], routing),
     )
 
 
 async def manage(
-    query: CallbackQuery, callback_data: Manage, state: FSMContext, volunteers: Volunteers
+    query: CallbackQuery,
+    callback_data: Manage,
+    state: FSMContext,
+    volunteers: Volunteers,
+    routing: Routing,
 ) -> None:
     await query.answer()
     if not isinstance(query.message, Message):
@@ -173,12 +193,14 @@ async def manage(
             )
         )
     else:
-        await _begin(query.message, state)
+        await _begin(query.message, state, routing)
 
 
-async def pick(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> None:
+async def pick(
+    query: CallbackQuery, callback_data: Pick, state: FSMContext, routing: Routing
+) -> None:
     current = await state.get_state()
-    codes = SKILLS if current == SignUp.skills.state else DAYS + TIMES
+    codes = skill_codes(routing.volunteers) if current == SignUp.skills.state else DAYS + TIMES
     chosen = list((await state.get_data()).get("chosen", []))
     message = query.message if isinstance(query.message, Message) else None
     if callback_data.code != "next":
@@ -188,7 +210,7 @@ async def pick(query: CallbackQuery, callback_data: Pick, state: FSMContext) -> 
             )
             await state.update_data(chosen=chosen)
             if message is not None:
-                await message.edit_reply_markup(reply_markup=toggles(codes, chosen))
+                await message.edit_reply_markup(reply_markup=toggles(codes, chosen, routing))
         await query.answer()
         return
     if current == SignUp.skills.state:
@@ -294,7 +316,7 @@ async def take_phone(
             "When a task fits you, I will ask you here. /volunteer shows your hours."
         ).format(
             grid=text(grid.name, i18n.current_locale),
-            skills=labels(profile.skills),
+            skills=labels(profile.skills, routing=routing),
             times=labels(profile.availability),
         ),
         reply_markup=main_menu(),
@@ -362,7 +384,7 @@ class VolunteerNotices:
             when=local_moment(task.starts_at, self.zone),
             hours=hours(task.minutes),
             needed=task.needed,
-            skills=labels(task.skills, lambda m: self._(m, locale))
+            skills=labels(task.skills, lambda m: self._(m, locale), self.routing, locale)
             if task.skills
             else self._("any", locale),
         )

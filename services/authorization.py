@@ -148,6 +148,9 @@ class Authorization:
         self.routing = routing
         self.verifier_chat_id = verifier_chat_id
         self._cache = _StandingCache(cache_seconds, cache_size, clock)
+        # told of each (chat, person) found to be staff: services.staff_sightings notes where
+        # the dashboard's sign-in should ask (set by the composition root)
+        self.staff_seen: Callable[[int, int], None] | None = None
         self.use_routing(routing)
 
     def use_routing(self, routing: Routing) -> None:
@@ -257,12 +260,13 @@ class Authorization:
         if actor.as_chat is not None:  # an anonymous administrator speaking for the group
             return actor.as_chat == chat_id
         standing = await self.standing(chat_id, actor.user_id)
-        if standing is ChatStanding.ADMIN:
-            return True
         if standing is ChatStanding.OUTSIDER:
             return False
         workers = self._workers.get(chat_id)
-        return not workers or actor.user_id in workers
+        staff = standing is ChatStanding.ADMIN or not workers or actor.user_id in workers
+        if staff and self.staff_seen is not None:
+            self.staff_seen(chat_id, actor.user_id)
+        return staff
 
     # asking Telegram
 

@@ -5,14 +5,17 @@ Decided at every request, never once at sign-in:
 - **admins** (ADMIN_IDS) and **supervisors** (the role, by invitation) see every grid;
 - **staff** see the grids of the chats they are staff of now (asked of
   services.authorization, which asks Telegram with getChatMember, cached briefly): a grid's
-  chat sees that grid, a community's chat its grids, the street office's chat every grid;
+  chat sees that grid, a community's chat its grids, the street office's chat every grid, a
+  category's own chat (a department across grids) that category's tickets. Which chats are
+  asked is bounded (`DashboardAccess`): never every chat of a city;
 - anyone else: no access.
 
 A person proves who they are with the Telegram Login Widget's signed fields
 (`verify_login_widget`, https://core.telegram.org/widgets/login#checking-authorization) or a
 Mini App's init data (handlers/miniapp_auth.py); then they carry a session signed here
-(`SessionSigner`): their id, name and language, and when it ends. Nothing in it grants a
-right: the rights are asked again on each request.
+(`SessionSigner`): their id, name and language, when it ends, and the staff chats they were
+staff of at sign-in. Nothing in it grants a right: the roles, and staff standing in those
+chats, are asked again on each request.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.authorization import Actor, Authorization, MembershipUnknown
 from services.models import Ticket
+from services.routing import Routing
+from services.staff_sightings import StaffSightings
 
 __all__ = [
     "LOGIN_MAX_AGE",
@@ -37,6 +42,7 @@ __all__ = [
     "LoginRefused",
     "Session",
     "SessionSigner",
+    "SignedIn",
     "TelegramLogin",
     "may_see_ticket",
     "verify_login_widget",
@@ -46,17 +52,21 @@ log = logging.getLogger(__name__)
 
 LOGIN_MAX_AGE = timedelta(days=1)
 CHECKS_AT_ONCE = 8  # getChatMember calls in flight for one viewer
+SIGN_IN_CHATS = 40  # staff chats asked about at sign-in, and kept in the session, at most
 
 
 @dataclass(frozen=True)
 class DashboardViewer:
-    """The person looking at the dashboard now; `grids` None: every grid."""
+    """The person looking at the dashboard now; `grids` None: every grid. `categories`: the
+    categories whose own chat (a department across grids) they are staff of: those tickets
+    too, whatever their grid."""
 
     user_id: int
     name: str
     is_admin: bool
     is_supervisor: bool
     grids: frozenset[str] | None
+    categories: frozenset[str] = frozenset()
 
     @property
     def sees_everything(self) -> bool:
@@ -66,46 +76,146 @@ class DashboardViewer:
         """A ticket without a grid (a category's own chat, the fallback) only for everything."""
         return self.grids is None or (grid is not None and grid in self.grids)
 
+    def sees(self, grid: str | None, category: str | None) -> bool:
+        """A ticket of this grid and category."""
+        return self.sees_grid(grid) or (category is not None and category in self.categories)
+
 
 def may_see_ticket(viewer: DashboardViewer, ticket: Ticket) -> bool:
     """Whether the dashboard shows this ticket to this viewer."""
-    return viewer.sees_grid(ticket.grid)
+    return viewer.sees(ticket.grid, ticket.category)
+
+
+@dataclass(frozen=True)
+class _ChatScopes:
+    """For one routing: what each staff chat shows on the dashboard (built once per routing)."""
+
+    grids: dict[int, frozenset[str]]  # a grid's chat, a community's chat → their grids
+    categories: dict[int, frozenset[str]]  # a category's own chat → its category
+    workers: dict[int, list[int]]  # a person listed as a grid's worker → that grid's chat
+    office: int | None
+
+    @classmethod
+    def of(cls, routing: Routing) -> _ChatScopes:
+        grids: dict[int, set[str]] = {}
+        workers: dict[int, list[int]] = {}
+        for community in routing.communities:
+            codes = {grid.code for grid in community.grids}
+            if community.chat_id is not None:
+                grids.setdefault(community.chat_id, set()).update(codes)
+            for grid in community.grids:
+                if grid.chat_id is not None:
+                    grids.setdefault(grid.chat_id, set()).add(grid.code)
+                    for worker in grid.workers:
+                        workers.setdefault(int(worker), []).append(grid.chat_id)
+        categories: dict[int, set[str]] = {}
+        for category in routing.categories:
+            if category.chat_id is not None:
+                categories.setdefault(category.chat_id, set()).add(category.code)
+        return cls(
+            {chat: frozenset(codes) for chat, codes in grids.items()},
+            {chat: frozenset(codes) for chat, codes in categories.items()},
+            workers,
+            routing.street_office_chat_id,
+        )
+
+    def every(self) -> list[int]:
+        """Every staff chat: the street office's first, then communities, grids, categories."""
+        office = [] if self.office is None else [self.office]
+        return list(dict.fromkeys([*office, *self.grids, *self.categories]))
+
+    def known(self, chat_id: int) -> bool:
+        return chat_id == self.office or chat_id in self.grids or chat_id in self.categories
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who signed in, what they see, and the staff chats that gave it (kept in the session)."""
+
+    viewer: DashboardViewer
+    chats: tuple[int, ...]
 
 
 class DashboardAccess:
-    """Answers "what does this person see on the dashboard now?"; None: nothing."""
+    """Answers "what does this person see on the dashboard now?"; None: nothing.
 
-    def __init__(self, authorization: Authorization) -> None:
+    Staff are asked about a bounded set of chats, never every chat of the routing (a city has
+    thousands): at sign-in, the street office's chat, the categories' own chats, the grid
+    chats that list them as a worker, and the chats they were lately seen acting in as staff
+    (services.staff_sightings), at most SIGN_IN_CHATS; the ones they are staff of go into the
+    signed session, and each request asks Telegram again about those only (cached for
+    MEMBERSHIP_CACHE_SECONDS), so someone who left a chat loses its grids at the next request.
+    """
+
+    def __init__(
+        self, authorization: Authorization, sightings: StaffSightings | None = None
+    ) -> None:
         self.authorization = authorization
+        self.sightings = sightings
+        self._scopes: tuple[Routing, _ChatScopes] | None = None
 
-    async def viewer(self, user_id: int, name: str) -> DashboardViewer | None:
+    def scopes(self) -> _ChatScopes:
+        routing = self.authorization.routing
+        if self._scopes is None or self._scopes[0] is not routing:
+            self._scopes = (routing, _ChatScopes.of(routing))
+        return self._scopes[1]
+
+    async def sign_in(self, user_id: int, name: str) -> SignedIn | None:
+        """At sign-in: what the person sees, and the staff chats to keep asking about."""
+        viewer = await self._by_role(user_id, name)
+        if viewer is not None:
+            return SignedIn(viewer, ())
+        chats = await self.candidates(user_id)
+        staff = await self._staff_chats(Actor(user_id, name), chats)
+        viewer = self._viewer_of(user_id, name, staff)
+        return None if viewer is None else SignedIn(viewer, tuple(staff))
+
+    async def viewer(
+        self, user_id: int, name: str, chats: Sequence[int] | None = None
+    ) -> DashboardViewer | None:
+        """At each request: the roles, and the session's staff chats asked again (None: a
+        session from before chats were kept: asked as at sign-in)."""
+        viewer = await self._by_role(user_id, name)
+        if viewer is not None:
+            return viewer
+        if chats is None:
+            chats = await self.candidates(user_id)
+        staff = await self._staff_chats(Actor(user_id, name), list(chats)[:SIGN_IN_CHATS])
+        return self._viewer_of(user_id, name, staff)
+
+    async def candidates(self, user_id: int) -> list[int]:
+        """The chats sign-in asks about, at most SIGN_IN_CHATS, the likeliest first: every
+        staff chat of an office that has no more than that, else a bounded choice."""
+        scopes = self.scopes()
+        every = scopes.every()
+        if len(every) <= SIGN_IN_CHATS:
+            return every
+        found: list[int] = []
+        if scopes.office is not None:
+            found.append(scopes.office)
+        found += scopes.workers.get(user_id, [])
+        if self.sightings is not None:
+            found += await self.sightings.chats_of(user_id, SIGN_IN_CHATS)
+        found += sorted(scopes.categories)
+        unique = [chat for chat in dict.fromkeys(found) if scopes.known(chat)]
+        return unique[:SIGN_IN_CHATS]
+
+    async def _by_role(self, user_id: int, name: str) -> DashboardViewer | None:
         roles = self.authorization.roles
         admin = roles.is_admin(user_id)
         supervisor = await roles.is_supervisor(user_id)
         if admin or supervisor:
             return DashboardViewer(user_id, name, admin, supervisor, None)
-        grids = await self._staff_grids(Actor(user_id, name))
-        if grids is None or grids:
-            return DashboardViewer(user_id, name, False, False, grids)
         return None
 
-    async def _staff_grids(self, actor: Actor) -> frozenset[str] | None:
-        """The grids of the chats this person is staff of now; None: the street office's."""
-        routing = self.authorization.routing
-        chats: dict[int, set[str]] = {}
-        for community in routing.communities:
-            codes = {grid.code for grid in community.grids}
-            if community.chat_id is not None:
-                chats.setdefault(community.chat_id, set()).update(codes)
-            for grid in community.grids:
-                if grid.chat_id is not None:
-                    chats.setdefault(grid.chat_id, set()).add(grid.code)
-        office = routing.street_office_chat_id
-        if office is not None:
-            chats.setdefault(office, set())
+    async def _staff_chats(self, actor: Actor, chats: Sequence[int]) -> list[int]:
+        """Those of `chats` the person is staff of now (asked of Telegram, a few at a time)."""
+        scopes = self.scopes()
         limit = asyncio.Semaphore(CHECKS_AT_ONCE)
 
         async def staff_of(chat_id: int) -> bool:
+            if not scopes.known(chat_id):  # the routing changed: not a staff chat any more
+                return False
             async with limit:
                 try:
                     scope = await self.authorization.staff_scope(chat_id, actor)
@@ -113,12 +223,18 @@ class DashboardAccess:
                     return False
                 return scope is not None
 
-        ordered = list(chats)
-        answers = await asyncio.gather(*(staff_of(chat) for chat in ordered))
-        if office is not None and answers[ordered.index(office)]:
+        answers = await asyncio.gather(*(staff_of(chat) for chat in chats))
+        return [chat for chat, yes in zip(chats, answers, strict=True) if yes]
+
+    def _viewer_of(self, user_id: int, name: str, staff: Sequence[int]) -> DashboardViewer | None:
+        scopes = self.scopes()
+        if scopes.office is not None and scopes.office in staff:
+            return DashboardViewer(user_id, name, False, False, None)
+        grids = frozenset(code for chat in staff for code in scopes.grids.get(chat, ()))
+        categories = frozenset(code for chat in staff for code in scopes.categories.get(chat, ()))
+        if not grids and not categories:
             return None
-        seen = [chats[chat] for chat, yes in zip(ordered, answers, strict=True) if yes]
-        return frozenset(code for codes in seen for code in codes)
+        return DashboardViewer(user_id, name, False, False, grids, categories)
 
 
 # --- proving who one is ----------------------------------------------------------------------
@@ -179,6 +295,8 @@ class Session:
     name: str
     language: str | None
     expires_at: datetime
+    # the staff chats found at sign-in, asked again at each request (None: an older session)
+    chats: tuple[int, ...] | None = None
 
 
 class SessionSigner:
@@ -198,13 +316,17 @@ class SessionSigner:
         self.lifetime = lifetime
         self.clock = clock
 
-    def issue(self, login: TelegramLogin) -> str:
-        expires = self.clock() + self.lifetime
+    def issue(
+        self, login: TelegramLogin, chats: Sequence[int] = (), lifetime: timedelta | None = None
+    ) -> str:
+        """`lifetime`: shorter than the sessions' own, for a token kept in a page's memory."""
+        expires = self.clock() + min(lifetime or self.lifetime, self.lifetime)
         body = {
             "u": login.user_id,
             "n": login.name,
             "l": login.language,
             "e": int(expires.timestamp()),
+            "c": [int(chat) for chat in chats],
         }
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -222,8 +344,9 @@ class SessionSigner:
                 str(body["n"]),
                 body.get("l") if isinstance(body.get("l"), str) else None,
                 datetime.fromtimestamp(int(body["e"]), UTC),
+                tuple(int(chat) for chat in body["c"]) if "c" in body else None,
             )
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, OSError):
             return None
         return session if session.expires_at > self.clock() else None
 

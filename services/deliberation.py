@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.deliberation_live import changed
 from services.deliberation_records import (
     CLOSED,
     DECIDED,
@@ -221,6 +222,8 @@ class DeliberationService(ConsultationRecords):
                     previous = vote.choice
                     vote.choice, vote.recorded_at = option, now
                     session.add(vote)
+                    changed(consultation)  # its live message in the staff chat
+                    session.add(consultation)
                     await session.commit()
                     tally = (
                         await self._tally(session, consultation)
@@ -256,6 +259,8 @@ class DeliberationService(ConsultationRecords):
                         self.cipher.encrypt(voice_file_id) if voice_file_id else None
                     )
                     session.add(vote)
+                    changed(consultation)
+                    session.add(consultation)
                     if voice_file_id:
                         invitee = await session.get(
                             ConsultationInvitee, (consultation_id, person_id)

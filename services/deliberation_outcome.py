@@ -25,6 +25,7 @@ from services.deliberation import (
     WrongStatus,
     moment,
 )
+from services.deliberation_live import changed
 from services.models import (
     Consultation,
     ConsultationInvitee,
@@ -217,6 +218,8 @@ class DeliberationOutcome:
                 raise WrongStatus(consultation.status)
             invitee.rating = stars
             session.add(invitee)
+            changed(consultation)  # the average, on its live message
+            session.add(consultation)
             await session.commit()
 
     async def purge_opinions(self, decided_before: datetime) -> int:

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.conversation import EditTarget, Relayed, Source, edit_targets, pairs_of, record_pair
 from services.intake import file_once
-from services.models import LegalQuestion, Notification, utcnow
+from services.models import LegalNote, LegalQuestion, Notification, utcnow
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
 from services.storage import Database
@@ -97,6 +97,7 @@ class LegalDraft:
     chat_id: int  # the lawyers' chat
     topic_id: int | None = None
     intake_key: str | None = None
+    card_later: bool = False  # a forum chat: the card waits for the question's own topic
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ class LegalDesk:
 
     async def submit(self, draft: LegalDraft) -> LegalQuestion:
         """File the question once (a Submit delivered again finds it) and send the card."""
+        return (await self.submit_once(draft))[0]
+
+    async def submit_once(self, draft: LegalDraft) -> tuple[LegalQuestion, bool]:
+        """The question, and whether this call filed it (False: a Submit delivered again)."""
+        filed_now = False
 
         async def filed(key: str) -> LegalQuestion | None:
             async with self.db.session() as session:
@@ -150,7 +156,32 @@ class LegalDesk:
                 )
                 return rows.first()
 
-        return await file_once(draft.intake_key, filed, lambda: self._file(draft))
+        async def file() -> LegalQuestion:
+            nonlocal filed_now
+            question = await self._file(draft)
+            filed_now = True
+            return question
+
+        question = await file_once(draft.intake_key, filed, file)
+        return question, filed_now
+
+    async def card_posted(self, question_id: int) -> bool:
+        """Whether the card went out (a forum question's waits for its topic)."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(Notification.id).where(
+                    Notification.reference == legal_reference(question_id)
+                )
+            )
+            return rows.first() is not None
+
+    async def post_card(self, question_id: int, topic_id: int | None) -> LegalQuestion:
+        """The card of a question filed with `card_later`, in its own topic (None: General)."""
+        async with self.db.session() as session:
+            question = await self._get(session, question_id)
+            question.topic_id = topic_id
+            self._notify(session, self.notices.created(self.opened(question)))
+            return await self._save(session, question)
 
     async def _file(self, draft: LegalDraft) -> LegalQuestion:
         if draft.topic not in TOPICS or draft.asker_kind not in KINDS:
@@ -173,7 +204,8 @@ class LegalDesk:
             await session.flush()
             assert question.id is not None
             question.number = f"L{question.created_at.year}-{question.id:06d}"
-            self._notify(session, self.notices.created(self.opened(question)))
+            if not draft.card_later:
+                self._notify(session, self.notices.created(self.opened(question)))
             return await self._save(session, question)
 
     def opened(self, question: LegalQuestion) -> Opened:
@@ -260,6 +292,37 @@ class LegalDesk:
             await record_pair(session, self.outbox, relayed, source, legal_question_id=question.id)
             return await self._save(session, question)
 
+    async def note(
+        self, question_id: int, lawyer_id: int, lawyer_name: str, words: str
+    ) -> LegalNote:
+        """An internal note: kept with the question for the lawyers, never relayed (the caller
+        asked DutyRoster: a lawyer of the lawyers' chat now)."""
+        async with self.db.session() as session:
+            question = await self._get(session, question_id)
+            note = LegalNote(
+                question_id=question.id or 0,
+                lawyer_id=lawyer_id,
+                lawyer_name=lawyer_name,
+                text_encrypted=self.cipher.encrypt(words[:TEXT_LIMIT]),
+            )
+            session.add(note)
+            await session.commit()
+            await session.refresh(note)
+            return note
+
+    async def notes(self, question_id: int) -> list[tuple[LegalNote, str]]:
+        """The question's internal notes with their words, oldest first ("" once purged)."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(LegalNote)
+                .where(LegalNote.question_id == question_id)
+                .order_by(col(LegalNote.id))
+            )
+            return [
+                (note, self.cipher.decrypt(note.text_encrypted) if note.text_encrypted else "")
+                for note in rows
+            ]
+
     async def mark_answered(self, question_id: int, lawyer_id: int) -> LegalQuestion:
         async with self.db.session() as session:
             question = await self._taker_question(session, question_id, lawyer_id)
@@ -344,6 +407,11 @@ class LegalDesk:
                 question.files_encrypted = None
                 question.purged_at = utcnow()
                 session.add(question)
+                await session.exec(
+                    update(LegalNote)
+                    .where(col(LegalNote.question_id) == question.id)
+                    .values(text_encrypted=None)
+                )
                 await self.outbox.wipe(session, legal_reference(question.id), sealed_only=True)
             await session.commit()
             return len(questions)

@@ -3,7 +3,9 @@
 The slots come from the routing file's `legal.slots` (local times per weekday). A slot is one
 row in `legal_booking`, unique by its start: of two people pressing the same time, the database
 lets exactly one in. Both the asker and the lawyers' chat are told, and reminded the day before
-(the runner's minute round calls `remind` with the time, so tests move the clock).
+(the runner's minute round calls `remind` with the time, so tests move the clock). The asker
+moves a booking (the old row goes and the new one comes in one transaction: a time taken a
+moment earlier leaves the old booking standing) or cancels it (its time is free again).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.legal import LegalError, NotYours, QuestionNotFound
 from services.legal_routing import CurrentPoint
@@ -31,6 +34,10 @@ class NotASlot(LegalError):
     """Not one of the week's consultation times (a stale button, or a forged one)."""
 
 
+class NoBooking(LegalError):
+    """The question has no consultation ahead to move or cancel."""
+
+
 class AlreadyBooked(LegalError):
     def __init__(self, booking: LegalBooking) -> None:
         super().__init__(str(booking.slot_start))
@@ -41,6 +48,10 @@ class BookingNotices(Protocol):
     def offered(self, question: LegalQuestion, slots: list[datetime]) -> list[Outgoing]: ...
     def booked(self, question: LegalQuestion, booking: LegalBooking) -> list[Outgoing]: ...
     def reminder(self, question: LegalQuestion, booking: LegalBooking) -> list[Outgoing]: ...
+    def moved(
+        self, question: LegalQuestion, before: datetime, booking: LegalBooking
+    ) -> list[Outgoing]: ...
+    def cancelled(self, question: LegalQuestion, before: datetime) -> list[Outgoing]: ...
 
 
 class Bookings:
@@ -119,6 +130,77 @@ class Bookings:
         except IntegrityError:
             raise SlotTaken() from None
         return booking
+
+    async def upcoming(self, question_id: int, now: datetime) -> LegalBooking | None:
+        """The question's consultation ahead, if one is booked."""
+        async with self.db.session() as session:
+            rows = await session.exec(
+                select(LegalBooking).where(
+                    LegalBooking.question_id == question_id, col(LegalBooking.slot_start) > now
+                )
+            )
+            return rows.first()
+
+    async def move(
+        self, question_id: int, asker_id: int, slot: datetime, now: datetime | None = None
+    ) -> LegalBooking:
+        """The asker's booking moved to another free time; SlotTaken keeps the old one."""
+        now = now or utcnow()
+        point = self.current.point
+        if point is None or slot not in point.week_slots(now, self.zone):
+            raise NotASlot()
+        try:
+            async with self.db.session() as session:
+                question, booking = await self._own_booking(session, question_id, asker_id, now)
+                before = as_utc(booking.slot_start)
+                if before == slot.astimezone(UTC):
+                    return booking
+                await session.delete(booking)
+                await session.flush()
+                moved = LegalBooking(
+                    question_id=question_id,
+                    slot_start=slot.astimezone(UTC),
+                    asker_id=asker_id,
+                    lawyer_id=question.lawyer_id,
+                )
+                session.add(moved)
+                await session.flush()
+                for item in self.notices.moved(question, before, moved):
+                    self.outbox.add(session, item)
+                await session.commit()
+                await session.refresh(moved)
+        except IntegrityError:
+            raise SlotTaken() from None
+        return moved
+
+    async def cancel(self, question_id: int, asker_id: int, now: datetime | None = None) -> None:
+        """The asker cancels: the row goes, so the time can be booked by someone else."""
+        now = now or utcnow()
+        async with self.db.session() as session:
+            question, booking = await self._own_booking(session, question_id, asker_id, now)
+            before = as_utc(booking.slot_start)
+            await session.delete(booking)
+            for item in self.notices.cancelled(question, before):
+                self.outbox.add(session, item)
+            await session.commit()
+
+    async def _own_booking(
+        self, session: AsyncSession, question_id: int, asker_id: int, now: datetime
+    ) -> tuple[LegalQuestion, LegalBooking]:
+        question = await session.get(LegalQuestion, question_id)
+        if question is None:
+            raise QuestionNotFound(str(question_id))
+        if question.asker_id != asker_id:
+            raise NotYours()
+        rows = await session.exec(
+            select(LegalBooking).where(
+                LegalBooking.question_id == question_id, col(LegalBooking.slot_start) > now
+            )
+        )
+        booking = rows.first()
+        if booking is None:
+            raise NoBooking()
+        return question, booking
 
     async def remind(self, now: datetime) -> int:
         """Remind both sides of the consultations starting within a day; how many."""

@@ -156,6 +156,8 @@ class MediationService:
             account_encrypted=seal(draft.account[:TEXT_LIMIT]),
             claim_encrypted=seal(draft.claim[:TEXT_LIMIT]),
             ticket_id=draft.ticket_id,
+            grid=draft.grid,
+            community=draft.community,
             intake_key=draft.intake_key,
             invite_code=INVITE_PREFIX + secrets.token_urlsafe(15),
         )
@@ -211,10 +213,9 @@ class MediationService:
             self.notify(session, self.notices.accepted(case, invite_link))
             return await self._commit(session, case)
 
-    async def decline(
-        self, case_id: int, actor_id: int, reason: str, grid: str | None, community: str | None
-    ) -> MediationCase:
-        """Passed to the next organisation that fits, else to the street office."""
+    async def decline(self, case_id: int, actor_id: int, reason: str) -> MediationCase:
+        """Passed to the next organisation that takes the kind in the applicant's area (stored
+        on the case), else to the street office."""
         async with self.db.session() as session:
             case = await self._get(session, case_id)
             if case.status != FILED or case.org_code is None:
@@ -222,7 +223,10 @@ class MediationService:
             previous = case.org_code
             case.declined_by = [*case.declined_by, previous]
             self.record(session, case, "declined", actor_id, f"{previous}: {reason[:500]}")
-            self._route(case, self.directory.next_for(case.kind, grid, community, case.declined_by))
+            following = self.directory.next_for(
+                case.kind, case.grid, case.community, case.declined_by
+            )
+            self._route(case, following)
             self.record(session, case, "routed", None, case.org_code or STREET_OFFICE)
             evidence = await self._evidence(session, case)
             self.notify(session, self.notices.declined(case, previous, reason[:500]))

@@ -31,6 +31,9 @@ class MediationCase(SQLModel, table=True):
     account_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     claim_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     ticket_id: int | None = Field(default=None)  # referred from a request by its staff
+    # the applicant's area (a grid and its community: no one's address), for routing on
+    grid: str | None = Field(default=None, max_length=32)
+    community: str | None = Field(default=None, max_length=32)
     org_code: str | None = Field(default=None, max_length=32, index=True)
     org_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     declined_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,7 +30,12 @@ from services.mediation import (
     WrongState,
 )
 from services.mediation_agreement import AgreementClaims, sign_agreement, terms_digest
-from services.mediation_models import MediationAppointment, MediationCase, MediationEvent
+from services.mediation_models import (
+    MediationAppointment,
+    MediationCase,
+    MediationEvent,
+    MediationEvidence,
+)
 from services.models import utcnow
 from services.outbox import Outgoing
 from services.signing import KeyRing
@@ -175,10 +181,29 @@ class MediationOutcomes:
                 case.claim_encrypted = case.terms_encrypted = None
                 case.purged_at = utcnow()
                 session.add(case)
+                await self._forget_words(session, case)
                 await self.cases.outbox.wipe(session, f"mediation:{case.id}", sealed_only=True)
                 purged += 1
             await session.commit()
             return purged
+
+    @staticmethod
+    async def _forget_words(session: AsyncSession, case: MediationCase) -> None:
+        """What people wrote into a case's steps (a reason, the evidence asked for, a note) and
+        its evidence files (a name can name someone; the file can show them) go with it."""
+        await session.exec(
+            update(MediationEvidence)
+            .where(col(MediationEvidence.case_id) == case.id)
+            .values(file_id="", file_name=None)
+        )
+        events = await session.exec(
+            select(MediationEvent)
+            .where(MediationEvent.case_id == case.id)
+            .where(col(MediationEvent.kind).in_(("declined", "evidence_asked", "referred")))
+        )
+        for event in events.all():
+            event.detail = event.detail.partition(": ")[0] if event.kind == "declined" else ""
+            session.add(event)
 
     @staticmethod
     async def _drop_appointment(session: AsyncSession, case: MediationCase) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Text,
+    event,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -92,6 +93,11 @@ class Notification(SQLModel, table=True):
 class Ticket(SQLModel, table=True):
     """A resident's request: numbered, categorised, placed on a grid, followed to its close."""
 
+    # the dashboard's weekly medians read only this index (services.dashboard_figures.weeks)
+    __table_args__ = (
+        Index("ix_ticket_spans", "created_at", "response_seconds", "resolution_seconds"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(default="", max_length=16, index=True)  # 2026-000123, said aloud
     resident_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
@@ -138,6 +144,36 @@ class Ticket(SQLModel, table=True):
     escalated_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # seconds from created_at to first_response_at and to resolved_at, kept in step with them
+    # whenever a ticket is written (`_ticket_spans`), so the figures need no date arithmetic
+    response_seconds: int | None = None
+    resolution_seconds: int | None = None
+
+
+def seconds_between(earlier: datetime | None, later: datetime | None) -> int | None:
+    if earlier is None or later is None:
+        return None
+    return round((as_utc(later) - as_utc(earlier)).total_seconds())
+
+
+@event.listens_for(Ticket, "before_insert")
+@event.listens_for(Ticket, "before_update")
+def _ticket_spans(_mapper: object, _connection: object, ticket: Ticket) -> None:
+    """Every ORM write of a ticket: the spans follow the moments (a reopened ticket's
+    resolution span goes back to None with its resolved_at)."""
+    ticket.response_seconds = seconds_between(ticket.created_at, ticket.first_response_at)
+    ticket.resolution_seconds = seconds_between(ticket.created_at, ticket.resolved_at)
+
+
+class StaffSighting(SQLModel, table=True):
+    """A chat where someone acted as its staff (services.staff_sightings): the chats the
+    dashboard's sign-in asks Telegram about, rather than every chat of a city."""
+
+    __tablename__ = "staff_sighting"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
 
 class TicketSubscriber(SQLModel, table=True):
@@ -491,6 +527,12 @@ class RentalHouse(SQLModel, table=True):
     last_inspected_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    removed_on: date | None = Field(
+        default=None, sa_column=Column(Date, nullable=True, index=True)
+    )  # the landlord removed it: no longer listed, inspected or reminded; purged later
+    purged_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )  # its address, the landlord's contact and its photos forgotten
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -607,6 +649,20 @@ class LegalBooking(SQLModel, table=True):
     )
 
 
+class LegalNote(SQLModel, table=True):
+    """A lawyer's internal note on a question ("!" in its thread): never relayed to the asker;
+    its words may name people, so they are encrypted and purged with the question's."""
+
+    __tablename__ = "legal_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="legal_question.id", index=True)
+    lawyer_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    lawyer_name: str = Field(default="", max_length=NAME_LENGTH)
+    text_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
 class LegalHours(SQLModel, table=True):
     """Minutes a lawyer gave: they count towards the annual public-service requirement."""
 
@@ -644,6 +700,13 @@ class Consultation(SQLModel, table=True):
     status: str = Field(default="open", max_length=16, index=True)  # closed, decided, done
     minutes: bool = Field(default=False)  # a monthly joint meeting's minutes, no vote
     reminded_round: int = Field(default=0)  # the round whose day-before reminder went out
+    tally_message_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True)
+    )  # the staff chat's message showing it, edited as votes come (services/deliberation_live)
+    tally_pending: bool = Field(default=False)  # changed since its message was last edited
+    tally_shown_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     closed_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

@@ -94,6 +94,8 @@ class RentalNotices(Protocol):
 
     def due(self, house: RentalHouse) -> list[Outgoing]: ...
 
+    def removed(self, house: RentalHouse, tenants: list[RentalTenant]) -> list[Outgoing]: ...
+
 
 def assess(
     rules: RentalRules,
@@ -191,6 +193,7 @@ class RentalService:
             rows = await session.exec(
                 select(RentalHouse)
                 .where(RentalHouse.landlord_id == landlord_id)
+                .where(col(RentalHouse.removed_on).is_(None))
                 .order_by(col(RentalHouse.id))
             )
             return list(rows.all())
@@ -198,13 +201,19 @@ class RentalService:
     async def by_code(self, code: str) -> RentalHouse | None:
         async with self.db.session() as session:
             rows = await session.exec(
-                select(RentalHouse).where(RentalHouse.code == normalize_code(code))
+                select(RentalHouse)
+                .where(RentalHouse.code == normalize_code(code))
+                .where(col(RentalHouse.removed_on).is_(None))
             )
             return rows.first()
 
     async def by_join_code(self, join_code: str) -> RentalHouse | None:
         async with self.db.session() as session:
-            rows = await session.exec(select(RentalHouse).where(RentalHouse.join_code == join_code))
+            rows = await session.exec(
+                select(RentalHouse)
+                .where(RentalHouse.join_code == join_code)
+                .where(col(RentalHouse.removed_on).is_(None))
+            )
             return rows.first()
 
     async def get(self, house_id: int) -> RentalHouse | None:
@@ -219,7 +228,8 @@ class RentalService:
         return house
 
     def address(self, house: RentalHouse) -> str:
-        return self.cipher.decrypt(house.address_encrypted)
+        """ "" once purged (services/rental_removal.py)."""
+        return self.cipher.decrypt(house.address_encrypted) if house.address_encrypted else ""
 
     def contact(self, house: RentalHouse) -> str | None:
         token = house.landlord_contact_encrypted
@@ -362,6 +372,7 @@ class RentalService:
             rows = await session.exec(
                 select(RentalHouse)
                 .where(col(RentalHouse.next_due) <= now)
+                .where(col(RentalHouse.removed_on).is_(None))
                 .where(
                     or_(
                         col(RentalHouse.reminded_due).is_(None),

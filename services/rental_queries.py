@@ -25,8 +25,10 @@ class RentalFigures:
     ) -> dict[str, dict[str, int]]:
         """grid → colour → number of houses (every colour present, zero or not); `grids`
         None: every grid."""
-        query = select(RentalHouse.grid, RentalHouse.colour, func.count()).group_by(
-            col(RentalHouse.grid), col(RentalHouse.colour)
+        query = (
+            select(RentalHouse.grid, RentalHouse.colour, func.count())
+            .where(col(RentalHouse.removed_on).is_(None))
+            .group_by(col(RentalHouse.grid), col(RentalHouse.colour))
         )
         if grids is not None:
             query = query.where(col(RentalHouse.grid).in_(list(grids)))
@@ -42,6 +44,7 @@ class RentalFigures:
         query = (
             select(RentalHouse.colour, func.count())
             .where(col(RentalHouse.grid).in_(list(grids)))
+            .where(col(RentalHouse.removed_on).is_(None))
             .group_by(col(RentalHouse.colour))
         )
         async with self.db.session() as session:
@@ -58,6 +61,7 @@ class RentalFigures:
             select(RentalHouse)
             .where(col(RentalHouse.grid).in_(list(grids)))
             .where(col(RentalHouse.colour).in_(("red", "yellow")))
+            .where(col(RentalHouse.removed_on).is_(None))
             .order_by(order, col(RentalHouse.updated_at), col(RentalHouse.id))
             .limit(limit)
         )

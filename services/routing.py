@@ -166,6 +166,7 @@ class Routing:
         rental: RentalRules | None = None,
         mediation: MediationSection | None = None,
         legal: Mapping[str, Any] | None = None,
+        volunteers: Mapping[str, Any] | None = None,
     ) -> None:
         self.rental = rental or RentalRules()  # the `rental:` section (services/rental_routing)
         self.street_office_name = street_office_name
@@ -179,6 +180,7 @@ class Routing:
         self.chat_locales = dict(chat_locales or {})  # a staff chat's own language
         self.mediation = mediation  # the `mediation:` section (services.mediation_routing)
         self.legal = dict(legal) if legal is not None else None  # services/legal_routing.py
+        self.volunteers = dict(volunteers) if volunteers is not None else None  # its skills
         self._communities = {c.code: c for c in self.communities}
         self._grids = {g.code: g for g in self.grids}
         self._categories = {c.code: c for c in self.categories}
@@ -495,6 +497,7 @@ class _File(_Model):
     rental: dict[str, Any] | None = None  # checked by services/rental_routing.py
     mediation: MediationSection | None = None  # services/mediation_routing.py
     legal: dict[str, Any] | None = None  # the legal service point (services/legal_routing.py)
+    volunteers: dict[str, Any] | None = None  # their skills (services/volunteer_routing.py)
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -695,6 +698,8 @@ def routing_document(routing: Routing) -> dict[str, Any]:
         document["mediation"] = section_document(routing.mediation)
     if routing.legal is not None:
         document["legal"] = routing.legal
+    if routing.volunteers is not None:
+        document["volunteers"] = routing.volunteers
     return document
 
 
@@ -883,7 +888,15 @@ def _build(parsed: _File, name: str, fallback_chat_id: int | None) -> Routing:
         rental=rental,
         mediation=parsed.mediation,
         legal=parsed.legal,
+        volunteers=parsed.volunteers,
     )
+    if parsed.volunteers is not None:
+        from services.volunteer_routing import check_volunteers
+
+        try:
+            check_volunteers(parsed.volunteers)
+        except ValueError as error:
+            raise RoutingError(f"{name}: {error}") from None
     if parsed.legal is not None:
         from services.legal_routing import check_legal  # its own module: merges stay easy
 

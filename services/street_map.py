@@ -92,8 +92,14 @@ class StreetMap:
         self.db = db
         self.routing = routing  # the routing in use now (services.routing_store.LiveRouting)
 
-    async def view(self, filters: MapFilter, grids: frozenset[str] | None) -> StreetView:
-        """Counts per grid and the points, read with SQL aggregates and one bounded query."""
+    async def view(
+        self,
+        filters: MapFilter,
+        grids: frozenset[str] | None,
+        categories: frozenset[str] = frozenset(),
+    ) -> StreetView:
+        """Counts per grid and the points, read with SQL aggregates and one bounded query.
+        `categories`: with `grids`, tickets of these categories too, whatever their grid."""
         routing = self.routing()
         shown = [g.code for g in routing.grids if grids is None or g.code in grids]
         if filters.grid is not None:
@@ -109,6 +115,8 @@ class StreetMap:
         in_scope: ColumnElement[bool] = col(Ticket.grid).in_(shown or [""])
         if sees_outside:
             in_scope = or_(in_scope, col(Ticket.grid).is_(None))
+        elif categories and filters.grid is None:
+            in_scope = or_(in_scope, col(Ticket.category).in_(sorted(categories)))
         is_open = col(Ticket.status).in_(OPEN)
         overdue = is_open & (col(Ticket.escalation_level) > 0)
         counts = (

@@ -140,12 +140,13 @@ class Volunteers:
         zone: tzinfo = UTC,
     ) -> None:
         self.db, self.outbox, self.cipher, self.words, self.zone = db, outbox, cipher, words, zone
+        self.skills: tuple[str, ...] = SKILLS  # the routing file's, when it names its own
 
     # --- volunteers
 
     async def sign_up(self, profile: Profile) -> Profile:
         """Sign up, or change what one offers; active again if one had stopped."""
-        skills = [s for s in profile.skills if s in SKILLS]
+        skills = [s for s in profile.skills if s in self.skills]
         when = [a for a in profile.availability if a in DAYS + TIMES]
         if not skills or not set(when) & set(DAYS) or not set(when) & set(TIMES):
             raise ValueError("a volunteer offers a skill, and some days and times of day")
@@ -214,7 +215,7 @@ class Volunteers:
         """Post a task and invite every matching volunteer; the task and how many were
         invited. Matching: active, living in the grid or its community, offering a wanted
         skill (any, when none is named), free at that time of the week."""
-        wanted = tuple(s for s in skills if s in SKILLS)
+        wanted = tuple(s for s in skills if s in self.skills)
         what = what.strip()
         if not what or len(what) > WHAT_LIMIT or not 1 <= needed <= NEEDED_LIMIT or minutes < 1:
             raise ValueError("a task says what (up to 500 characters), for 1 to 100 people")

@@ -14,13 +14,15 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from aiohttp import web
+from playwright.async_api import Page, Request, async_playwright
 
 from bot.localapi import BotAPIStandin
 from handlers.miniapp_auth import signed_init_data
 from services.models import Ticket, utcnow
 from services.storage import Database
 from tests.support.running import TOKEN, RunningBot
+from tests.support.servers import free_port
 from tests.support.walks import Walker, report_problem
 from tests.test_dashboard_auth import ADMIN, login_fields, sample_chats
 from tests.test_resident_requests import INSIDE_EAST_GATE
@@ -164,3 +166,86 @@ async def test_the_mini_app_signs_in_with_its_init_data_in_the_browser(
     assert said == "此页面已打开超过一天：请关闭后从机器人重新打开。"
     assert all(url.startswith(bot.web_url + "/") for url in requested), requested
     assert not [e for e in errors if "401" not in e], errors  # the refused POST only
+
+
+async def test_the_mini_app_works_framed_cross_site_with_third_party_cookies_blocked(
+    standin: BotAPIStandin, run_bot: Callable[..., Awaitable[RunningBot]]
+) -> None:
+    """As Telegram Web shows it: the dashboard in a frame of another site (here the page of
+    http://localhost:N framing http://127.0.0.1:M), third-party cookies blocked, so no cookie
+    is kept or sent: the page keeps its token in memory and sends it as a header."""
+    sample_chats(standin)
+    host_port = free_port()
+    telegram_web = f"http://localhost:{host_port}"
+    bot = await run_bot(admin_ids=str(ADMIN), miniapp_frame_ancestors=telegram_web)
+    await other_grid_ticket(bot)
+    init_data = signed_init_data(
+        TOKEN, {"id": ADMIN, "first_name": "Chief", "language_code": "zh"}, datetime.now(UTC)
+    )
+    frame_src = f"{bot.web_url}/dashboard#tgWebAppData={quote(init_data)}"
+
+    async def telegram_page(_request: web.Request) -> web.Response:
+        return web.Response(
+            text=f'<!doctype html><title>Telegram Web</title><iframe src="{frame_src}" '
+            'width="1200" height="900"></iframe>',
+            content_type="text/html",
+        )
+
+    host = web.Application()
+    host.router.add_get("/", telegram_page)
+    runner = web.AppRunner(host)
+    await runner.setup()
+    await web.TCPSite(runner, "localhost", host_port).start()
+    errors: list[str] = []
+    sent: list[Request] = []
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[*CHROMIUM_FLAGS, "--test-third-party-cookie-phaseout"],
+            )
+            context = await browser.new_context(locale="en-US", accept_downloads=True)
+            page = await context.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("request", lambda request: sent.append(request))
+            await page.goto(telegram_web + "/")
+            frame = page.frame_locator("iframe")
+            await frame.locator("svg.chart").first.wait_for(timeout=WAIT_MS)
+            assert await frame.locator("h1").inner_text() == "看板 · 七星街道办事处"
+
+            # the filters: a GET form, drawn in place with the token
+            await frame.locator("#grid").select_option("SJB-02")
+            await frame.locator("form.filters button[type=submit]").click()
+            rows = frame.locator("#by-grid ~ .pair tbody th")
+            await frame.locator("#grid option[value='SJB-02'][selected]").wait_for(state="attached")
+            assert await rows.all_inner_texts() == ["第二网格（河边）"]
+
+            # links: the programmes page, then the map, then back
+            await frame.get_by_role("link", name="专项工作").click()
+            await frame.locator("#rental-houses").wait_for()
+            assert await frame.locator("h1").inner_text() == "专项工作"
+            await frame.get_by_role("link", name="地图").click()
+            await frame.locator("svg.street-map").wait_for()
+            await frame.get_by_role("link", name="看板").click()
+            await frame.locator("svg.chart").first.wait_for()
+
+            # a download: the CSV of the requests
+            async with page.expect_download() as downloading:
+                await frame.get_by_role("button", name="诉求（CSV）").click()
+            download = await downloading.value
+            text = (await download.path()).read_text(encoding="utf-8-sig")
+            assert "2026-000777" in text
+            cookies = await context.cookies()
+            ours = [
+                (request.url, await request.all_headers())
+                for request in sent
+                if request.url.startswith(bot.web_url)
+            ]
+            await browser.close()
+    finally:
+        await runner.cleanup()
+    assert cookies == []  # no cookie was kept...
+    assert ours and all("cookie" not in headers for _url, headers in ours)  # ...or sent
+    pages = [url for url, headers in ours if headers.get("authorization", "").startswith("Bearer ")]
+    assert any("/dashboard/programmes" in url for url in pages), pages
+    assert not errors, errors

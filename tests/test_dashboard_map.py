@@ -185,8 +185,9 @@ async def test_the_filters_and_a_grids_staff_see_only_their_grid(street: Street)
     status, page = await street.page(cookie, "/dashboard/map?grid=SJB-01")
     assert street.east not in page
 
-    cookie = await street.cookie(street.standin.user(111111, "Wang Fang", language_code="en"))
+    wang = street.standin.user(111111, "Wang Fang", language_code="en")
     street.standin.add_member(-1001000000010, 111111)  # the community's chat: its four grids
+    cookie = await street.cookie(wang)  # the chats at sign-in: kept in the session
     status, page = await street.page(cookie, "/dashboard/map?grid=SJB-02&category=waste")
     assert re.findall(r'data-grid="([^"]+)"', page) == ["SJB-02"]
     assert street.east not in page

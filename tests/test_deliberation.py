@@ -50,8 +50,12 @@ WORDS: dict[str, dict[str, str]] = {
         "done": "✅ Done",
         "asked_tickets": "Which requests raised it? Send their numbers (such as 2026-000001), "
         "separated by spaces, or “-” for none.",
-        "asked_deadline": "The deadline: a date and time (Asia/Shanghai), written as "
-        "2026-12-10 18:00.",
+        "asked_deadline": "The deadline: a date and time (Asia/Shanghai), e.g. 2026-12-10 18:00, "
+        "12-10 18:00, 10 Dec 18:00, tomorrow 18:00 or 12月10日18点.",
+        "unreadable": "“next Friday” is not a date and time I can read. Write it as "
+        "2026-12-10 18:00, 12-10 18:00, 10 Dec 18:00, tomorrow 18:00 (or today, the day after "
+        "tomorrow), 12月10日18点 or 明天 18:00.",
+        "typed": "{deadline:%d %b %H:%M}",
         "past": "That time has already passed ({deadline}). Send a deadline in the future.",
         "asked_tally": "Should residents see the tally while voting, or only after the deadline?",
         "hidden": "🙈 Only after the deadline",
@@ -134,7 +138,11 @@ WORDS: dict[str, dict[str, str]] = {
         "done": "✅ 完成",
         "asked_tickets": "是哪些诉求提出的？请发送诉求编号（如 2026-000001），用空格分开；没有请发"
         "送“-”。",
-        "asked_deadline": "截止时间：日期和时间（Asia/Shanghai），格式如 2026-12-10 18:00。",
+        "asked_deadline": "截止时间：日期和时间（Asia/Shanghai），例如 2026-12-10 18:00、"
+        "12-10 18:00、10 Dec 18:00、明天 18:00 或 12月10日18点。",
+        "unreadable": "无法识别“next Friday”这个日期和时间。请写成 2026-12-10 18:00、12-10 18:00、"
+        "10 Dec 18:00、明天 18:00（或今天、后天）、12月10日18点。",
+        "typed": "{deadline.month}月{deadline.day}日{deadline.hour}点",
         "past": "这个时间已经过去了（{deadline}）。请发送一个将来的截止时间。",
         "asked_tally": "居民在投票期间能看到计票，还是截止之后才能看到？",
         "hidden": "🙈 截止之后才公布",
@@ -297,7 +305,8 @@ async def open_consultation(village: Village, deadline: datetime) -> None:
     yesterday = f"{deadline_in(-1):%Y-%m-%d %H:%M}"
     said = await staff_says(village, yesterday)
     assert said["text"] == w["past"].format(deadline=yesterday)
-    tally = await staff_says(village, f"{deadline:%Y-%m-%d %H:%M}")
+    assert (await staff_says(village, "next Friday"))["text"] == w["unreadable"]
+    tally = await staff_says(village, w["typed"].format(deadline=deadline))
     assert tally["text"] == w["asked_tally"]
     summary = await staff_press(village, tally, w["hidden"])
     assert summary["text"].startswith(w["check"])

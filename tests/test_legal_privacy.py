@@ -13,7 +13,7 @@ from bot.factory import build
 from bot.localapi import BotAPIStandin
 from bot.runner import legal_round
 from services.legal import Attachment, LegalDraft
-from services.models import LegalQuestion, Notification, utcnow
+from services.models import LegalNote, LegalQuestion, Notification, utcnow
 from tests.support.running import bot_settings
 from tests.test_legal import CHEN, LAWYERS, legal_routing
 
@@ -46,6 +46,10 @@ async def test_the_asker_and_the_question_are_sealed_and_purged_after_the_answer
         assert linkage.legal.opened(stored).name == "Boss Zhang"  # the card can open it
 
         await linkage.legal.take(question.id, CHEN, "Lawyer Chen")
+        await linkage.legal.note(question.id, CHEN, "Lawyer Chen", "Zhang's bank: ICBC 6222")
+        async with linkage.db.session() as session:
+            [note] = await session.exec(select(LegalNote))
+        assert note.text_encrypted and "6222" not in note.text_encrypted
         await linkage.legal.mark_answered(question.id, CHEN)
         kept = timedelta(days=settings.personal_data_retention_days)
         await legal_round(linkage, utcnow())  # within the retention: kept
@@ -55,6 +59,7 @@ async def test_the_asker_and_the_question_are_sealed_and_purged_after_the_answer
         await legal_round(linkage, utcnow() + kept + timedelta(minutes=1))
         async with linkage.db.session() as session:
             stored = await session.get(LegalQuestion, question.id)
+            [note] = await session.exec(select(LegalNote))
             carried = list(
                 await session.exec(
                     select(Notification).where(
@@ -67,4 +72,5 @@ async def test_the_asker_and_the_question_are_sealed_and_purged_after_the_answer
     assert stored is not None and stored.purged_at is not None
     assert (stored.name_encrypted, stored.text_encrypted, stored.files_encrypted) == (None,) * 3
     assert stored.number and stored.topic == "contracts"  # what counts, kept
+    assert note.text_encrypted is None and note.lawyer_name == "Lawyer Chen"
     assert carried and all(n.params == {"chat_id": n.chat_id} for n in carried)

@@ -40,8 +40,22 @@ def stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+async def give_area(
+    standin: BotAPIStandin, resident: Any, words: dict[str, str], area: str | None
+) -> None:
+    """The form's area step: a grid from the list, or skipped; then the evidence question."""
+    assert (await next_message(standin, resident.id))["text"] == words["where?"]
+    areas = await next_message(standin, resident.id)
+    if area is None:
+        standin.press_reply_button(resident, words["skip"])
+    else:
+        standin.press_button(resident, areas, inline_buttons(areas)[area])
+        assert area in (await next_message(standin, resident.id))["text"]  # your area: …
+    await next_message(standin, resident.id)  # evidence
+
+
 async def file_medical_case(
-    standin: BotAPIStandin, resident: Any, words: dict[str, str]
+    standin: BotAPIStandin, resident: Any, words: dict[str, str], area: str | None = None
 ) -> dict[str, Any]:
     """The form, from /mediation to Submit; returns the thanks message."""
     standin.send_command(resident, "/mediation")
@@ -60,7 +74,7 @@ async def file_medical_case(
     standin.send_message(resident, words["account"])
     await next_message(standin, resident.id)  # what do you ask for
     standin.send_message(resident, words["claim"])
-    await next_message(standin, resident.id)  # evidence
+    await give_area(standin, resident, words, area)
     standin.send_photo(resident, PNG)
     assert (await next_message(standin, resident.id))["text"] == words["added 1"]
     standin.send_document(resident, PDF, file_name="discharge-summary.pdf")
@@ -86,6 +100,11 @@ ENGLISH = {
     "hospital": "Jiaxing No. 2 Hospital",
     "account": "My complaint about a wrong diagnosis in March was never answered.",
     "claim": "Compensation of 20,000 yuan",
+    "where?": (
+        "Where do you live? It decides which mediation organisation takes your case. Share your "
+        "location with the button below, choose your area, or press “Skip”."
+    ),
+    "skip": "⏭ Skip",
     "added 1": "Evidence added (1). Send more, or press “Done”.",
     "added 2": "Evidence added (2). Send more, or press “Done”.",
     "too large": "That file is 1.6 MB; the limit is 1 MB. Send a smaller one.",
@@ -262,6 +281,11 @@ CHINESE = {
     "hospital": "嘉兴市第二医院",
     "account": "三月份误诊，我向医院投诉一直没有答复。",
     "claim": "赔偿 2 万元",
+    "where?": (
+        "您住在哪里？这决定由哪个调解组织受理您的案件。请用下方按钮发送位置、"
+        "选择您所在的片区，或按“跳过”。"
+    ),
+    "skip": "⏭ 跳过",
     "added 1": "已添加证据（1）。可继续发送，或按“完成”。",
     "added 2": "已添加证据（2）。可继续发送，或按“完成”。",
     "too large": "该文件大小为 1.6 MB，上限为 1 MB。请发送小一些的文件。",

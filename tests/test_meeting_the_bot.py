@@ -45,6 +45,12 @@ async def test_help_lists_every_command(standin: BotAPIStandin, run_bot) -> None
     [help_text] = await standin.wait_for_messages(ann.id)
     for command in ("/report", "/requests", "/certificate", "/language", "/cancel", "/help"):
         assert command in help_text["text"]
+    assert (
+        "/rental: register a rental house, or register as its tenant\n"
+        "/mediation: settle a dispute with a mediator, before court\n"
+        "/lawyer: ask a lawyer on duty, free of charge\n"
+        "/volunteer: help your neighbours as a volunteer\n"
+    ) in help_text["text"]
 
 
 async def test_switching_language_is_remembered_across_restarts(
@@ -68,6 +74,7 @@ async def test_switching_language_is_remembered_across_restarts(
         "certificate",
         "rental",
         "volunteer",
+        "lawyer",
         "language",
         "help",
         "cancel",
@@ -79,6 +86,10 @@ async def test_switching_language_is_remembered_across_restarts(
     standin.send_command(ann, "/help")
     [help_text] = await standin.wait_for_messages(ann.id)
     assert help_text["text"].startswith("Linkage 把您和照看社区的工作人员连在一起")
+    assert (
+        "/rental：登记出租房，或登记为租客\n/mediation：诉前找调解员化解纠纷\n"
+        "/lawyer：免费咨询值班律师\n/volunteer：做志愿者，帮助邻里\n"
+    ) in help_text["text"]
 
 
 async def test_menu_buttons_of_either_language_work(standin: BotAPIStandin, run_bot) -> None:
@@ -114,8 +125,19 @@ async def test_the_command_menu_is_registered_in_both_languages(
         "houses",
         "task",
         "contacts",
+        "consult",
+        "decide",
+        "agenda",
     ]
     assert staff[2]["description"] == "本周和本月的统计"
+    assert [c["command"] for c in english][-4:] == ["lawyer", "language", "help", "cancel"]
+    lawyer = next(c for c in english if c["command"] == "lawyer")
+    assert lawyer["description"] == "Ask the lawyers on duty a legal question, free of charge"
+    lawyer = next(c for c in chinese if c["command"] == "lawyer")
+    assert lawyer["description"] == "免费向值班律师咨询法律问题"
+    staff_en = standin.commands("all_group_chats", language_code="")
+    assert staff_en[-3]["description"] == "Ask residents a question with options and a deadline"
+    assert staff[-1]["description"] == "本月各网格未办结的问题，供联席会议使用"
 
 
 async def test_cancel_outside_a_form_says_there_is_nothing_to_cancel(

@@ -309,6 +309,22 @@ def test_the_dashboard_leads_to_the_map_and_a_requests_page(page: Page) -> None:
     dashboard.close()
 
 
+def test_the_dashboard_shows_the_programmes(page: Page) -> None:
+    """Rental houses by colour, mediation beside the seed, the legal service point and the
+    decisions: the officer (an admin here) sees every programme."""
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Dashboard (signed in as Officer Zhou)").click()
+    dashboard = opened.value
+    dashboard.get_by_role("link", name="Programmes", exact=True).click()
+    expect(dashboard.locator("h1")).to_have_text("Programmes", timeout=WAIT_MS)
+    for heading in ("Rental houses by risk colour", "Rental houses per grid", "Mediation"):
+        expect(dashboard.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(dashboard.get_by_role("heading", name="Legal service point")).to_be_visible()
+    expect(dashboard.get_by_role("heading", name="Decisions")).to_be_visible()
+    expect(dashboard.locator("#mediation ~ p.muted")).to_contain_text("the Zhuji platform: 85.48%.")
+    dashboard.close()
+
+
 def test_start_again_forgets_everything(page: Page) -> None:
     resident = pane(page, "resident")
     say(resident, "The street light is out")
