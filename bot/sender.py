@@ -39,6 +39,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 
 from bot.metrics import Metrics
+from bot.retry import retried_by_caller
 from services.models import Notification
 from services.outbox import INLINE_FILE, SEALED, Outbox
 from services.outbox_files import FILE_REF
@@ -237,7 +238,8 @@ class Sender:
             await self.limiter.acquire(notification.chat_id)
             try:
                 try:
-                    result = await self.bot(call)
+                    with retried_by_caller():  # each attempt asks the limiter first, here
+                        result = await self.bot(call)
                 finally:  # answered or not, it may have reached Telegram: count it from now
                     await self.limiter.settle(notification.chat_id)
             except TelegramRetryAfter as error:
