@@ -4,7 +4,9 @@ Starts `python -m bot` as its own process (polling the Bot API stand-in, SQLite,
 memory), so /proc/<pid>/status holds only the bot. Measured at each step: idle on an empty
 database (for reference), then a second process idle on a database with N tickets, with M
 residents midway through the report form (their words sent, the category pressed: the form
-asks where), and after /open and /stats in the staff group read those tickets.
+asks where), and after /open and /stats in the staff group read those tickets. Then the same
+again in a process with tracemalloc on (bench.traced, its RSS not counted): the 15 biggest live
+allocations by line once the forms are open.
 
     .venv/bin/python -m bench.memory [tickets] [forms]
 """
@@ -16,6 +18,7 @@ import contextlib
 import logging
 import os
 import random
+import signal
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -126,10 +129,10 @@ async def say(standin: BotAPIStandin, count: int, first_id: int) -> list[Any]:
     return [(p, (await standin.wait_for_messages(p.id, timeout=300))[0]) for p in people]
 
 
-async def open_forms(standin: BotAPIStandin, count: int) -> None:
+async def open_forms(standin: BotAPIStandin, count: int, first_id: int = 200_000) -> None:
     """`count` residents say what is wrong and press the proposed category; the form then
     waits for where it is."""
-    answered = await say(standin, count, 200_000)
+    answered = await say(standin, count, first_id)
     people = [person for person, _question in answered]
     questions = [question for _person, question in answered]
     for person, question in zip(people, questions, strict=True):
@@ -150,7 +153,20 @@ async def read_tickets(standin: BotAPIStandin) -> None:
         await eventually(lambda b=before: len(standin.messages(STAFF_CHAT)) > b, within=120)
 
 
-async def measure(tickets: int, forms: int) -> list[list[str]]:
+async def biggest_allocations(standin: BotAPIStandin, tickets: int, forms: int) -> list[str]:
+    """The top allocations (bench.traced) with the tickets stored and the forms open."""
+    with tempfile.TemporaryDirectory() as data:
+        await store_tickets(f"sqlite+aiosqlite:///{Path(data) / 'linkage.sqlite3'}", tickets)
+        out = Path(data) / "top.tsv"
+        async with bot_process(standin, Path(data), "bench.traced", TRACE_OUT=str(out)) as pid:
+            await open_forms(standin, forms, 400_000)
+            os.kill(pid, signal.SIGUSR1)
+            await eventually(out.exists, within=120)
+            await asyncio.sleep(0.5)
+            return out.read_text().splitlines()
+
+
+async def measure(tickets: int, forms: int) -> tuple[list[list[str]], list[str]]:
     standin = BotAPIStandin(limits=Limits(flood_control=False))
     await standin.start()
     standin.group(STAFF_CHAT, title="Staff")
@@ -176,9 +192,10 @@ async def measure(tickets: int, forms: int) -> list[list[str]]:
                 row(f"{tickets:,} tickets, {forms:,} report forms open", pid)
                 await read_tickets(standin)
                 row("the same after /open and /stats in the staff group", pid)
+        top = await biggest_allocations(standin, tickets, forms)
     finally:
         await standin.stop()
-    return rows
+    return rows, top
 
 
 def main() -> None:
@@ -186,7 +203,7 @@ def main() -> None:
     tickets = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     forms = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
     load = load_average()
-    rows = asyncio.run(measure(tickets, forms))
+    rows, top = asyncio.run(measure(tickets, forms))
     print(machine())
     print(f"MALLOC_ARENA_MAX={os.environ.get('MALLOC_ARENA_MAX', 'unset')}")
     print(f"load average before: {load}; after: {load_average()}")
@@ -198,6 +215,14 @@ def main() -> None:
         f"\nTarget: < {TARGET_MB:.0f} MB with the tickets and forms: {verdict} "
         f"(peak {worst:.0f} MB)."
     )
+    print(f"\nThe {len(top)} biggest live allocations (tracemalloc, by line), forms open:\n")
+    site_packages = "site-packages/"
+    top_rows = []
+    for line in top:
+        kib, count, where = line.split("\t")
+        where = where.split(site_packages, 1)[-1].replace(ROOT + "/", "")
+        top_rows.append([where, f"{int(kib):,}", f"{int(count):,}"])
+    print(table(["where", "KiB", "blocks"], top_rows))
 
 
 if __name__ == "__main__":

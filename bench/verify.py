@@ -4,7 +4,8 @@ Runs the real bot (SQLite, its web app with /api/v1/certificates/verify) and, in
 process and event loop, a bare aiohttp app answering a fixed JSON body. The same load tool with
 the same settings (wrk -t/-c/-d when installed, else bench.load's aiohttp generator in its own
 process) runs against each in turn, alternating, for a real signed token. The ratio of the
-medians is the figure.
+medians is the figure. CPU is this process's CPU time (both servers and the bot live in it;
+wrk does not) per request answered, beside the wall-clock rates.
 
     .venv/bin/python -m bench.verify [rounds] [connections] [seconds]
 """
@@ -16,6 +17,7 @@ import logging
 import statistics
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +52,9 @@ async def bare_app() -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
+CPU_MS: dict[str, list[float]] = {"bare aiohttp": [], "Linkage": []}
+
+
 async def measure(rounds: int, connections: int, seconds: int) -> dict[str, list[LoadResult]]:
     standin = BotAPIStandin(limits=Limits(flood_control=False))
     await standin.start()
@@ -74,7 +79,11 @@ async def measure(rounds: int, connections: int, seconds: int) -> dict[str, list
         try:
             for _round in range(rounds):
                 for name, url in urls.items():
-                    results[name].append(await run_load(url, THREADS, connections, seconds))
+                    cpu = time.process_time()
+                    result = await run_load(url, THREADS, connections, seconds)
+                    answered = max(1.0, result.requests_per_second * seconds)
+                    CPU_MS[name].append((time.process_time() - cpu) * 1000 / answered)
+                    results[name].append(result)
         finally:
             await bare.cleanup()
             await db.close()
@@ -109,11 +118,11 @@ def main() -> None:
                 f"{statistics.median(r.p50_ms or 0 for r in runs):.2f}",
                 f"{statistics.median(r.p99_ms or 0 for r in runs):.2f}",
                 sum(r.errors for r in runs),
+                " / ".join(f"{ms:.3f}" for ms in CPU_MS[name]),
             ]
         )
-    print(
-        table(["endpoint", "req/s per round", "median req/s", "p50 ms", "p99 ms", "errors"], rows)
-    )
+    headers = ["endpoint", "req/s per round", "median req/s", "p50 ms", "p99 ms", "errors"]
+    print(table([*headers, "CPU ms per request"], rows))
     ratio = medians["Linkage"] / medians["bare aiohttp"]
     verdict = "met" if ratio >= TARGET_RATIO else "not met"
     print(f"\nRatio Linkage / bare: {ratio:.1%}. Target ≥ {TARGET_RATIO:.0%}: {verdict}.")

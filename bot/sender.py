@@ -39,6 +39,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 
 from bot.metrics import Metrics
+from bot.retry import retried_by_caller
 from services.models import Notification
 from services.outbox import INLINE_FILE, SEALED, Outbox
 from services.outbox_files import FILE_REF
@@ -236,7 +237,11 @@ class Sender:
         while not self._stopping:
             await self.limiter.acquire(notification.chat_id)
             try:
-                result = await self.bot(call)
+                try:
+                    with retried_by_caller():  # each attempt asks the limiter first, here
+                        result = await self.bot(call)
+                finally:  # answered or not, it may have reached Telegram: count it from now
+                    await self.limiter.settle(notification.chat_id)
             except TelegramRetryAfter as error:
                 self.counters.flood_waits += 1
                 log.warning("429 for chat %s: waiting %ss", notification.chat_id, error.retry_after)

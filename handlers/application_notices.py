@@ -18,7 +18,6 @@ from typing import Any
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, WebAppInfo
 from aiogram.utils.i18n import I18n
-from PIL import Image
 
 from handlers.menu import N_
 from handlers.ticket_card import markup
@@ -47,6 +46,8 @@ class Review(CallbackData, prefix="rv"):
 @functools.cache
 def plain_picture() -> bytes:
     """What replaces the selfie once decided: a plain grey square, made here."""
+    from PIL import Image  # loaded with the first decision, not at start
+
     buffer = io.BytesIO()
     Image.new("RGB", (320, 320), (224, 228, 232)).save(buffer, "PNG")
     return buffer.getvalue()

@@ -18,7 +18,6 @@ from functools import partial
 from importlib.resources import files
 from typing import Any
 
-import qrcode
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
@@ -116,10 +115,10 @@ def locale_of(language_code: str | None) -> str:
 
 def qr_matrix(content: str) -> list[str]:
     """The QR code's modules, quiet zone included, one string of 0 and 1 a row."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    code.add_data(content)
-    code.make(fit=True)
-    return ["".join("1" if dark else "0" for dark in row) for row in code.get_matrix()]
+    from services.certificate_card import qr_matrix as modules  # Pillow: only when a code shows
+
+    matrix, _version = modules(content)
+    return ["".join("1" if dark else "0" for dark in row) for row in matrix]
 
 
 def certificate_view(request: web.Request, certificate: Certificate, locale: str) -> dict[str, Any]:

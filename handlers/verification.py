@@ -37,6 +37,7 @@ ROUTING = web.AppKey("routing", Routing)
 VERIFY_LIMIT = web.AppKey("verify_limit", AddressLimit)
 
 LOCALES = ("en", "zh")
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per answer
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 routes = web.RouteTableDef()
@@ -198,7 +199,7 @@ async def verify_api(request: web.Request) -> web.Response:
     return web.json_response(
         public_view(result, request.app[ROUTING], partial(_translate, i18n, locale)),
         headers={**NO_STORE, **cors},
-        dumps=partial(json.dumps, ensure_ascii=False),
+        dumps=_JSON,
     )
 
 

@@ -114,6 +114,8 @@ def client_address(request: web.Request, trusted_proxies: Iterable[Network] = ()
 
 def rate_key(address: str) -> str:
     """An IPv6 address counts by its /64 (one host can have them all); IPv4 as it is."""
+    if ":" not in address:
+        return address  # IPv4 (or "unknown"): parsing it would give it back unchanged
     parsed = _parse_address(address)
     if isinstance(parsed, IPv6Address) and parsed.ipv4_mapped is None:
         return str(IPv6Network((parsed, IPV6_PREFIX), strict=False))
@@ -178,6 +180,11 @@ class RedactingAccessLogger(AbstractAccessLogger):
     A token is a certificate holder's masked identity and stay; next to an address it says who
     checked whom, where. Pass it as `web.AppRunner(app, access_log_class=RedactingAccessLogger)`.
     """
+
+    @property
+    def enabled(self) -> bool:
+        """aiohttp skips `log` (and the redaction) when INFO is not logged."""
+        return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         line = redact(request.path, request.query_string)

@@ -23,7 +23,6 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.certificate_card import CertificateCard, render_card
 from services.certificates import CertificateService, Issued
 from services.identity import mask_name
 from services.intake import file_once
@@ -208,6 +207,8 @@ class ApplicationService:
                 application_id=application_id,
                 session=session,
             )
+            from services.certificate_card import CertificateCard, render_card
+
             card = CertificateCard.of(
                 issued.certificate, issued.url, self.hotel_names(row.hotel_code)
             )
@@ -343,6 +344,8 @@ class ApplicationService:
         if certificate is None or certificate.application_id is None:
             return None
         issued = self.certificates.issued_of(certificate)
+        from services.certificate_card import CertificateCard, render_card  # Pillow: on first use
+
         card = CertificateCard.of(certificate, issued.url, self.hotel_names(certificate.hotel_code))
         png = await asyncio.to_thread(render_card, card, font_path=self.card_font)
         async with self.db.session() as session:

@@ -15,6 +15,7 @@ who asked, and the log is kept for a set number of days.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy import delete, func, insert
+from sqlalchemy.engine import Dialect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -269,29 +271,67 @@ class CertificateService:
         return self.live_codes.show(serial, self.clock())
 
     async def _settle_all(self, checks: list[_Check]) -> list[Verification]:
-        """Revocations and the log for several verifications in one transaction: a SELECT of
-        the serials whose signature held, then one INSERT of a log row each."""
-        serials = {check.serial for check in checks if check.serial is not None}
+        """Revocations and the log for several verifications together: a SELECT of the serials
+        whose signature held, then one INSERT of a log row each."""
+        serials = sorted({check.serial for check in checks if check.serial is not None})
+        if self.db.is_sqlite:
+            return await self._settle_on_sqlite(checks, serials)
         async with self.db.engine.begin() as connection:  # Core: no ORM session needed
             stored: dict[str, tuple[str, datetime | None]] = {}
             if serials:
                 query = select(Certificate.serial, Certificate.token, Certificate.revoked_at)
                 rows = await connection.execute(query.where(col(Certificate.serial).in_(serials)))
                 stored = {serial: (token, revoked) for serial, token, revoked in rows}
-            kids = self.keys.current_kids() if serials else frozenset()
-            now = self.clock()
-            settled = [self._against_records(check, stored, kids, now) for check in checks]
-            log = [
-                {
-                    "at": now,
-                    "channel": check.channel.value,
-                    "result": result.status.value,
-                    "serial": result.claims.serial if result.claims is not None else None,
-                }
-                for check, result in zip(checks, settled, strict=True)
-            ]
+            settled, log = self._settled_and_log(checks, stored, bool(serials))
             await connection.execute(insert(VerificationLog), log)
         return settled
+
+    async def _settle_on_sqlite(
+        self, checks: list[_Check], serials: list[str]
+    ) -> list[Verification]:
+        """The same on SQLite in three calls to the driver rather than about ten.
+
+        aiosqlite runs every call (a cursor, an execute, a fetch, a close, a commit) in its
+        connection's thread and wakes the event loop for the answer; through SQLAlchemy a batch
+        took about ten such calls, a third of a verification's CPU time. Here: one SELECT that
+        fetches too, one executemany, one commit, with SQLAlchemy's own type conversions."""
+        dialect = self.db.engine.dialect
+        async with self.db.engine.connect() as connection:
+            driver: Any = (await connection.get_raw_connection()).driver_connection
+            stored: dict[str, tuple[str, datetime | None]] = {}
+            if serials:
+                marks = ",".join("?" * len(serials))
+                rows = await driver.execute_fetchall(
+                    f"SELECT serial, token, revoked_at FROM certificate WHERE serial IN ({marks})",
+                    serials,
+                )
+                moment = _processor(Certificate, "revoked_at", dialect, result=True)
+                stored = {serial: (token, moment(revoked)) for serial, token, revoked in rows}
+            settled, log = self._settled_and_log(checks, stored, bool(serials))
+            at = _processor(VerificationLog, "at", dialect, result=False)
+            await driver.executemany(
+                "INSERT INTO verification_log (at, channel, result, serial) VALUES (?, ?, ?, ?)",
+                [(at(row["at"]), row["channel"], row["result"], row["serial"]) for row in log],
+            )
+            await driver.commit()
+        return settled
+
+    def _settled_and_log(
+        self, checks: list[_Check], stored: dict[str, tuple[str, datetime | None]], any_: bool
+    ) -> tuple[list[Verification], list[dict[str, Any]]]:
+        kids = self.keys.current_kids() if any_ else frozenset()
+        now = self.clock()
+        settled = [self._against_records(check, stored, kids, now) for check in checks]
+        log = [
+            {
+                "at": now,
+                "channel": check.channel.value,
+                "result": result.status.value,
+                "serial": result.claims.serial if result.claims is not None else None,
+            }
+            for check, result in zip(checks, settled, strict=True)
+        ]
+        return settled, log
 
     def _against_records(
         self,
@@ -436,3 +476,13 @@ def _against_records(
     if revoked is not None:
         return Verification(Status.REVOKED, claims, result.kid, as_utc(revoked))
     return result
+
+
+@functools.cache
+def _processor(
+    model: type[Any], column: str, dialect: Dialect, *, result: bool
+) -> Callable[[Any], Any]:
+    """SQLAlchemy's conversion of a column's values to (or from) what the driver holds."""
+    kind = model.__table__.c[column].type.dialect_impl(dialect)
+    made = kind.result_processor(dialect, None) if result else kind.bind_processor(dialect)
+    return made or (lambda value: value)

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -42,7 +40,6 @@ __all__ = [
 ]
 
 MAX_PIXELS = 40_000_000  # a phone photo is far below; anything larger is not worth decoding
-QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 class CheckInRefused(Exception):
@@ -113,6 +110,9 @@ def qr_texts(image: bytes) -> list[str]:
 
     CPU-bound: run it in a thread.
     """
+    import zxingcpp  # Pillow and zxing-cpp load with the first photo, not at start
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(image)) as opened:
             if opened.width * opened.height > MAX_PIXELS:
@@ -120,7 +120,8 @@ def qr_texts(image: bytes) -> list[str]:
             grey = opened.convert("L")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
         return []
-    found = zxingcpp.read_barcodes(grey, formats=QR_ONLY)
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(grey, formats=qr_only)
     return [str(barcode.text) for barcode in found if barcode.text]
 
 

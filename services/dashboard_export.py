@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -281,6 +280,8 @@ def _safe(cell: Any) -> Any:
 
 def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Sequence[Sequence[Any]]]]) -> bytes:
     """A workbook with a sheet per table; text is written as text (never as a formula)."""
+    import xlsxwriter  # loaded with the first export, not at start
+
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,

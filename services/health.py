@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
-import asyncpg
 from redis.asyncio import Redis
 from sqlalchemy import exc, func
 from sqlmodel import col, select
@@ -25,14 +25,20 @@ def database_unreachable(error: BaseException) -> bool:
         if error.connection_invalidated:
             return True
         error = error.orig if error.orig is not None else error
-    return isinstance(
-        error,
-        OSError  # refused, reset, timed out
-        | exc.OperationalError
-        | exc.InterfaceError
-        | asyncpg.PostgresConnectionError
-        | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError,
+    plain = (OSError, exc.OperationalError, exc.InterfaceError)  # OSError: refused, reset, ...
+    return isinstance(error, plain + _asyncpg_connection_errors())
+
+
+def _asyncpg_connection_errors() -> tuple[type[BaseException], ...]:
+    """asyncpg's connection errors, if SQLAlchemy loaded it (only for PostgreSQL): importing it
+    for a SQLite deployment would cost 3 MB for errors that cannot happen."""
+    asyncpg: Any = sys.modules.get("asyncpg")
+    if asyncpg is None:
+        return ()
+    return (
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.CannotConnectNowError,
     )
 
 

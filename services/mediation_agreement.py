@@ -27,9 +27,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from fpdf import FPDF
 
-from services.certificate_card import find_cjk_font, make_qr
 from services.certificates import CHINA_TIME
 from services.signing import KeyRing, TokenError, from_base32, to_base32
 
@@ -142,6 +140,11 @@ class CasePaper:
 
 
 def render_pdf(paper: CasePaper, font: Path | None = None) -> bytes:
+    # fpdf2 (with fontTools, about 25 MB) and Pillow load with the first paper, not at start
+    from fpdf import FPDF
+
+    from services.certificate_card import find_cjk_font, qr_image
+
     pdf = FPDF(format="A4")
     pdf.set_title(paper.title)
     pdf.set_creator("Linkage")
@@ -182,7 +185,7 @@ def render_pdf(paper: CasePaper, font: Path | None = None) -> bytes:
     for step in paper.lines:
         pdf.multi_cell(0, 6, step, new_x="LMARGIN", new_y="NEXT")
     if paper.url:
-        image = make_qr(paper.url).make_image().get_image()
+        image = qr_image(paper.url, 10)
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         pdf.ln(4)

@@ -257,47 +257,44 @@ def _claims_bytes(claims: Claims) -> bytes:
     )
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.at = data, 0
+def _text_at(data: bytes, at: int, encoding: str = "ascii") -> tuple[str, int]:
+    """A length-prefixed string at `at`, and where the next field starts."""
+    if at >= len(data):
+        raise TokenError("truncated")
+    end = at + 1 + data[at]
+    if end > len(data):
+        raise TokenError("truncated")
+    try:
+        return data[at + 1 : end].decode(encoding), end
+    except UnicodeDecodeError as error:
+        raise TokenError("bad text") from error
 
-    def take(self, count: int) -> bytes:
-        if self.at + count > len(self.data):
-            raise TokenError("truncated")
-        chunk = self.data[self.at : self.at + count]
-        self.at += count
-        return chunk
 
-    def byte(self) -> int:
-        return self.take(1)[0]
+def _byte_at(data: bytes, at: int) -> int:
+    if at >= len(data):
+        raise TokenError("truncated")
+    return data[at]
 
-    def text(self, encoding: str = "ascii") -> str:
-        try:
-            return self.take(self.byte()).decode(encoding)
-        except UnicodeDecodeError as error:
-            raise TokenError("bad text") from error
 
-    def day(self) -> date:
-        return _EPOCH + timedelta(days=struct.unpack(">H", self.take(2))[0])
-
-    def end(self) -> None:
-        if self.at != len(self.data):
-            raise TokenError("trailing bytes")
+_TAIL = struct.Struct(">HHI")  # valid_from and valid_until (days since _EPOCH), issued_at
 
 
 def _parse_claims(data: bytes) -> Claims:
-    reader = _Reader(data)
-    serial = reader.text()
-    holder = reader.text("utf-8")
-    kind = _DOCUMENT_TYPES.get(reader.byte())
+    """The claims from their bytes (see `_claims_bytes`), read by offset: a reader object and
+    a call per field cost a tenth of a verification."""
+    serial, at = _text_at(data, 0)
+    holder, at = _text_at(data, at, "utf-8")
+    kind = _DOCUMENT_TYPES.get(_byte_at(data, at))
     if kind is None:
         raise TokenError("unknown document type")
-    head, hidden, tail = reader.text(), reader.byte(), reader.text()
-    hotel = reader.text()
-    valid_from, valid_until = reader.day(), reader.day()
-    issued_at = datetime.fromtimestamp(struct.unpack(">I", reader.take(4))[0], UTC)
-    reader.end()
-    if valid_from > valid_until:
+    head, at = _text_at(data, at + 1)
+    hidden = _byte_at(data, at)
+    tail, at = _text_at(data, at + 1)
+    hotel, at = _text_at(data, at)
+    if len(data) - at != _TAIL.size:
+        raise TokenError("truncated" if len(data) - at < _TAIL.size else "trailing bytes")
+    from_days, until_days, issued = _TAIL.unpack_from(data, at)
+    if from_days > until_days:
         raise TokenError("valid_from is after valid_until")
     return Claims(
         serial=serial,
@@ -305,9 +302,9 @@ def _parse_claims(data: bytes) -> Claims:
         document_type=kind,
         document=head + "*" * hidden + tail,
         hotel=hotel,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        issued_at=issued_at,
+        valid_from=_EPOCH + timedelta(days=from_days),
+        valid_until=_EPOCH + timedelta(days=until_days),
+        issued_at=datetime.fromtimestamp(issued, UTC),
     )
 
 
