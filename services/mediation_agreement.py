@@ -185,7 +185,7 @@ def render_pdf(paper: CasePaper, font: Path | None = None) -> bytes:
     for step in paper.lines:
         pdf.multi_cell(0, 6, step, new_x="LMARGIN", new_y="NEXT")
     if paper.url:
-        image = qr_image(paper.url, 10)
+        image = qr_image(paper.url, 10).convert("1")  # one bit a pixel: fpdf2 stores it as G4
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         pdf.ln(4)
