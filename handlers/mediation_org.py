@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.gates import GROUPS, TYPED
 from handlers.mediation_notices import CaseAction, TelegramMediationNotices
 from handlers.menu import take_press
 from services.authorization import Actor, Authorization
@@ -28,7 +29,6 @@ from services.mediation_models import MediationCase
 from services.mediation_outcomes import MediationOutcomes
 from services.mediation_stats import SEED, organisation_stats
 
-GROUPS = F.chat.type.in_({"group", "supergroup"})
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
 
 
@@ -258,11 +258,7 @@ def router() -> Router:
     router.callback_query.register(case_action, CaseAction.filter())
     router.message.register(offer, GROUPS, Command("offer"))
     router.message.register(stats, GROUPS, Command("stats"), org_chat)
-    router.message.register(
-        written, GROUPS, Writing.decline_reason, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(
-        written, GROUPS, Writing.evidence_wanted, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(written, GROUPS, Writing.terms, F.text, ~F.text.startswith("/"))
+    router.message.register(written, GROUPS, StateFilter(Writing.decline_reason), TYPED)
+    router.message.register(written, GROUPS, StateFilter(Writing.evidence_wanted), TYPED)
+    router.message.register(written, GROUPS, StateFilter(Writing.terms), TYPED)
     return router
