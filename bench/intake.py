@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.echo import run_echo
 from bench.report import load_average, machine, percentile, table
@@ -52,7 +53,7 @@ class Run:
 
 
 @contextlib.asynccontextmanager
-async def linkage(standin: BotAPIStandin, webhook: bool) -> AsyncIterator[None]:
+async def linkage(standin: BotAPIStandin, webhook: bool, **overrides: Any) -> AsyncIterator[None]:
     with tempfile.TemporaryDirectory() as data:
         port = free_port()
         settings = bot_settings(
@@ -61,6 +62,7 @@ async def linkage(standin: BotAPIStandin, webhook: bool) -> AsyncIterator[None]:
             throttle_messages=100_000,
             web_port=port,
             webhook_url=f"http://127.0.0.1:{port}/telegram" if webhook else None,
+            **overrides,
         )
         bot = await start_bot(standin, settings)
         try:

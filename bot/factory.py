@@ -39,7 +39,7 @@ from bot.middlewares import OnceOnly, PersonLocale, Throttling
 from bot.retry import RetryOnTelegramHiccups
 from bot.sender import Sender
 from bot.settings import Settings, SettingsError
-from bot.tuning import KeepResponseModels, run_filters_inline
+from bot.tuning import KeepResponseModels
 from handlers import board as board_routes
 from handlers import dashboard as dashboard_routes
 from handlers import (
@@ -302,7 +302,6 @@ def build_dispatcher(
     dispatcher.callback_query.outer_middleware(tell_lost_forms)
     dispatcher.callback_query.middleware(AnswerEveryPress())
     dispatcher.include_routers(*handlers.telegram_routers())
-    run_filters_inline(dispatcher)
     return dispatcher
 
 

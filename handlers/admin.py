@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE
 from services.authorization import Authorization
 from services.models import Notification
 from services.outbox import UNREACHABLE, Outbox
@@ -121,7 +122,7 @@ async def retry_dead_letter(
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="admin")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(list_dead_letters, Command("deadletters"))
     router.callback_query.register(retry_dead_letter, RetryDeadLetter.filter())
     router.callback_query.register(more_dead_letters, MoreDeadLetters.filter())

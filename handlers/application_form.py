@@ -28,6 +28,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.application_notices import DOCUMENT_NAMES
+from handlers.gates import PRIVATE, TYPED
 from handlers.menu import (
     CANCEL,
     N_,
@@ -481,24 +482,26 @@ async def use_the_buttons(message: Message) -> None:
 def router() -> Router:
     """The form's steps; a new Router for every Dispatcher."""
     router = Router(name="application-form")
-    private = F.chat.type == "private"
-    # The application's steps sit behind one state check (see residents.router).
+    private = PRIVATE
+    # The application's steps sit behind one state check, as the report form's do.
     form = Router(name="tourists-forms")
     form.message.filter(StateFilter(Apply))
     router.message.register(back, private, MenuButton(BACK))
-    form.message.register(take_name, Apply.name, F.text, ~F.text.startswith("/"))
-    router.callback_query.register(choose_doc_type, Apply.doc_type, DocChoice.filter())
-    form.message.register(take_doc_number, Apply.doc_number, F.text, ~F.text.startswith("/"))
-    form.message.register(take_birth_date, Apply.birth_date, F.text, ~F.text.startswith("/"))
-    form.message.register(take_phone, Apply.phone, F.contact | (F.text & ~F.text.startswith("/")))
-    form.message.register(search_hotel, Apply.hotel, F.text, ~F.text.startswith("/"))
-    router.callback_query.register(choose_hotel, Apply.hotel, HotelChoice.filter())
-    form.message.register(take_check_in, Apply.check_in, F.text, ~F.text.startswith("/"))
-    form.message.register(take_nights, Apply.nights, F.text, ~F.text.startswith("/"))
-    form.message.register(take_selfie, Apply.selfie, F.photo)
-    form.message.register(not_a_selfie, Apply.selfie)
-    router.callback_query.register(decide, Apply.confirm, Decide.filter())
+    form.message.register(take_name, StateFilter(Apply.name), TYPED)
+    router.callback_query.register(choose_doc_type, StateFilter(Apply.doc_type), DocChoice.filter())
+    form.message.register(take_doc_number, StateFilter(Apply.doc_number), TYPED)
+    form.message.register(take_birth_date, StateFilter(Apply.birth_date), TYPED)
+    form.message.register(
+        take_phone, StateFilter(Apply.phone), F.contact | (F.text & ~F.text.startswith("/"))
+    )
+    form.message.register(search_hotel, StateFilter(Apply.hotel), TYPED)
+    router.callback_query.register(choose_hotel, StateFilter(Apply.hotel), HotelChoice.filter())
+    form.message.register(take_check_in, StateFilter(Apply.check_in), TYPED)
+    form.message.register(take_nights, StateFilter(Apply.nights), TYPED)
+    form.message.register(take_selfie, StateFilter(Apply.selfie), F.photo)
+    form.message.register(not_a_selfie, StateFilter(Apply.selfie))
+    router.callback_query.register(decide, StateFilter(Apply.confirm), Decide.filter())
     for step in (Apply.consent, Apply.doc_type, Apply.confirm):
-        form.message.register(use_the_buttons, step)
+        form.message.register(use_the_buttons, StateFilter(step))
     router.include_router(form)
     return router

@@ -117,7 +117,7 @@ class ApplicationTelegramNotices:
 
     def submitted(self, application: Application, personal: PersonalData) -> list[Outgoing]:
         assert application.id is not None
-        if self.verifier_chat_id is None:  # the form is not offered then (handlers.tourists)
+        if self.verifier_chat_id is None:  # the form is not offered (tourist_certificate)
             log.error("VERIFIER_CHAT_ID is unset: application %s waits", application.id)
             return []
         params = {

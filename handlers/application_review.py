@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from aiogram import F, Router
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.application_notices import ApplicationTelegramNotices, Review
+from handlers.gates import GROUPS
 from handlers.menu import (
     N_,
 )
@@ -295,9 +296,7 @@ def router() -> Router:
     """Verifiers' buttons and commands; a new Router for every Dispatcher."""
     router = Router(name="application-review")
     router.callback_query.register(review, Review.filter())
-    router.message.register(reject_with_words, RejectWithWords.writing, F.text)
-    router.message.register(
-        review_stats, F.chat.type.in_({"group", "supergroup"}), Command("stats"), VerifierChat()
-    )
+    router.message.register(reject_with_words, StateFilter(RejectWithWords.writing), F.text)
+    router.message.register(review_stats, GROUPS, Command("stats"), VerifierChat())
     router.message.register(pending, Command("pending"))
     return router

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
@@ -26,6 +26,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import GROUPS
 from handlers.staff import actor_of
 from services.authorization import Authorization
 from services.routing import Routing, text
@@ -171,6 +172,6 @@ async def list_unbound(
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="binding")
-    router.message.register(bind_chat, Command("bind"), F.chat.type.in_({"group", "supergroup"}))
+    router.message.register(bind_chat, Command("bind"), GROUPS)
     router.message.register(list_unbound, Command("unbound"))
     return router

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -26,6 +27,7 @@ from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from handlers.deliberation_board import decisions_section
+from handlers.gates import NOT_A_COMMAND
 from handlers.staff_access import GROUPS, actor_of, staff_press
 from handlers.ticket_card import Publish
 from handlers.verification import I18N, ROUTING, choose_locale
@@ -263,5 +265,7 @@ def router() -> Router:
     """Before the staff router: the summary is not a reply to relay to the resident."""
     router = Router(name="board")
     router.callback_query.register(ask_for_summary, Publish.filter())
-    router.message.register(publish_summary, GROUPS, PublishFlow.summary, ~F.text.startswith("/"))
+    router.message.register(
+        publish_summary, GROUPS, StateFilter(PublishFlow.summary), NOT_A_COMMAND
+    )
     return router

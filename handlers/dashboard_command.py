@@ -4,12 +4,13 @@ plainly that it is not for them."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
 from handlers.dashboard_auth import refused
+from handlers.gates import PRIVATE
 from services.dashboard_access import DashboardAccess
 
 
@@ -52,6 +53,6 @@ async def dashboard_command(
 
 def router() -> Router:
     router = Router(name="dashboard")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(dashboard_command, Command("dashboard"))
     return router

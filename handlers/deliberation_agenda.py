@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
 from handlers.deliberation_access import chat_language, grids_of_chat, may_open
+from handlers.gates import TYPED
 from handlers.staff_access import GROUPS, actor_of
 from services.authorization import Actor, Authorization
 from services.board import Board
@@ -134,7 +135,5 @@ def router() -> Router:
     router = Router(name="deliberation_agenda")
     router.message.register(agenda, GROUPS, Command("agenda"))
     router.callback_query.register(ask_minutes, Minutes.filter())
-    router.message.register(
-        minutes_written, GROUPS, MinutesFlow.words, F.text, ~F.text.startswith("/")
-    )
+    router.message.register(minutes_written, GROUPS, StateFilter(MinutesFlow.words), TYPED)
     return router

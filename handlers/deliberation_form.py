@@ -10,6 +10,7 @@ that changes something.
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -24,6 +25,7 @@ from handlers.deliberation_access import (
     may_open,
 )
 from handlers.deliberation_confirm import cancel, confirm, got_tally
+from handlers.gates import NOT_A_COMMAND
 from handlers.staff_access import GROUPS, actor_of
 from services.authorization import Authorization
 from services.deadlines import parse_deadline
@@ -225,23 +227,23 @@ async def got_deadline(message: Message, state: FSMContext, settings: Settings) 
 
 def router() -> Router:
     router = Router(name="deliberation_form")
-    typed = GROUPS & ~F.text.startswith("/")
-    router.message.register(got_question, typed, ConsultForm.question)
-    router.message.register(got_background, typed, ConsultForm.background)
-    router.message.register(got_options, typed, ConsultForm.options)
-    router.message.register(got_tickets, typed, ConsultForm.tickets)
-    router.message.register(got_deadline, typed, ConsultForm.deadline)
+    typed = (GROUPS, NOT_A_COMMAND)
+    router.message.register(got_question, *typed, StateFilter(ConsultForm.question))
+    router.message.register(got_background, *typed, StateFilter(ConsultForm.background))
+    router.message.register(got_options, *typed, StateFilter(ConsultForm.options))
+    router.message.register(got_tickets, *typed, StateFilter(ConsultForm.tickets))
+    router.message.register(got_deadline, *typed, StateFilter(ConsultForm.deadline))
     router.callback_query.register(
-        toggle_grid, FormPress.filter(F.action == "grid"), ConsultForm.grids
+        toggle_grid, FormPress.filter(F.action == "grid"), StateFilter(ConsultForm.grids)
     )
     router.callback_query.register(
-        grids_done, FormPress.filter(F.action == "done"), ConsultForm.grids
+        grids_done, FormPress.filter(F.action == "done"), StateFilter(ConsultForm.grids)
     )
     router.callback_query.register(
-        got_tally, FormPress.filter(F.action == "tally"), ConsultForm.tally
+        got_tally, FormPress.filter(F.action == "tally"), StateFilter(ConsultForm.tally)
     )
     router.callback_query.register(
-        confirm, FormPress.filter(F.action == "open"), ConsultForm.confirm
+        confirm, FormPress.filter(F.action == "open"), StateFilter(ConsultForm.confirm)
     )
     router.callback_query.register(cancel, FormPress.filter(F.action == "cancel"))
     return router

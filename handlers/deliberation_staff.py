@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import io
 
-from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -31,6 +31,7 @@ from handlers.deliberation_notices import (
     staff_buttons,
     tally_lines,
 )
+from handlers.gates import TYPED
 from handlers.menu import N_
 from handlers.staff_access import actor_of
 from services.authorization import Actor, Authorization
@@ -382,6 +383,6 @@ def router() -> Router:
     router = Router(name="deliberation_staff")
     router.message.register(consult, Command("consult"))
     router.message.register(decide_command, Command("decide"))
-    router.message.register(decision_written, DecideFlow.decision, F.text, ~F.text.startswith("/"))
+    router.message.register(decision_written, StateFilter(DecideFlow.decision), TYPED)
     router.callback_query.register(pressed, StaffAct.filter())
     return router

@@ -4,7 +4,8 @@ list and the deadline by services/deliberation, never trusted for where it came 
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -13,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.settings import Settings
 from handlers.deliberation_live import LiveView
 from handlers.deliberation_notices import LETTERS, Ballot, Opine, Satisfaction, tally_lines
+from handlers.gates import NOT_A_COMMAND, PRIVATE
 from handlers.statuses import local_time
 from services.board import Board
 from services.deliberation import (
@@ -24,8 +26,6 @@ from services.deliberation import (
     VotingClosed,
 )
 from services.deliberation_outcome import DeliberationOutcome
-
-PRIVATE = F.chat.type == "private"
 
 
 class OpinionFlow(StatesGroup):
@@ -172,5 +172,5 @@ def router() -> Router:
     router.callback_query.register(choose, Ballot.filter())
     router.callback_query.register(ask_opinion, Opine.filter())
     router.callback_query.register(rate, Satisfaction.filter())
-    router.message.register(opinion, PRIVATE, OpinionFlow.words, ~F.text.startswith("/"))
+    router.message.register(opinion, PRIVATE, StateFilter(OpinionFlow.words), NOT_A_COMMAND)
     return router

@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE, Inline
 from handlers.menu import main_menu
 
 
@@ -32,8 +33,8 @@ async def stale_button(query: CallbackQuery) -> None:
 def router() -> Router:
     """Wires this module's handlers; a new Router for every Dispatcher."""
     router = Router(name="fallback")
-    router.message.filter(F.chat.type == "private")
-    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.filter(PRIVATE)
+    router.message.register(unknown_command, Inline(F.text.startswith("/")))
     router.message.register(unexpected)
     router.callback_query.register(stale_button)
     return router

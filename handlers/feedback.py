@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE, TYPED
 from handlers.menu import cancel_only, main_menu, take_press
 from handlers.notices import TelegramTicketNotices
 from handlers.ticket_card import FixedAnswer, Rating
@@ -114,9 +116,9 @@ async def take_feedback(message: Message, state: FSMContext, tickets: TicketServ
 
 def router() -> Router:
     router = Router(name="feedback")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.callback_query.register(answer_fixed, FixedAnswer.filter())
     router.callback_query.register(rate, Rating.filter())
     router.callback_query.register(ask_feedback, FeedbackOn.filter())
-    router.message.register(take_feedback, Feedback.writing, F.text, ~F.text.startswith("/"))
+    router.message.register(take_feedback, StateFilter(Feedback.writing), TYPED)
     return router

@@ -31,6 +31,7 @@ from handlers.desk_words import (
     warning,
 )
 from handlers.frontdesk_actions import desk_buttons
+from handlers.gates import PRIVATE, TYPED, Inline
 from handlers.roles import china_time, hotel_name
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS, code_note
 from services.authorization import Authorization
@@ -215,8 +216,8 @@ def router() -> Router:
     router = Router(name="frontdesk")
     router.include_router(revocation.router())
     router.include_router(frontdesk_actions.router())
-    private = F.chat.type == "private"
-    router.message.register(take_photo, private, StateFilter(None), F.photo, ~F.reply_to_message)
-    typed = F.text & ~F.text.startswith("/")
-    router.message.register(take_code, private, StateFilter(None), typed, looks_like_a_certificate)
+    private = PRIVATE
+    not_a_reply = Inline(~F.reply_to_message)
+    router.message.register(take_photo, private, StateFilter(None), Inline(F.photo), not_a_reply)
+    router.message.register(take_code, private, StateFilter(None), TYPED, looks_like_a_certificate)
     return router

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,6 +24,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.desk_words import actions, standing_of
+from handlers.gates import PRIVATE
 from handlers.menu import drop_buttons
 from handlers.roles import china_time, hotel_name
 from handlers.verification import STATUS_WORDS
@@ -255,7 +256,7 @@ def router() -> Router:
     router = Router(name="frontdesk-actions")
     router.callback_query.register(check_in, CheckInButton.filter())
     router.callback_query.register(desk_action, DeskButton.filter())
-    private = F.chat.type == "private"
+    private = PRIVATE
     router.message.register(today, private, Command("today"))
-    router.message.register(undo_with_reason, private, UndoReason.writing, F.text)
+    router.message.register(undo_with_reason, private, StateFilter(UndoReason.writing), F.text)
     return router

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import GROUPS, PRIVATE
 from handlers.neighbours import PHONE, contact_grid
 from handlers.notices import TelegramTicketNotices
 from handlers.roles import _invitation_text
@@ -264,9 +265,7 @@ async def invite_contact(
 
 def router() -> Router:
     router = Router(name="households")
-    router.message.register(
-        households, StateFilter(None), Command("households"), F.chat.type == "private"
-    )
-    router.message.register(contacts, Command("contacts"), F.chat.type.in_({"group", "supergroup"}))
+    router.message.register(households, StateFilter(None), Command("households"), PRIVATE)
+    router.message.register(contacts, Command("contacts"), GROUPS)
     router.callback_query.register(invite_contact, ContactInvite.filter())
     return router

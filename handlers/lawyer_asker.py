@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -13,6 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import NOT_A_COMMAND, PRIVATE
 from handlers.lawyer_notices import (
     TOPIC_LABELS,
     LegalRate,
@@ -197,12 +198,12 @@ async def rate(query: CallbackQuery, callback_data: LegalRate, legal: LegalDesk)
 
 def router() -> Router:
     router = Router(name="lawyer-asker")
-    router.message.filter(F.chat.type == "private")
-    router.edited_message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
+    router.edited_message.filter(PRIVATE)
     router.callback_query.register(open_question, OpenQuestion.filter())
     router.callback_query.register(ask_followup, WriteToLawyer.filter())
     router.callback_query.register(rate, LegalRate.filter())
-    router.message.register(take_followup, Following.writing, ~F.text.startswith("/"))
+    router.message.register(take_followup, StateFilter(Following.writing), NOT_A_COMMAND)
     router.message.register(reply_followup, StateFilter(None), AboutMyQuestion())
     router.edited_message.register(edit_followup, RelayedFollowup())
     return router

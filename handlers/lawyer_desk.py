@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.gates import NOT_A_COMMAND
 from handlers.lawyer_notices import LegalAction, TelegramLegalNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.staff_access import GROUPS, ChatLanguage, actor_of
@@ -229,6 +230,6 @@ def router() -> Router:
     for observer in (router.message, router.edited_message, router.callback_query):
         observer.middleware(ChatLanguage())
     router.callback_query.register(legal_action, LegalAction.filter())
-    router.message.register(relay_to_asker, GROUPS, ~F.text.startswith("/"), InLawyersChat())
+    router.message.register(relay_to_asker, GROUPS, NOT_A_COMMAND, InLawyersChat())
     router.edited_message.register(edit_in_chat, GROUPS, InLawyersChat())
     return router

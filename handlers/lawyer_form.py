@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE
 from handlers.lawyer_notices import KIND_LABELS, TOPIC_LABELS, kb_size
 from handlers.menu import ASK_LAWYER, CANCEL, N_, MenuButton, MenuEntry, keyboard, main_menu
 from handlers.topics import open_topic
@@ -248,11 +249,11 @@ async def confirm(
 
 def router() -> Router:
     router = Router(name="lawyer-form")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(start, Command("lawyer"))
     router.message.register(start, MenuButton(ASK_LAWYER))
-    router.message.register(take_kind, Asking.kind)
-    router.message.register(take_topic, Asking.topic)
-    router.message.register(take_description, Asking.describing)
-    router.message.register(confirm, Asking.confirming)
+    router.message.register(take_kind, StateFilter(Asking.kind))
+    router.message.register(take_topic, StateFilter(Asking.topic))
+    router.message.register(take_description, StateFilter(Asking.describing))
+    router.message.register(confirm, StateFilter(Asking.confirming))
     return router

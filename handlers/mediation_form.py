@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -23,6 +23,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.gates import NOT_A_COMMAND, PRIVATE, TYPED
 from handlers.mediation_evidence import evidence_of, too_large
 from handlers.mediation_notices import KIND_NAMES, TelegramMediationNotices
 from handlers.menu import (
@@ -363,22 +364,26 @@ async def use_the_buttons(message: Message) -> None:
 
 def router() -> Router:
     router = Router(name="mediation-form")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(start_mediation, StateFilter(None), Command("mediation"))
     router.message.register(start_mediation, StateFilter(None), MenuButton(MEDIATION))
     form = Router(name="mediation-form-steps")
-    form.message.filter(F.chat.type == "private", StateFilter(Mediation))
-    words = (F.text, ~F.text.startswith("/"))
-    form.message.register(typed_kind, Mediation.choosing_kind, *words)
-    router.callback_query.register(choose_kind, Mediation.choosing_kind, KindChoice.filter())
-    form.message.register(take_other_name, Mediation.other_name, *words)
-    form.message.register(take_other_contact, Mediation.other_contact, *words)
-    form.message.register(take_account, Mediation.account, *words)
-    form.message.register(take_claim, Mediation.claim, *words)
-    form.message.register(evidence_done, Mediation.evidence, MenuButton(DONE))
-    form.message.register(evidence_done, Mediation.evidence, MenuButton(SKIP))
-    form.message.register(take_evidence, Mediation.evidence, ~F.text.startswith("/"))
-    form.message.register(use_the_buttons, Mediation.confirming, ~F.text.startswith("/"))
-    router.callback_query.register(submit, Mediation.confirming, MediationStep.filter())
+    form.message.filter(PRIVATE, StateFilter(Mediation))
+    words = (TYPED,)
+    form.message.register(typed_kind, StateFilter(Mediation.choosing_kind), *words)
+    router.callback_query.register(
+        choose_kind, StateFilter(Mediation.choosing_kind), KindChoice.filter()
+    )
+    form.message.register(take_other_name, StateFilter(Mediation.other_name), *words)
+    form.message.register(take_other_contact, StateFilter(Mediation.other_contact), *words)
+    form.message.register(take_account, StateFilter(Mediation.account), *words)
+    form.message.register(take_claim, StateFilter(Mediation.claim), *words)
+    form.message.register(evidence_done, StateFilter(Mediation.evidence), MenuButton(DONE))
+    form.message.register(evidence_done, StateFilter(Mediation.evidence), MenuButton(SKIP))
+    form.message.register(take_evidence, StateFilter(Mediation.evidence), NOT_A_COMMAND)
+    form.message.register(use_the_buttons, StateFilter(Mediation.confirming), NOT_A_COMMAND)
+    router.callback_query.register(
+        submit, StateFilter(Mediation.confirming), MediationStep.filter()
+    )
     router.include_router(form)
     return router

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -19,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.gates import GROUPS, TYPED
 from handlers.mediation_history import status_word
 from handlers.mediation_notices import CaseAction, TelegramMediationNotices
 from handlers.mediation_session_notices import MediationNotices
@@ -34,7 +35,6 @@ from services.mediation_stats import SEED, MediationStats, by_organisation, orga
 from services.models import utcnow
 from services.routing import Routing, text
 
-GROUPS = F.chat.type.in_({"group", "supergroup"})
 _TIME = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
 
 
@@ -317,11 +317,7 @@ def router() -> Router:
     router.message.register(offer, GROUPS, Command("offer"))
     router.message.register(stats, GROUPS, Command("stats"), org_chat)
     router.message.register(area_stats, Command("stats"))
-    router.message.register(
-        written, GROUPS, Writing.decline_reason, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(
-        written, GROUPS, Writing.evidence_wanted, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(written, GROUPS, Writing.terms, F.text, ~F.text.startswith("/"))
+    router.message.register(written, GROUPS, StateFilter(Writing.decline_reason), TYPED)
+    router.message.register(written, GROUPS, StateFilter(Writing.evidence_wanted), TYPED)
+    router.message.register(written, GROUPS, StateFilter(Writing.terms), TYPED)
     return router

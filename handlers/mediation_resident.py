@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import F, Router
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
+from handlers.gates import NOT_A_COMMAND, PRIVATE
 from handlers.mediation_evidence import evidence_of, too_large
 from handlers.mediation_notices import AddEvidence, Attend, Book, Rate
 from handlers.mediation_session_notices import MediationNotices
@@ -231,7 +232,7 @@ async def attend(query: CallbackQuery, callback_data: Attend, mediation: Mediati
 
 def router() -> Router:
     router = Router(name="mediation-resident")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(
         invitation, CommandStart(deep_link=True, magic=F.args.startswith(INVITE_PREFIX))
     )
@@ -239,7 +240,7 @@ def router() -> Router:
     router.callback_query.register(rate, Rate.filter())
     router.callback_query.register(attend, Attend.filter())
     router.callback_query.register(add_evidence, AddEvidence.filter())
-    router.message.register(more_done, AddingEvidence.sending, MenuButton(DONE))
-    router.message.register(cancel_more, AddingEvidence.sending, MenuButton(CANCEL))
-    router.message.register(take_more, AddingEvidence.sending, ~F.text.startswith("/"))
+    router.message.register(more_done, StateFilter(AddingEvidence.sending), MenuButton(DONE))
+    router.message.register(cancel_more, StateFilter(AddingEvidence.sending), MenuButton(CANCEL))
+    router.message.register(take_more, StateFilter(AddingEvidence.sending), NOT_A_COMMAND)
     return router

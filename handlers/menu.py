@@ -71,9 +71,29 @@ class MenuButton(Filter):
 
     def __init__(self, entry: MenuEntry) -> None:
         self.entry = entry
+        self._texts: tuple[I18n, set[str]] | None = None  # the catalogs do not change
+        _ENTRIES.add(entry)
+
+    def texts(self, i18n: I18n) -> set[str]:
+        if self._texts is None or self._texts[0] is not i18n:
+            self._texts = (i18n, self.entry.texts_in_every_locale(i18n))
+        return self._texts[1]
 
     async def __call__(self, message: Message, i18n: I18n) -> bool:
-        return message.text in self.entry.texts_in_every_locale(i18n)
+        return message.text in self.texts(i18n)
+
+
+_ENTRIES: set[MenuEntry] = set()  # of every MenuButton filter made, for is_menu_text
+_ALL_TEXTS: tuple[I18n, int, frozenset[str]] | None = None
+
+
+def is_menu_text(text: str | None, i18n: I18n) -> bool:
+    """Whether some MenuButton filter made so far would match this text (handlers.gates)."""
+    global _ALL_TEXTS
+    if _ALL_TEXTS is None or _ALL_TEXTS[0] is not i18n or _ALL_TEXTS[1] != len(_ENTRIES):
+        texts = frozenset(t for entry in _ENTRIES for t in entry.texts_in_every_locale(i18n))
+        _ALL_TEXTS = (i18n, len(_ENTRIES), texts)
+    return text in _ALL_TEXTS[2]
 
 
 async def take_press(query: CallbackQuery) -> Message | None:

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import NOT_A_COMMAND, PRIVATE, Inline
 from handlers.lawyer_asker import list_questions
 from handlers.mediation_history import show_my_cases
 from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
@@ -369,17 +370,17 @@ async def edit_comment(message: Message, tickets: TicketService) -> None:
 
 def router() -> Router:
     router = Router(name="my-requests")
-    router.message.filter(F.chat.type == "private")
-    router.edited_message.filter(F.chat.type == "private")
-    router.message.register(album_part, F.media_group_id, F.func(ALBUMS.gathering))
+    router.message.filter(PRIVATE)
+    router.edited_message.filter(PRIVATE)
+    router.message.register(album_part, Inline(F.media_group_id), Inline(ALBUMS.gathering))
     router.message.register(my_requests, StateFilter(None), Command("requests"))
     router.message.register(my_requests, StateFilter(None), MenuButton(REQUESTS))
     router.callback_query.register(open_ticket, OpenTicket.filter())
     router.callback_query.register(ask_comment, CommentOn.filter())
     router.callback_query.register(withdraw, Withdraw.filter())
-    router.message.register(take_comment, Commenting.writing, ~F.text.startswith("/"))
+    router.message.register(take_comment, StateFilter(Commenting.writing), NOT_A_COMMAND)
     router.edited_message.register(edit_comment)
     router.message.register(
-        reply_to_ticket_message, StateFilter(None), F.reply_to_message.from_user.is_bot
+        reply_to_ticket_message, StateFilter(None), Inline(F.reply_to_message.from_user.is_bot)
     )
     return router

@@ -19,6 +19,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE, TYPED
 from handlers.menu import MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.report_form import DONE, SKIP, photos_keyboard
@@ -176,15 +177,13 @@ async def file_it(
 
 def router() -> Router:
     router = Router(name="neighbours")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(start, StateFilter(None), Command("neighbour"))
-    router.message.register(take_name, ForNeighbour.name, F.text, ~F.text.startswith("/"))
-    router.message.register(take_phone, ForNeighbour.phone, F.text, ~F.text.startswith("/"))
-    router.message.register(
-        take_description, ForNeighbour.describing, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(take_place, ForNeighbour.place, F.text, ~F.text.startswith("/"))
-    router.message.register(take_photo, ForNeighbour.photos, F.photo)
-    router.message.register(file_it, ForNeighbour.photos, MenuButton(DONE))
-    router.message.register(file_it, ForNeighbour.photos, MenuButton(SKIP))
+    router.message.register(take_name, StateFilter(ForNeighbour.name), TYPED)
+    router.message.register(take_phone, StateFilter(ForNeighbour.phone), TYPED)
+    router.message.register(take_description, StateFilter(ForNeighbour.describing), TYPED)
+    router.message.register(take_place, StateFilter(ForNeighbour.place), TYPED)
+    router.message.register(take_photo, StateFilter(ForNeighbour.photos), F.photo)
+    router.message.register(file_it, StateFilter(ForNeighbour.photos), MenuButton(DONE))
+    router.message.register(file_it, StateFilter(ForNeighbour.photos), MenuButton(SKIP))
     return router

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import rental_register, rental_tenant
+from handlers.gates import PRIVATE
 from handlers.menu import RENTAL, MenuButton, drop_buttons
 from handlers.menu import take_press as _take_press
 from handlers.rental_notices import colour_label, day, reason_lines
@@ -264,7 +265,7 @@ def router() -> Router:
 
     router = Router(name="rental")
     private = Router(name="rental-private")
-    private.message.filter(F.chat.type == "private")
+    private.message.filter(PRIVATE)
     private.message.register(overview, Command("rental"))
     private.message.register(overview, MenuButton(RENTAL))
     private.callback_query.register(

@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import Inline
 from handlers.rental_notices import COLOUR_ICONS, InspectHouse, colour_label, day, reason_lines
 from handlers.staff_access import GROUPS, ChatLanguage, actor_of
 from services.authorization import Actor, Authorization
@@ -273,7 +274,7 @@ def router() -> Router:
         observer.middleware(ChatLanguage())
     router.message.register(inspect_command, GROUPS, Command("inspect"))
     router.message.register(houses, GROUPS, Command("houses"))
-    router.message.register(photo_for_item, GROUPS, F.photo, F.reply_to_message)
+    router.message.register(photo_for_item, GROUPS, Inline(F.photo), Inline(F.reply_to_message))
     router.callback_query.register(inspect_pressed, InspectHouse.filter())
     router.callback_query.register(answer_item, ItemAnswer.filter())
     return router

@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.application_form import PHONE
+from handlers.gates import TYPED
 from handlers.menu import CANCEL, N_, MenuButton, MenuEntry, cancel_only, keyboard, main_menu
 from handlers.menu import take_press as _take_press
 from handlers.rental_notices import day
@@ -268,17 +269,21 @@ async def not_a_number(message: Message) -> None:
 
 def router() -> Router:
     router = Router(name="rental-register")
-    words = (F.text, ~F.text.startswith("/"))
-    router.message.register(take_address, RegisterHouse.address, *words)
-    router.message.register(take_location, RegisterHouse.place, F.location)
-    router.message.register(take_rooms, RegisterHouse.rooms, *words)
-    router.message.register(take_beds, RegisterHouse.beds, *words)
-    router.message.register(take_contact, RegisterHouse.contact, F.contact)
-    router.message.register(take_contact, RegisterHouse.contact, *words)
-    router.message.register(take_photo, RegisterHouse.photos, F.photo)
-    router.message.register(show_summary, RegisterHouse.photos, MenuButton(DONE))
-    router.message.register(show_summary, RegisterHouse.photos, MenuButton(SKIP))
+    words = (TYPED,)
+    router.message.register(take_address, StateFilter(RegisterHouse.address), *words)
+    router.message.register(take_location, StateFilter(RegisterHouse.place), F.location)
+    router.message.register(take_rooms, StateFilter(RegisterHouse.rooms), *words)
+    router.message.register(take_beds, StateFilter(RegisterHouse.beds), *words)
+    router.message.register(take_contact, StateFilter(RegisterHouse.contact), F.contact)
+    router.message.register(take_contact, StateFilter(RegisterHouse.contact), *words)
+    router.message.register(take_photo, StateFilter(RegisterHouse.photos), F.photo)
+    router.message.register(show_summary, StateFilter(RegisterHouse.photos), MenuButton(DONE))
+    router.message.register(show_summary, StateFilter(RegisterHouse.photos), MenuButton(SKIP))
     router.message.register(not_a_number, StateFilter(*RegisterHouse.__all_states__))
-    router.callback_query.register(choose_grid, RegisterHouse.place, GridChoice.filter())
-    router.callback_query.register(register, RegisterHouse.confirm, HouseSubmit.filter())
+    router.callback_query.register(
+        choose_grid, StateFilter(RegisterHouse.place), GridChoice.filter()
+    )
+    router.callback_query.register(
+        register, StateFilter(RegisterHouse.confirm), HouseSubmit.filter()
+    )
     return router

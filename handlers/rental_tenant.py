@@ -28,6 +28,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.application_form import DOCUMENT_PROBLEMS, PHONE, parse_date
 from handlers.application_notices import DOCUMENT_NAMES
+from handlers.gates import PRIVATE, TYPED
 from handlers.menu import CANCEL, N_, MenuEntry, cancel_only, keyboard, main_menu
 from handlers.menu import take_press as _take_press
 from services.certificates import china_today
@@ -270,22 +271,22 @@ async def use_the_buttons(message: Message) -> None:
 
 def router() -> Router:
     router = Router(name="rental-tenant")
-    words = (F.text, ~F.text.startswith("/"))
-    router.message.register(take_code, JoinHouse.code, *words)
-    router.message.register(take_name, JoinHouse.name, *words)
-    router.callback_query.register(choose_doc, JoinHouse.doc_type, TenantDoc.filter())
-    router.message.register(take_doc_number, JoinHouse.doc_number, *words)
-    router.message.register(take_phone, JoinHouse.phone, F.contact)
-    router.message.register(take_phone, JoinHouse.phone, *words)
-    router.message.register(take_move_in, JoinHouse.move_in, *words)
-    router.callback_query.register(submit, JoinHouse.confirm, TenantSubmit.filter())
+    words = (TYPED,)
+    router.message.register(take_code, StateFilter(JoinHouse.code), *words)
+    router.message.register(take_name, StateFilter(JoinHouse.name), *words)
+    router.callback_query.register(choose_doc, StateFilter(JoinHouse.doc_type), TenantDoc.filter())
+    router.message.register(take_doc_number, StateFilter(JoinHouse.doc_number), *words)
+    router.message.register(take_phone, StateFilter(JoinHouse.phone), F.contact)
+    router.message.register(take_phone, StateFilter(JoinHouse.phone), *words)
+    router.message.register(take_move_in, StateFilter(JoinHouse.move_in), *words)
+    router.callback_query.register(submit, StateFilter(JoinHouse.confirm), TenantSubmit.filter())
     router.message.register(use_the_buttons, StateFilter(*JoinHouse.__all_states__))
     return router
 
 
 def start_router() -> Router:
     router = Router(name="rental-start")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(
         deep_link, CommandStart(deep_link=True, magic=F.args.startswith(JOIN_PREFIX))
     )

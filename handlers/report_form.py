@@ -21,6 +21,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE, TYPED
 from handlers.menu import (
     CANCEL,
     N_,
@@ -433,33 +434,33 @@ async def _editing(state: FSMContext) -> bool:
 def router() -> Router:
     """The form's steps; a message outside the form (most of them) starts a report."""
     router = Router(name="report-form")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     # The form's steps sit behind one state check, so a message outside a form is not tried
     # against each step's handler in turn.
     form = Router(name="report-form-steps")
-    form.message.filter(F.chat.type == "private", StateFilter(Report))
+    form.message.filter(PRIVATE, StateFilter(Report))
     router.message.register(start_report, StateFilter(None), Command("report"))
     router.message.register(start_report, StateFilter(None), MenuButton(REPORT))
-    form.message.register(take_description, Report.describing, F.text, ~F.text.startswith("/"))
-    form.message.register(take_description, Report.describing, ~F.text)
-    form.message.register(use_the_buttons, Report.choosing_category)
-    form.message.register(use_the_buttons, Report.confirming)
+    form.message.register(take_description, StateFilter(Report.describing), TYPED)
+    form.message.register(take_description, StateFilter(Report.describing), ~F.text)
+    form.message.register(use_the_buttons, StateFilter(Report.choosing_category))
+    form.message.register(use_the_buttons, StateFilter(Report.confirming))
     router.callback_query.register(
-        choose_category, Report.choosing_category, CategoryChoice.filter()
+        choose_category, StateFilter(Report.choosing_category), CategoryChoice.filter()
     )
-    form.message.register(list_areas, Report.placing, MenuButton(CHOOSE_AREA))
-    form.message.register(take_location, Report.placing, F.location)
-    form.message.register(take_address, Report.placing, F.text, ~F.text.startswith("/"))
+    form.message.register(list_areas, StateFilter(Report.placing), MenuButton(CHOOSE_AREA))
+    form.message.register(take_location, StateFilter(Report.placing), F.location)
+    form.message.register(take_address, StateFilter(Report.placing), TYPED)
     router.callback_query.register(choose_area, AreaChoice.filter())
-    form.message.register(take_photo, Report.adding_photos, F.photo)
-    form.message.register(photos_done, Report.adding_photos, MenuButton(DONE))
-    form.message.register(photos_done, Report.adding_photos, MenuButton(SKIP))
-    form.message.register(not_a_photo, Report.adding_photos)
-    router.callback_query.register(report_step, Report.confirming, ReportStep.filter())
-    router.callback_query.register(choose_duplicate, Report.confirming, DuplicateChoice.filter())
-    router.message.register(
-        report_from_plain_text, StateFilter(None), F.text, ~F.text.startswith("/")
+    form.message.register(take_photo, StateFilter(Report.adding_photos), F.photo)
+    form.message.register(photos_done, StateFilter(Report.adding_photos), MenuButton(DONE))
+    form.message.register(photos_done, StateFilter(Report.adding_photos), MenuButton(SKIP))
+    form.message.register(not_a_photo, StateFilter(Report.adding_photos))
+    router.callback_query.register(report_step, StateFilter(Report.confirming), ReportStep.filter())
+    router.callback_query.register(
+        choose_duplicate, StateFilter(Report.confirming), DuplicateChoice.filter()
     )
+    router.message.register(report_from_plain_text, StateFilter(None), TYPED)
     router.include_router(form)
     banned = BannedFromReporting()
     router.message.outer_middleware(banned)

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE
 from handlers.menu import N_, drop_buttons
 from services.authorization import Authorization
 from services.certificates import CHINA_TIME
@@ -317,7 +318,7 @@ def router() -> Router:
     (or another payload) goes on to the greeting.
     """
     router = Router(name="roles")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(
         accept_invitation,
         CommandStart(deep_link=True, magic=F.args.regexp(INVITATION_CODE.pattern)),

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers import assignment, search, staff_moderation, templates
+from handlers.gates import NOT_A_COMMAND
 from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.staff_access import (
@@ -359,7 +360,7 @@ def router() -> Router:
     router.callback_query.register(reassign, Reassign.filter())
     router.message.register(show_ticket, GROUPS, Command("ticket"))
     router.message.register(show_stats, GROUPS, Command("stats"))
-    router.message.register(relay_to_resident, GROUPS, ~F.text.startswith("/"))
+    router.message.register(relay_to_resident, GROUPS, NOT_A_COMMAND)
     router.edited_message.register(edit_in_group, GROUPS)
     router.chat_member.register(membership_changed)
     router.include_routers(

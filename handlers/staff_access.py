@@ -8,19 +8,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, F
+from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import GROUPS as GROUPS
 from handlers.notices import TelegramTicketNotices
 from services.authorization import Actor, Authorization, StaffScope
 from services.models import Ticket
 from services.staff_tools import WorkerRoster
 from services.ticket_contract import Staff, TicketNotFound
 from services.tickets import TicketService
-
-GROUPS = F.chat.type.in_({"group", "supergroup"})
 
 
 class ChatLanguage(BaseMiddleware):

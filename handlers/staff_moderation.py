@@ -41,7 +41,7 @@ class BannedFromReporting(BaseMiddleware):
     ) -> Any:
         user: User | None = data.get("event_from_user")
         bans: Bans = data["bans"]
-        if user is None or await bans.of(user.id) is None:
+        if user is None or not await bans.may_be_banned(user.id) or await bans.of(user.id) is None:
             return await handler(event, data)
         told = await bans.tell_once(user.id)
         if isinstance(event, CallbackQuery):

@@ -5,7 +5,7 @@ Explains what is kept and asks for consent before the form (handlers.application
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.application_form import Apply, ask, fields_of, show_summary
+from handlers.gates import PRIVATE
 from handlers.menu import (
     CERTIFICATE,
     MenuButton,
@@ -193,9 +194,9 @@ def my_certificate_button(miniapp_url: str, *, another_stay: bool = False) -> In
 def router() -> Router:
     """The way in; a new Router for every Dispatcher."""
     router = Router(name="tourist-certificate")
-    private = F.chat.type == "private"
+    private = PRIVATE
     router.message.register(start, private, StateFilter(None), Command("certificate"))
     router.message.register(start, private, StateFilter(None), MenuButton(CERTIFICATE))
-    router.callback_query.register(consent, Apply.consent, Consent.filter())
+    router.callback_query.register(consent, StateFilter(Apply.consent), Consent.filter())
     router.callback_query.register(another_stay, StateFilter(None), AnotherStay.filter())
     return router

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import GROUPS, TYPED
 from handlers.staff_access import actor_of
 from handlers.volunteers import hours, labels, local_moment
 from services.authorization import Actor, Authorization
@@ -370,14 +371,14 @@ async def presence(
 
 def router() -> Router:
     router = Router(name="volunteer_tasks")
-    groups = F.chat.type.in_({"group", "supergroup"})
+    groups = GROUPS
     router.message.register(task, StateFilter(None), Command("task"), groups)
-    router.message.register(take_what, PostTask.what, F.text, ~F.text.startswith("/"), groups)
-    router.callback_query.register(take_grid, PostTask.grid, TaskGrid.filter())
-    router.message.register(take_when, PostTask.when, F.text, ~F.text.startswith("/"), groups)
-    router.message.register(take_length, PostTask.length, F.text, ~F.text.startswith("/"), groups)
-    router.message.register(take_people, PostTask.people, F.text, ~F.text.startswith("/"), groups)
-    router.callback_query.register(take_skill, PostTask.skills, TaskSkill.filter())
+    router.message.register(take_what, StateFilter(PostTask.what), TYPED, groups)
+    router.callback_query.register(take_grid, StateFilter(PostTask.grid), TaskGrid.filter())
+    router.message.register(take_when, StateFilter(PostTask.when), TYPED, groups)
+    router.message.register(take_length, StateFilter(PostTask.length), TYPED, groups)
+    router.message.register(take_people, StateFilter(PostTask.people), TYPED, groups)
+    router.callback_query.register(take_skill, StateFilter(PostTask.skills), TaskSkill.filter())
     router.callback_query.register(attendance, Attendance.filter())
     router.callback_query.register(presence, Presence.filter())
     return router

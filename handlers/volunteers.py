@@ -25,6 +25,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from handlers.gates import PRIVATE, TYPED
 from handlers.menu import CANCEL, N_, MenuButton, keyboard, main_menu
 from handlers.neighbours import PHONE
 from handlers.report_form import SHARE_LOCATION, SKIP
@@ -445,12 +446,12 @@ class VolunteerNotices:
 
 def router() -> Router:
     router = Router(name="volunteers")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PRIVATE)
     router.message.register(volunteer, StateFilter(None), Command("volunteer"))
     router.callback_query.register(manage, Manage.filter())
     router.callback_query.register(pick, StateFilter(SignUp.skills, SignUp.times), Pick.filter())
-    router.message.register(take_location, SignUp.place, F.location)
-    router.message.register(take_grid_code, SignUp.place, F.text, ~F.text.startswith("/"))
-    router.message.register(take_phone, SignUp.phone, F.text, ~F.text.startswith("/"))
+    router.message.register(take_location, StateFilter(SignUp.place), F.location)
+    router.message.register(take_grid_code, StateFilter(SignUp.place), TYPED)
+    router.message.register(take_phone, StateFilter(SignUp.phone), TYPED)
     router.callback_query.register(reply, Reply.filter())
     return router

@@ -5,6 +5,8 @@ The caller has asked services/authorization who may change them; this module onl
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 from sqlmodel import col, select
@@ -97,10 +99,31 @@ def fill(body: str, name: str, number: str) -> str:
 
 
 class Bans:
-    """Residents whose messages no longer open tickets."""
+    """Residents whose messages no longer open tickets.
 
-    def __init__(self, db: Database) -> None:
+    Every message to the report form asks whether its sender is banned; the banned ids are
+    kept in memory and read again at most every `recheck_seconds`, so that question costs no
+    database round trip. A ban or unban made here counts at once; one made through another
+    process sharing the database, within `recheck_seconds`.
+    """
+
+    def __init__(self, db: Database, recheck_seconds: float = 5.0) -> None:
         self.db = db
+        self.recheck_seconds = recheck_seconds
+        self._banned: set[int] = set()
+        self._read_at: float | None = None
+        self._reading = asyncio.Lock()
+
+    async def may_be_banned(self, resident_id: int) -> bool:
+        """False: not banned (as of `recheck_seconds` ago); True: ask `of` for the ban."""
+        if self._read_at is None or time.monotonic() - self._read_at > self.recheck_seconds:
+            async with self._reading:
+                if self._read_at is None or time.monotonic() - self._read_at > self.recheck_seconds:
+                    async with self.db.session() as session:
+                        rows = await session.exec(select(ResidentBan.resident_id))
+                        self._banned = set(rows)
+                    self._read_at = time.monotonic()
+        return resident_id in self._banned
 
     async def ban(
         self, resident_id: int, reason: str, ticket_number: str, by: int, by_name: str
@@ -114,15 +137,18 @@ class Bans:
             ban.told = False
             session.add(ban)
             await session.commit()
+        self._banned.add(resident_id)
 
     async def unban(self, resident_id: int) -> bool:
         async with self.db.session() as session:
             ban = await session.get(ResidentBan, resident_id)
             if ban is None:
+                self._banned.discard(resident_id)
                 return False
             await session.delete(ban)
             await session.commit()
-            return True
+        self._banned.discard(resident_id)
+        return True
 
     async def of(self, resident_id: int) -> ResidentBan | None:
         async with self.db.session() as session:

@@ -34,7 +34,7 @@ class UpdateLog:
     """Claims update ids in the database, so the claim holds across restarts and processes.
 
     Updates that arrive together are claimed in one INSERT … ON CONFLICT DO NOTHING RETURNING
-    (services.batching), rather than a transaction each.
+    and marked done in one UPDATE (services.batching), rather than a transaction each.
     """
 
     def __init__(self, db: Database, lease: timedelta = timedelta(seconds=60)) -> None:
@@ -42,6 +42,7 @@ class UpdateLog:
         self.lease = lease
         self._claims_since_prune = 0
         self._claims = GroupCommit(self._claim_all)
+        self._finishes = GroupCommit(self._finish_all)
 
     async def claim(self, update_id: int) -> Claim:
         if not await self._claims(update_id):
@@ -72,13 +73,18 @@ class UpdateLog:
             return Claim.DONE if done.first() is not False else Claim.BUSY
 
     async def finish(self, update_id: int) -> None:
-        async with self.db.session() as session:
-            await session.exec(
-                update(ProcessedUpdate)
-                .where(col(ProcessedUpdate.update_id) == update_id)
-                .values(done=True)
-            )
-            await session.commit()
+        await self._finishes(update_id)
+
+    async def _finish_all(self, update_ids: list[int]) -> list[None]:
+        """Mark several ids done in one UPDATE (services.batching)."""
+        statement = (
+            update(ProcessedUpdate)
+            .where(col(ProcessedUpdate.update_id).in_(set(update_ids)))
+            .values(done=True)
+        )
+        async with self.db.engine.begin() as connection:
+            await connection.execute(statement)
+        return [None] * len(update_ids)
 
     async def _claim_all(self, update_ids: list[int]) -> list[bool]:
         """Claim several ids at once; an id twice in the batch is claimed by its first."""

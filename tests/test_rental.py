@@ -9,6 +9,7 @@ inspect, a stranger cannot see another landlord's tenants.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -349,6 +350,18 @@ async def test_a_house_turns_red_then_green_then_yellow_and_an_overdue_visit_is_
         standin.press_button(worker, reminder, inline_buttons(reminder)["🔍 Inspect now"])
         intro = await next_message(standin, east.id)
         assert intro["text"].startswith(f"🔍 Inspection of rental house {code} on")
+
+        async def shown() -> bool:  # the bot notes the message once it is sent: a person
+            async with db.session() as session:  # replies later than the bot takes to do so
+                rows = await session.exec(select(RentalInspection))
+                return any(intro["message_id"] in i.message_ids for i in rows.all())
+
+        for _attempt in range(250):
+            if await shown():
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the inspection's message was never noted")
         # a photo in reply to the inspection is the current item's evidence; only from staff
         photo = {"photo": standin.state.files.add_photo(PNG)}
         standin._user_message(stranger, photo, east, intro, None)  # no public reply-with-photo
