@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -34,6 +34,25 @@ CHUNK = 5_000
 TARGET_MS = 300.0
 
 
+def ticket_row(
+    n: int, created: datetime, category: str, grid: str | None, **fields: object
+) -> dict[str, object]:
+    """The n-th benchmark ticket, with nothing personal in it; `fields` add the rest."""
+    return {
+        "number": f"{created.year}-{n:06d}",
+        "resident_id": 10_000 + n % 5_000,
+        "resident_name": "",
+        "resident_locale": "zh",
+        "category": category,
+        "grid": grid,
+        "staff_chat_id": -1001,
+        "text": "bench",
+        "photos": [],
+        "created_at": created,
+        **fields,
+    }
+
+
 async def fill(db: Database, count: int) -> None:
     """`count` tickets over the last two years: grids, kinds, resolutions and ratings mixed."""
     routing = load_routing(None, None)
@@ -41,29 +60,23 @@ async def fill(db: Database, count: int) -> None:
     categories = [category.code for category in routing.categories]
     now, span = utcnow(), timedelta(days=730)
     randomly = random.Random(311)
-    rows = []
+    rows: list[dict[str, object]] = []
     for n in range(1, count + 1):
         created = now - span * randomly.random()
         resolved = created + timedelta(hours=randomly.expovariate(1 / 30))
         done = resolved < now and randomly.random() < 0.9
         rows.append(
-            {
-                "number": f"{created.year}-{n:06d}",
-                "resident_id": 10_000 + n % 5_000,
-                "resident_name": "",
-                "resident_locale": "zh",
-                "category": randomly.choice(categories),
-                "grid": randomly.choice(grids),
-                "staff_chat_id": -1001,
-                "text": "bench",
-                "photos": [],
-                "status": "closed" if done else "new",
-                "created_at": created,
-                "updated_at": resolved if done else created,
-                "resolved_at": resolved if done else None,
-                "rating": randomly.randint(1, 5) if done and randomly.random() < 0.6 else None,
-                "escalation_level": 0,
-            }
+            ticket_row(
+                n,
+                created,
+                randomly.choice(categories),
+                randomly.choice(grids),
+                status="closed" if done else "new",
+                updated_at=resolved if done else created,
+                resolved_at=resolved if done else None,
+                rating=randomly.randint(1, 5) if done and randomly.random() < 0.6 else None,
+                escalation_level=0,
+            )
         )
     async with db.engine.begin() as connection:
         for start in range(0, len(rows), CHUNK):

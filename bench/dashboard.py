@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import col
 
-from bench.board import CHUNK, TARGET_MS, p95
+from bench.board import CHUNK, TARGET_MS, p95, ticket_row
 from services.dashboard_export import Detail, TicketExport
 from services.dashboard_figures import DashboardFigures, Filters, period_of
 from services.migrate import upgrade_to_head
@@ -53,26 +53,20 @@ async def fill(db: Database, count: int) -> None:
         resolved = created + timedelta(hours=randomly.expovariate(1 / 30))
         done = resolved < now and randomly.random() < 0.95
         tickets.append(
-            {
-                "number": f"{created.year}-{n:06d}",
-                "resident_id": 10_000 + n % 5_000,
-                "resident_name": "",
-                "resident_locale": "zh",
-                "category": randomly.choice(categories),
-                "grid": randomly.choice(grids),
-                "staff_chat_id": -1001,
-                "text": "bench",
-                "photos": [],
-                "status": "closed" if done else randomly.choice(["new", "taken"]),
-                "created_at": created,
-                "updated_at": resolved if done else created,
-                "first_response_at": answered if answered < now else None,
-                "resolved_at": resolved if done else None,
-                "response_seconds": seconds_between(created, answered if answered < now else None),
-                "resolution_seconds": seconds_between(created, resolved if done else None),
-                "rating": randomly.randint(1, 5) if done and randomly.random() < 0.6 else None,
-                "escalation_level": 0 if done else randomly.randint(0, 3),
-            }
+            ticket_row(
+                n,
+                created,
+                randomly.choice(categories),
+                randomly.choice(grids),
+                status="closed" if done else randomly.choice(["new", "taken"]),
+                updated_at=resolved if done else created,
+                first_response_at=answered if answered < now else None,
+                resolved_at=resolved if done else None,
+                response_seconds=seconds_between(created, answered if answered < now else None),
+                resolution_seconds=seconds_between(created, resolved if done else None),
+                rating=randomly.randint(1, 5) if done and randomly.random() < 0.6 else None,
+                escalation_level=0 if done else randomly.randint(0, 3),
+            )
         )
     applications, checkins = [], []
     for n in range(1, count // 5 + 1):
