@@ -20,6 +20,7 @@ from services.legal_contract import LegalDraft
 from services.models import Notification, utcnow
 from services.storage import Database
 from tests.support.people import inline_buttons
+from tests.support.running import recorded
 from tests.test_legal import CHEN, LAWYERS, card_of, lawyers_chat, legal_routing, press
 from tests.test_resident_requests import next_message
 
@@ -184,7 +185,7 @@ async def test_an_edit_too_old_to_change_in_place_lands_in_the_questions_topic(
 ) -> None:
     lawyers_chat(standin, forum=True)
     wu = standin.user(3201, "Wu Min", language_code="en")
-    await run_bot(routing_file=legal_routing(tmp_path, forum=True))
+    bot = await run_bot(routing_file=legal_routing(tmp_path, forum=True))
     number = await ask(standin, wu, "My landlord keeps our deposit")
     card = await card_of(standin)
     topic = card["message_thread_id"]
@@ -193,6 +194,7 @@ async def test_an_edit_too_old_to_change_in_place_lands_in_the_questions_topic(
     standin.send_message(CHEN, "Do you have a receipt?", LAWYERS, message_thread_id=topic)
     await next_message(standin, LAWYERS)  # sent
     answer = await next_message(standin, wu.id)
+    await recorded(bot.settings, answer)  # as when a person has read it
     mine = standin.send_message(wu, "Yes, a receipt for 3000 yuan", reply_to=answer)["message"]
     await next_message(standin, wu.id)  # sent to the lawyer
     copy = await next_message(standin, LAWYERS)

@@ -50,6 +50,32 @@ async def eventually(condition: Callable[[], Any], within: float = 5.0) -> Any:
     raise AssertionError(f"condition not met within {within}s")
 
 
+async def recorded(settings: Settings, message: dict[str, Any], within: float = 5.0) -> None:
+    """Wait until the sender has recorded the id Telegram gave a message it sent, as it does
+    once Telegram answers: a person who replies to that message (seconds later, having read
+    it) then finds it known, whereas a test can reply within a millisecond of its arrival."""
+    from sqlmodel import col, select
+
+    from services.models import Notification
+    from services.storage import Database
+
+    db = Database(settings.effective_database_url)
+    query = select(Notification.id).where(
+        col(Notification.chat_id) == message["chat"]["id"],
+        col(Notification.telegram_message_id) == message["message_id"],
+    )
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            async with db.session() as session:
+                if (await session.exec(query)).first() is not None:
+                    return
+            await asyncio.sleep(0.02)
+    finally:
+        await db.close()
+    raise AssertionError(f"message {message['message_id']} not recorded within {within}s")
+
+
 @dataclass
 class RunningBot:
     settings: Settings
