@@ -1,223 +1,45 @@
 """The application form: one question at a time, then the summary and Submit.
 
 A wrong answer gets the reason and the same question again; "Back" and /cancel work at every
-step. The form is entered from handlers.tourist_certificate (/certificate, after consent).
+step. The form is entered from handlers.tourist_certificate (/certificate, after consent). The
+questions are asked in handlers.application_questions, the summary shown and submitted in
+handlers.application_summary; here each answer is taken, and the steps routed.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from typing import Any
-from uuid import uuid4
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-)
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.application_notices import DOCUMENT_NAMES
+from handlers.application_questions import (
+    BACK,
+    STEPS,
+    TOMORROW,
+    Apply,
+    DocChoice,
+    HotelChoice,
+    ask,
+    offer_hotels,
+)
+from handlers.application_summary import Decide, decide, show_summary
 from handlers.gates import PRIVATE, TYPED
-from handlers.menu import (
-    CANCEL,
-    N_,
-    MenuButton,
-    MenuEntry,
-    drop_buttons,
-    main_menu,
-    take_press,
+from handlers.identity_answers import (
+    TODAY,
+    given_phone,
+    parse_date,
+    typed_document_number,
+    typed_name,
 )
-from services.applications import (
-    ApplicationDraft,
-    ApplicationService,
-    PersonalData,
-)
+from handlers.menu import MenuButton, drop_buttons
 from services.certificates import china_today
-from services.identity import DocumentType, InvalidDocument, Reason, validate_document
-from services.models import Application
+from services.identity import DocumentType
 from services.routing import Routing, text
-
-BACK = MenuEntry("⬅️", N_("Back"))
-TODAY = MenuEntry("📅", N_("Today"))
-TOMORROW = MenuEntry("📅", N_("Tomorrow"))
-SHARE_PHONE = MenuEntry("📱", N_("Share my phone number"))
-DOCUMENT_PROBLEMS = {
-    Reason.EMPTY: N_("The number is empty."),
-    Reason.WRONG_LENGTH: N_("A resident ID number has 18 characters."),
-    Reason.BAD_CHARACTERS: N_("Only digits and letters can be in this number."),
-    Reason.BAD_REGION: N_("The first 6 digits are not a region code of China."),
-    Reason.BAD_BIRTH_DATE: N_("Digits 7 to 14 are not a real date of birth."),
-    Reason.BIRTH_DATE_IN_FUTURE: N_("The date of birth in the number is in the future."),
-    Reason.BAD_CHECK_CHARACTER: N_(
-        "The last character does not match the others: one of them is probably mistyped."
-    ),
-    Reason.NO_DIGITS: N_("A passport number has digits in it."),
-    Reason.BAD_FORMAT: N_("This does not look like a number of that kind of document."),
-}
-STEPS = [
-    "name",
-    "doc_type",
-    "doc_number",
-    "birth_date",
-    "phone",
-    "hotel",
-    "check_in",
-    "nights",
-    "selfie",
-]
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
-
-
-class Apply(StatesGroup):
-    consent = State()
-    name = State()
-    doc_type = State()
-    doc_number = State()
-    birth_date = State()
-    phone = State()
-    hotel = State()
-    check_in = State()
-    nights = State()
-    selfie = State()
-    confirm = State()
-
-
-class DocChoice(CallbackData, prefix="doc"):
-    kind: str
-
-
-class HotelChoice(CallbackData, prefix="htl"):
-    code: str
-
-
-class Decide(CallbackData, prefix="appl"):
-    step: str  # submit, resend
-    value: str = ""
-
-
-def form_keyboard(*extra: list[KeyboardButton]) -> ReplyKeyboardMarkup:
-    rows = [*extra, [KeyboardButton(text=BACK.text()), KeyboardButton(text=CANCEL.text())]]
-    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
-
-
-def parse_date(raw: str) -> date | None:
-    digits = re.sub(r"\D", " ", raw).split()
-    if len(digits) == 1 and len(digits[0]) == 8:
-        digits = [digits[0][:4], digits[0][4:6], digits[0][6:]]
-    if len(digits) != 3:
-        return None
-    try:
-        return date(int(digits[0]), int(digits[1]), int(digits[2]))
-    except ValueError:
-        return None
-
-
-def fields_of(application: Application, personal: PersonalData) -> dict[str, Any]:
-    return {
-        "name": personal.full_name,
-        "doc_type": application.document_type,
-        "doc_number": personal.document_number,
-        "birth_date": personal.birth_date.isoformat() if personal.birth_date else None,
-        "phone": personal.phone,
-        "hotel": application.hotel_code,
-        "check_in": application.check_in.isoformat(),
-        "nights": application.nights,
-        "selfie": personal.selfie_file_id,
-    }
-
-
-async def ask(message: Message, state: FSMContext, step: str, routing: Routing, i18n: I18n) -> None:
-    """Ask the question of one step (and remember we are there)."""
-    await state.set_state(getattr(Apply, step))
-    if step == "name":
-        await message.answer(
-            _("Your full name, exactly as on your ID document:"), reply_markup=form_keyboard()
-        )
-    elif step == "doc_type":
-        await message.answer(
-            _("Which document do you have the number of?"),
-            reply_markup=InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [InlineKeyboardButton(text=_(name), callback_data=DocChoice(kind=kind).pack())]
-                    for kind, name in DOCUMENT_NAMES.items()
-                ]
-            ),
-        )
-        await message.answer(
-            _("You can also go back or cancel with the buttons below."),
-            reply_markup=form_keyboard(),
-        )
-    elif step == "doc_number":
-        await message.answer(_("The document's number:"), reply_markup=form_keyboard())
-    elif step == "birth_date":
-        await message.answer(
-            _("Your date of birth, as year-month-day (for example 1990-05-17):"),
-            reply_markup=form_keyboard(),
-        )
-    elif step == "phone":
-        await message.answer(
-            _("A phone number where the hotel or the police can reach you:"),
-            reply_markup=form_keyboard(
-                [KeyboardButton(text=SHARE_PHONE.text(), request_contact=True)]
-            ),
-        )
-    elif step == "hotel":
-        await offer_hotels(message, routing, i18n, "")
-    elif step == "check_in":
-        await message.answer(
-            _("Check-in date (year-month-day), or press Today or Tomorrow:"),
-            reply_markup=form_keyboard(
-                [KeyboardButton(text=TODAY.text()), KeyboardButton(text=TOMORROW.text())]
-            ),
-        )
-    elif step == "nights":
-        await message.answer(_("How many nights will you stay?"), reply_markup=form_keyboard())
-    elif step == "selfie":
-        await message.answer(
-            _("Last step: a selfie, so the reviewers can compare you with your document photo."),
-            reply_markup=form_keyboard(),
-        )
-
-
-async def offer_hotels(message: Message, routing: Routing, i18n: I18n, search: str) -> None:
-    locale = i18n.current_locale
-    found = [
-        hotel
-        for hotel in routing.hotels
-        if not search or search.lower() in (text(hotel.name, "en") + text(hotel.name, "zh")).lower()
-    ]
-    if not found:
-        await message.answer(
-            _("No registered hotel matches “{search}”. Type part of its name, or choose:").format(
-                search=search
-            )
-        )
-        found = list(routing.hotels)
-    await message.answer(
-        _("Which hotel are you staying at? Choose it, or type part of its name to search."),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=text(hotel.name, locale),
-                        callback_data=HotelChoice(code=hotel.code).pack(),
-                    )
-                ]
-                for hotel in found
-            ]
-        ),
-    )
 
 
 async def go_on(
@@ -244,11 +66,8 @@ async def back(message: Message, state: FSMContext, routing: Routing, i18n: I18n
 
 
 async def take_name(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
-    name = " ".join((message.text or "").split())
-    if not 2 <= len(name) <= 64 or any(ch.isdigit() for ch in name):
-        await message.answer(
-            _("Please type your full name in letters (2 to 64 characters), as on your document.")
-        )
+    name = await typed_name(message)
+    if name is None:
         return
     await state.update_data(name=name)
     await go_on(message, state, "name", routing, i18n)
@@ -267,17 +86,10 @@ async def choose_doc_type(
 async def take_doc_number(
     message: Message, state: FSMContext, routing: Routing, i18n: I18n
 ) -> None:
-    data = await state.get_data()
-    try:
-        document = validate_document(data["doc_type"], message.text or "", today=china_today())
-    except InvalidDocument as wrong:
-        await message.answer(
-            _("That number cannot be right: {problem} Please check it and type it again.").format(
-                problem=_(DOCUMENT_PROBLEMS[wrong.reason])
-            )
-        )
+    number = await typed_document_number(message, (await state.get_data())["doc_type"])
+    if number is None:
         return
-    await state.update_data(doc_number=document.number)
+    await state.update_data(doc_number=number)
     await go_on(message, state, "doc_number", routing, i18n)
 
 
@@ -303,8 +115,8 @@ async def take_birth_date(
 
 
 async def take_phone(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
-    phone = message.contact.phone_number if message.contact else (message.text or "").strip()
-    if not PHONE.match(phone):
+    phone = given_phone(message)
+    if phone is None:
         await message.answer(
             _(
                 "That is not a phone number. Type it with digits only (and + for abroad), or "
@@ -380,99 +192,6 @@ async def take_selfie(message: Message, state: FSMContext, routing: Routing, i18
 
 async def not_a_selfie(message: Message) -> None:
     await message.answer(_("Please send a photo of your face (a selfie), not a file or text."))
-
-
-async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
-    await state.set_state(Apply.confirm)
-    data = await state.update_data(correcting=False)
-    if not data.get("intake"):  # names this form, so a Submit delivered twice applies once
-        data = await state.update_data(intake=uuid4().hex)
-    locale = i18n.current_locale
-    check_in = date.fromisoformat(data["check_in"])
-    summary = _(
-        "Please check your application:\n\nName: {name}\nDocument: {document} {number}\n"
-        "Date of birth: {born}\nPhone: {phone}\nHotel: {hotel}\n"
-        "Stay: {check_in} to {check_out} ({nights} nights)\nSelfie: attached"
-    ).format(
-        name=data["name"],
-        document=_(DOCUMENT_NAMES[DocumentType(data["doc_type"])]),
-        number=data["doc_number"],
-        born=data.get("birth_date") or "—",
-        phone=data["phone"],
-        hotel=text(routing.hotel(data["hotel"]).name, locale),
-        check_in=check_in.isoformat(),
-        check_out=(check_in + timedelta(days=int(data["nights"]))).isoformat(),
-        nights=data["nights"],
-    )
-    edit_buttons = [
-        InlineKeyboardButton(text=label, callback_data=Decide(step="edit", value=step).pack())
-        for step, label in (
-            ("name", _("Name")),
-            ("doc_type", _("Document")),
-            ("phone", _("Phone")),
-            ("hotel", _("Hotel")),
-            ("check_in", _("Check-in")),
-            ("nights", _("Nights")),
-            ("selfie", _("Selfie")),
-        )
-    ]
-    await message.answer(_("Almost done."), reply_markup=form_keyboard())
-    await message.answer(
-        summary + "\n\n" + _("Press Submit, or a detail to change it."),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text="📨 " + _("Submit"), callback_data=Decide(step="submit").pack()
-                    )
-                ],
-                edit_buttons[:4],
-                edit_buttons[4:],
-            ]
-        ),
-    )
-
-
-async def decide(
-    query: CallbackQuery,
-    callback_data: Decide,
-    state: FSMContext,
-    applications: ApplicationService,
-    routing: Routing,
-    i18n: I18n,
-) -> None:
-    message = await take_press(query)
-    if message is None:
-        return
-    if callback_data.step == "edit":
-        await state.update_data(correcting=True)
-        await ask(message, state, callback_data.value, routing, i18n)
-        return
-    data = await state.get_data()
-    await applications.submit(
-        ApplicationDraft(
-            tourist_id=query.from_user.id,
-            locale=i18n.current_locale,
-            full_name=data["name"],
-            document_type=data["doc_type"],
-            document_number=data["doc_number"],
-            birth_date=date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None,
-            phone=data["phone"],
-            hotel_code=data["hotel"],
-            check_in=date.fromisoformat(data["check_in"]),
-            nights=int(data["nights"]),
-            selfie_file_id=data["selfie"],
-            intake_key=data.get("intake"),
-        )
-    )
-    await state.clear()
-    await message.answer(
-        _(
-            "Thank you. Your application is with the reviewers now; their answer will come "
-            "here, with the certificate if it is approved."
-        ),
-        reply_markup=main_menu(),
-    )
 
 
 async def use_the_buttons(message: Message) -> None:

@@ -21,8 +21,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.application_form import PHONE
 from handlers.gates import TYPED
+from handlers.identity_answers import given_phone
 from handlers.menu import CANCEL, N_, MenuButton, MenuEntry, cancel_only, keyboard, main_menu
 from handlers.menu import take_press as _take_press
 from handlers.rental_notices import day
@@ -170,8 +170,8 @@ async def take_beds(message: Message, state: FSMContext) -> None:
 
 
 async def take_contact(message: Message, state: FSMContext) -> None:
-    phone = message.contact.phone_number if message.contact else (message.text or "").strip()
-    if not PHONE.match(phone):
+    phone = given_phone(message)
+    if phone is None:
         await message.answer(_("That is not a phone number; write digits only, e.g. 13812345678."))
         return
     await state.update_data(contact=phone)

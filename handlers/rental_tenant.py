@@ -26,18 +26,24 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.application_form import DOCUMENT_PROBLEMS, PHONE, parse_date
 from handlers.application_notices import DOCUMENT_NAMES
 from handlers.gates import PRIVATE, TYPED
-from handlers.menu import CANCEL, N_, MenuEntry, cancel_only, keyboard, main_menu
+from handlers.identity_answers import (
+    SHARE_PHONE,
+    TODAY,
+    ask_document_type,
+    given_phone,
+    parse_date,
+    typed_document_number,
+    typed_name,
+)
+from handlers.menu import CANCEL, cancel_only, keyboard, main_menu
 from handlers.menu import take_press as _take_press
 from services.certificates import china_today
-from services.identity import DocumentType, InvalidDocument, validate_document
+from services.identity import DocumentType
 from services.rental import RentalService, TenantDraft
 from services.routing import Routing, text
 
-TODAY = MenuEntry("📅", N_("Today"))
-SHARE_PHONE = MenuEntry("📱", N_("Share my phone number"))
 JOIN_PREFIX = "rent_"
 
 
@@ -128,23 +134,12 @@ async def begin(
 
 
 async def take_name(message: Message, state: FSMContext) -> None:
-    name = " ".join((message.text or "").split())
-    if not 2 <= len(name) <= 64 or any(ch.isdigit() for ch in name):
-        await message.answer(
-            _("Please type your full name in letters (2 to 64 characters), as on your document.")
-        )
+    name = await typed_name(message)
+    if name is None:
         return
     await state.update_data(name=name)
     await state.set_state(JoinHouse.doc_type)
-    await message.answer(
-        _("Which document do you have the number of?"),
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [InlineKeyboardButton(text=_(label), callback_data=TenantDoc(kind=kind).pack())]
-                for kind, label in DOCUMENT_NAMES.items()
-            ]
-        ),
-    )
+    await ask_document_type(message, lambda kind: TenantDoc(kind=kind).pack())
 
 
 async def choose_doc(query: CallbackQuery, callback_data: TenantDoc, state: FSMContext) -> None:
@@ -156,17 +151,10 @@ async def choose_doc(query: CallbackQuery, callback_data: TenantDoc, state: FSMC
 
 
 async def take_doc_number(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    try:
-        document = validate_document(data["doc_type"], message.text or "", today=china_today())
-    except InvalidDocument as wrong:
-        await message.answer(
-            _("That number cannot be right: {problem} Please check it and type it again.").format(
-                problem=_(DOCUMENT_PROBLEMS[wrong.reason])
-            )
-        )
+    number = await typed_document_number(message, (await state.get_data())["doc_type"])
+    if number is None:
         return
-    await state.update_data(doc_number=document.number)
+    await state.update_data(doc_number=number)
     await state.set_state(JoinHouse.phone)
     await message.answer(
         _("A phone number where your landlord or the grid workers can reach you:"),
@@ -178,8 +166,8 @@ async def take_doc_number(message: Message, state: FSMContext) -> None:
 
 
 async def take_phone(message: Message, state: FSMContext) -> None:
-    phone = message.contact.phone_number if message.contact else (message.text or "").strip()
-    if not PHONE.match(phone):
+    phone = given_phone(message)
+    if phone is None:
         await message.answer(_("That is not a phone number; write digits only, e.g. 13812345678."))
         return
     await state.update_data(phone=phone)

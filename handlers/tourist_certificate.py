@@ -19,7 +19,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.application_form import Apply, ask, fields_of, show_summary
+from handlers.application_questions import Apply, ask
+from handlers.application_summary import fields_of, show_summary
 from handlers.gates import PRIVATE
 from handlers.menu import (
     CERTIFICATE,
