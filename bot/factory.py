@@ -65,7 +65,7 @@ from handlers.mediation_session_notices import MediationNotices
 from handlers.notices import TelegramTicketNotices
 from handlers.rental_notices import TelegramRentalNotices
 from handlers.topics import TopicRepair
-from handlers.volunteers import VolunteerNotices
+from handlers.volunteer_notices import VolunteerNotices
 from handlers.web_security import AddressLimit, content_security_policy, security_headers
 from services.api_keys import ApiKeys
 from services.applications import ApplicationService

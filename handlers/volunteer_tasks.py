@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.gates import GROUPS, TYPED
 from handlers.staff_access import actor_of
-from handlers.volunteers import hours, labels, local_moment
+from handlers.volunteer_notices import hours, labels, local_moment
 from services.authorization import Actor, Authorization
 from services.households import grids_of_chat
 from services.models import utcnow

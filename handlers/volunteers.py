@@ -1,14 +1,12 @@
 """Volunteers, the resident's side: `/volunteer` to sign up (skills, when free, where, phone) or
-see one's hours; the answers to a task's invitation; what volunteers and staff are told.
+see one's hours; the answers to a task's invitation. What volunteers and staff are told is
+handlers/volunteer_notices.py.
 
 The rules (matching, the places a task has, hours) are services/volunteers.py's; the staff's
 side (posting a task, confirming attendance) is handlers/volunteer_tasks.py.
 """
 
 from __future__ import annotations
-
-from datetime import datetime, tzinfo
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -22,38 +20,19 @@ from aiogram.types import (
     KeyboardButton,
     Message,
 )
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.gates import PRIVATE, TYPED
-from handlers.menu import CANCEL, N_, MenuButton, keyboard, main_menu
+from handlers.menu import CANCEL, MenuButton, keyboard, main_menu
 from handlers.neighbours import PHONE
 from handlers.report_form import SHARE_LOCATION, SKIP
-from handlers.ticket_card import markup
-from services.certificates import CHINA_TIME
-from services.models import as_utc, utcnow
-from services.outbox import Outgoing
+from handlers.volunteer_notices import Reply, grid_name, hours, labels, local_moment
+from services.models import utcnow
 from services.routing import Routing, text
-from services.volunteer_contract import DAYS, TIMES, Answer, Profile, TaskView
-from services.volunteer_routing import routed_skills, skill_codes
+from services.volunteer_contract import DAYS, TIMES, Answer, Profile
+from services.volunteer_routing import skill_codes
 from services.volunteers import Volunteers
-
-LABELS = {
-    "elderly_care": N_("Elderly care"),
-    "tutoring": N_("Tutoring"),
-    "cleaning": N_("Cleaning"),
-    "translation": N_("Translation"),
-    "first_aid": N_("First aid"),
-    "other": N_("Other"),
-    "weekdays": N_("Weekdays"),
-    "weekends": N_("Weekends"),
-    "mornings": N_("Mornings"),
-    "afternoons": N_("Afternoons"),
-    "evenings": N_("Evenings"),
-}
-
-
-LIST_SEPARATOR = N_(", ")  # between the skills or times listed: "、" in Chinese
 
 
 class SignUp(StatesGroup):
@@ -67,38 +46,8 @@ class Pick(CallbackData, prefix="vp"):
     code: str  # a skill or a time, or "next"
 
 
-class Reply(CallbackData, prefix="va"):
-    task: int
-    yes: bool
-
-
 class Manage(CallbackData, prefix="vm"):
     action: str  # change, stop
-
-
-def labels(
-    codes: tuple[str, ...] | list[str],
-    translate: Any = None,
-    routing: Routing | None = None,
-    locale: str | None = None,
-) -> str:
-    """Skills or times in words, in the current (or the given) language: a skill the routing
-    file names in its own words, the others from the catalogs."""
-    words = translate or _
-    named = {
-        skill.code: skill.name for skill in routed_skills(routing.volunteers if routing else None)
-    }
-    locale = locale or get_i18n().current_locale
-    said = [
-        text(named[code], locale) if code in named else words(LABELS[code])
-        for code in codes
-        if code in named or code in LABELS
-    ]
-    return words(LIST_SEPARATOR).join(said) or "—"
-
-
-def hours(minutes: int) -> str:
-    return f"{minutes / 60:g}"
 
 
 def toggles(
@@ -129,7 +78,7 @@ async def volunteer(
         await _begin(message, state, routing)
         return
     given = await volunteers.hours(profile.user_id, utcnow())
-    grid = _grid_name(routing, profile.grid_code, i18n.current_locale)
+    grid = grid_name(routing, profile.grid_code, i18n.current_locale)
     await message.answer(
         _(
             "You are a volunteer in {grid}.\nSkills: {skills}\nFree: {times}\n"
@@ -158,13 +107,6 @@ async def volunteer(
             ]
         ),
     )
-
-
-def _grid_name(routing: Routing, code: str, locale: str | None) -> str:
-    try:
-        return text(routing.grid(code).name, locale)
-    except KeyError:
-        return code
 
 
 async def _begin(message: Message, state: FSMContext, routing: Routing) -> None:
@@ -354,94 +296,6 @@ async def reply(query: CallbackQuery, callback_data: Reply, volunteers: Voluntee
         await query.message.answer(
             said.format(what=task.what, when=local_moment(task.starts_at, volunteers.zone))
         )
-
-
-def local_moment(moment: datetime, zone: tzinfo) -> str:
-    return f"{as_utc(moment).astimezone(zone):%Y-%m-%d %H:%M}"
-
-
-# --- what people are told ---------------------------------------------------------------------
-
-
-class VolunteerNotices:
-    """services.volunteers.VolunteerWords in each reader's language; names travel sealed."""
-
-    def __init__(
-        self, i18n: I18n, routing: Routing, staff_locale: str, zone: tzinfo = CHINA_TIME
-    ) -> None:
-        self.i18n, self.routing, self.staff_locale, self.zone = i18n, routing, staff_locale, zone
-
-    def _(self, message: str, locale: str) -> str:
-        return self.i18n.gettext(message, locale=locale)
-
-    def invitation(self, task: TaskView, volunteer: Profile) -> Outgoing:
-        locale = volunteer.locale
-        words = self._(
-            "🙋 Volunteers wanted: {what}\nWhere: {grid}\nWhen: {when}, {hours} hours\n"
-            "People needed: {needed}\nSkills: {skills}\n\nCan you come?",
-            locale,
-        ).format(
-            what=task.what,
-            grid=_grid_name(self.routing, task.grid_code, locale),
-            when=local_moment(task.starts_at, self.zone),
-            hours=hours(task.minutes),
-            needed=task.needed,
-            skills=labels(task.skills, lambda m: self._(m, locale), self.routing, locale)
-            if task.skills
-            else self._("any", locale),
-        )
-        buttons = [
-            [
-                InlineKeyboardButton(
-                    text=self._("✅ I will come", locale),
-                    callback_data=Reply(task=task.id, yes=True).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=self._("❌ I can't", locale),
-                    callback_data=Reply(task=task.id, yes=False).pack(),
-                ),
-            ]
-        ]
-        return Outgoing.text(
-            volunteer.user_id,
-            words,
-            reply_markup=markup(buttons),
-            reference=f"volunteer-task:{task.id}",
-        )
-
-    def answered(self, task: TaskView, volunteer: Profile, accepted: bool) -> Outgoing:
-        """To the task's staff chat, sealed: the volunteer's name, and phone when they come."""
-        locale = self.routing.chat_locales.get(task.staff_chat_id, self.staff_locale)
-        said = (
-            N_("🙋 {name} will come to task #{id} “{what}” ({accepted} of {needed}).")
-            if accepted
-            else N_("{name} can no longer come to task #{id} “{what}” ({accepted} of {needed}).")
-        )
-        words = self._(said, locale).format(
-            name=volunteer.name,
-            id=task.id,
-            what=task.what,
-            accepted=task.accepted,
-            needed=task.needed,
-        )
-        if accepted and volunteer.phone:
-            words += "\n" + self._("Phone: {phone}", locale).format(phone=volunteer.phone)
-        message = Outgoing.text(task.staff_chat_id, words, reference=f"volunteer-task:{task.id}")
-        return Outgoing(
-            message.chat_id,
-            message.method,
-            message.params,
-            reference=message.reference,
-            sealed=True,
-        )
-
-    def thanks(self, volunteer: Profile, month: str, minutes: int, tasks: int) -> Outgoing:
-        words = self._(
-            "💐 Thank you for volunteering! In {month} you gave {hours} hours to your "
-            "neighbours, in {tasks} tasks.",
-            volunteer.locale,
-        ).format(month=month, hours=hours(minutes), tasks=tasks)
-        return Outgoing.text(volunteer.user_id, words, reference="volunteer-thanks")
 
 
 def router() -> Router:
