@@ -35,7 +35,7 @@ from handlers.menu import (
     main_menu,
     take_press,
 )
-from handlers.report_form import DONE, SHARE_LOCATION, SKIP
+from handlers.report_questions import DONE, SHARE_LOCATION, SKIP
 from services.mediation import TEXT_LIMIT, CaseDraft, EvidenceFile, MediationService
 from services.routing import Routing, text
 

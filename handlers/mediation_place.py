@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.mediation_form import AreaPick, Mediation, area_buttons, ask_evidence
 from handlers.menu import MenuButton, take_press
-from handlers.report_form import SKIP
+from handlers.report_questions import SKIP
 from services.routing import Routing, text
 
 

@@ -25,7 +25,7 @@ from handlers.mediation_evidence import evidence_of, too_large
 from handlers.mediation_notices import AddEvidence, Attend, Book, Rate
 from handlers.mediation_session_notices import MediationNotices
 from handlers.menu import CANCEL, MenuButton, keyboard, main_menu, take_press
-from handlers.report_form import DONE
+from handlers.report_questions import DONE
 from services.mediation import (
     INVITE_PREFIX,
     CaseNotFound,

@@ -22,7 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.gates import PRIVATE, TYPED
 from handlers.menu import MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
-from handlers.report_form import DONE, SKIP, photos_keyboard
+from handlers.report_questions import DONE, SKIP, photos_keyboard
 from handlers.topics import ticket_topic
 from services.authorization import Actor, Authorization
 from services.privacy import FieldCipher

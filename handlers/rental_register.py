@@ -26,7 +26,7 @@ from handlers.identity_answers import given_phone
 from handlers.menu import CANCEL, N_, MenuButton, MenuEntry, cancel_only, keyboard, main_menu
 from handlers.menu import take_press as _take_press
 from handlers.rental_notices import day
-from handlers.report_form import DONE, SKIP, photos_keyboard
+from handlers.report_questions import DONE, SKIP, photos_keyboard
 from services.models import RentalHouse
 from services.rental import HouseDraft, RentalService
 from services.routing import Routing, text

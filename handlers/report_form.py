@@ -1,76 +1,40 @@
-"""The report form: a problem in plain words, its kind, its place and photos, then Submit."""
+"""The report form: a problem in plain words, its kind, its place and photos, then Submit.
+
+The questions are asked in handlers.report_questions, the summary shown and submitted in
+handlers.report_summary; here each answer is taken, and the steps routed.
+"""
 
 from __future__ import annotations
 
-import logging
-from uuid import uuid4
-
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-)
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.gates import PRIVATE, TYPED
-from handlers.menu import (
-    CANCEL,
-    N_,
-    REPORT,
-    MenuButton,
-    MenuEntry,
-    cancel_only,
-    drop_buttons,
-    keyboard,
-    take_press,
+from handlers.menu import REPORT, MenuButton, cancel_only, drop_buttons
+from handlers.report_questions import (
+    CHOOSE_AREA,
+    DONE,
+    SKIP,
+    CategoryChoice,
+    Report,
+    ask_category,
+    ask_place,
+    photos_keyboard,
 )
-from handlers.notices import TelegramTicketNotices
-from handlers.report_submit import DuplicateChoice, choose_duplicate, offer_duplicates, submit
+from handlers.report_submit import DuplicateChoice, choose_duplicate
+from handlers.report_summary import ReportStep, report_step, show_summary
 from handlers.staff_moderation import BannedFromReporting
 from services.routing import Routing, text
-from services.tickets import TEXT_LIMIT, TicketService
-
-log = logging.getLogger(__name__)
-SHARE_LOCATION = MenuEntry("📍", N_("Share my location"))
-CHOOSE_AREA = MenuEntry("🗺", N_("Choose from the list"))
-DONE = MenuEntry("✅", N_("Done"))
-SKIP = MenuEntry("⏭", N_("Skip"))
-
-
-class Report(StatesGroup):
-    describing = State()
-    choosing_category = State()
-    placing = State()
-    adding_photos = State()
-    confirming = State()
-
-
-class CategoryChoice(CallbackData, prefix="cat"):
-    code: str
+from services.tickets import TEXT_LIMIT
 
 
 class AreaChoice(CallbackData, prefix="area"):
     code: str  # a grid code, or "-" for not sure
-
-
-class ReportStep(CallbackData, prefix="rep"):
-    step: str  # submit, edit-text, edit-category, edit-place, edit-photos, anonymous
-
-
-def photos_keyboard() -> ReplyKeyboardMarkup:
-    return keyboard(
-        [KeyboardButton(text=DONE.text()), KeyboardButton(text=SKIP.text())],
-        [KeyboardButton(text=CANCEL.text())],
-    )
 
 
 async def start_report(message: Message, state: FSMContext) -> None:
@@ -130,34 +94,6 @@ async def take_description(
     await ask_category(message, state, routing, i18n, description)
 
 
-async def ask_category(
-    message: Message, state: FSMContext, routing: Routing, i18n: I18n, description: str
-) -> None:
-    await state.set_state(Report.choosing_category)
-    suggested = routing.suggest_category(description)
-    order = [suggested] if suggested else []
-    order += [category for category in routing.categories if category is not suggested]
-    buttons = [
-        InlineKeyboardButton(
-            text=("✅ " if category is suggested else "")
-            + text(category.name, i18n.current_locale),
-            callback_data=CategoryChoice(code=category.code).pack(),
-        )
-        for category in order
-    ]
-    if suggested:
-        question = _("This sounds like “{category}”. Is that right? Press it, or choose another.")
-        question = question.format(category=text(suggested.name, i18n.current_locale))
-    else:
-        question = _("Which kind of problem is it?")
-    await message.answer(
-        question,
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        ),
-    )
-
-
 async def choose_category(
     query: CallbackQuery,
     callback_data: CategoryChoice,
@@ -174,21 +110,6 @@ async def choose_category(
             await show_summary(query.message, state, routing, i18n)
         else:
             await ask_place(query.message, state)
-
-
-async def ask_place(message: Message, state: FSMContext) -> None:
-    await state.set_state(Report.placing)
-    await message.answer(
-        _(
-            "Where is it? Share your location with the button below, type the address, "
-            "or choose your area from the list."
-        ),
-        reply_markup=keyboard(
-            [KeyboardButton(text=SHARE_LOCATION.text(), request_location=True)],
-            [KeyboardButton(text=CHOOSE_AREA.text())],
-            [KeyboardButton(text=CANCEL.text())],
-        ),
-    )
 
 
 async def take_location(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
@@ -300,127 +221,6 @@ async def not_a_photo(message: Message) -> None:
 
 async def photos_done(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
     await show_summary(message, state, routing, i18n)
-
-
-async def show_summary(message: Message, state: FSMContext, routing: Routing, i18n: I18n) -> None:
-    await state.set_state(Report.confirming)
-    data = await state.update_data(editing=False)
-    if not data.get("intake"):  # names this form, so a Submit delivered twice files one ticket
-        data = await state.update_data(intake=uuid4().hex)
-    locale = i18n.current_locale
-    if data.get("address"):
-        place = data["address"]
-    elif data.get("latitude") is not None:
-        place = _("your shared location")
-    else:
-        place = _("not given")
-    area = (
-        text(routing.grid(data["grid"]).name, locale)
-        if data.get("grid")
-        else text(routing.street_office_name, locale)
-    )
-    summary = _(
-        "Please check your request:\n\n“{text}”\n\nKind: {category}\nPlace: {place}\n"
-        "Goes to: {area}\nPhotos: {photos}"
-    ).format(
-        text=data["text"],
-        category=text(routing.category(data["category"]).name, locale),
-        place=place,
-        area=area,
-        photos=len(data.get("photos", [])),
-    )
-    anonymous = bool(data.get("anonymous"))
-    if anonymous:
-        summary += "\n\n" + _(
-            "🙈 Anonymous: the team sees “anonymous resident” instead of your name. They still "
-            "read what you write and see your photos and the place, and their replies reach "
-            "you here. The bot's administrators can still see who sent it."
-        )
-    else:
-        summary += "\n\n" + _("👤 The team sees your Telegram name: {name}").format(
-            name=message.chat.full_name
-        )
-    privacy = (
-        "👤 " + _("Show my name to the team")
-        if anonymous
-        else "🙈 " + _("Hide my name from the team")
-    )
-    await message.answer(_("Almost done."), reply_markup=cancel_only())
-    await message.answer(
-        summary,
-        reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text="📨 " + _("Submit"), callback_data=ReportStep(step="submit").pack()
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        text=_("Edit text"), callback_data=ReportStep(step="edit-text").pack()
-                    ),
-                    InlineKeyboardButton(
-                        text=_("Edit kind"), callback_data=ReportStep(step="edit-category").pack()
-                    ),
-                ],
-                [
-                    InlineKeyboardButton(
-                        text=_("Edit place"), callback_data=ReportStep(step="edit-place").pack()
-                    ),
-                    InlineKeyboardButton(
-                        text=_("Edit photos"), callback_data=ReportStep(step="edit-photos").pack()
-                    ),
-                ],
-                [
-                    InlineKeyboardButton(
-                        text=privacy, callback_data=ReportStep(step="anonymous").pack()
-                    )
-                ],
-            ]
-        ),
-    )
-
-
-async def report_step(
-    query: CallbackQuery,
-    callback_data: ReportStep,
-    state: FSMContext,
-    routing: Routing,
-    tickets: TicketService,
-    i18n: I18n,
-    bot: Bot,
-    notices: TelegramTicketNotices,
-) -> None:
-    message = await take_press(query)
-    if message is None:
-        return
-    data = await state.get_data()
-    if callback_data.step == "submit":
-        if not data.get("duplicates_offered") and await offer_duplicates(
-            message, state, data, tickets, i18n
-        ):
-            return
-        await submit(message, query, state, data, routing, tickets, i18n, bot, notices)
-        return
-    if callback_data.step == "anonymous":
-        await state.update_data(anonymous=not data.get("anonymous"))
-        await show_summary(message, state, routing, i18n)
-        return
-    await state.update_data(editing=True)
-    if callback_data.step == "edit-text":
-        await state.set_state(Report.describing)
-        await message.answer(_("Send the new description."), reply_markup=cancel_only())
-    elif callback_data.step == "edit-category":
-        await ask_category(message, state, routing, i18n, data["text"])
-    elif callback_data.step == "edit-place":
-        await ask_place(message, state)
-    else:
-        await state.update_data(photos=[])
-        await state.set_state(Report.adding_photos)
-        await message.answer(
-            _("Send the photos again, then press “Done”. Or press “Skip” for none."),
-            reply_markup=photos_keyboard(),
-        )
 
 
 async def use_the_buttons(message: Message) -> None:

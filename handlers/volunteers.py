@@ -26,7 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from handlers.gates import PRIVATE, TYPED
 from handlers.menu import CANCEL, MenuButton, keyboard, main_menu
 from handlers.neighbours import PHONE
-from handlers.report_form import SHARE_LOCATION, SKIP
+from handlers.report_questions import SHARE_LOCATION, SKIP
 from handlers.volunteer_notices import Reply, grid_name, hours, labels, local_moment
 from services.models import utcnow
 from services.routing import Routing, text
