@@ -4,7 +4,8 @@ SQLite and PostgreSQL.
 Days and weeks are the office's (UTC + `utc_offset`, China by default). Medians and the 90th
 percentile are taken over row numbers in a window (`row_number() over (partition by ... order
 by value)` and the partition's count), which both databases run: the median averages the one
-or two middle rows, p90 is the nearest rank, ceil(0.9 n).
+or two middle rows, p90 is the nearest rank, ceil(0.9 n). Each database's words for these, and
+for office days and weeks, are services/dashboard_sql.py's.
 
 Filters: a period (from the first moment of `since` to `until`), a grid, a category; a viewer
 who sees some grids only sees those (`grids`), and certificates (not a grid's business) only
@@ -14,19 +15,14 @@ when they see everything.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Date,
-    Float,
-    Integer,
-    Select,
     and_,
     case,
-    cast,
     false,
     func,
     literal,
@@ -37,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
+from services.dashboard_sql import OfficeSql, Spread, as_date, spreads_of, week_start
 from services.models import Application, CheckIn, Ticket, utcnow
 from services.storage import Database
 from services.ticket_queries import NEW, OPEN
@@ -59,15 +56,6 @@ class Filters:
     @property
     def everything(self) -> bool:
         return self.grids is None
-
-
-@dataclass(frozen=True)
-class Spread:
-    """Hours: how many, the median and the 90th percentile."""
-
-    count: int
-    median: float | None
-    p90: float | None
 
 
 @dataclass(frozen=True)
@@ -128,7 +116,7 @@ class DashboardFigures:
         resolve_within: timedelta = timedelta(hours=72),
     ) -> None:
         self.db = db
-        self.minutes = int(utc_offset.total_seconds() // 60)
+        self.sql = OfficeSql(db.is_sqlite, int(utc_offset.total_seconds() // 60))
         self.take_within = take_within  # ESCALATE_TAKE_MINUTES: untaken longer is overdue
         self.resolve_within = resolve_within  # ESCALATE_RESOLVE_HOURS: unresolved longer
 
@@ -189,14 +177,14 @@ class DashboardFigures:
         return [created >= filters.since, created < filters.until, *self.scope(filters)]
 
     async def per_day(self, c: AsyncConnection, filters: Filters) -> list[tuple[date, int, int]]:
-        received_day = self.day(col(Ticket.created_at)).label("day")
+        received_day = self.sql.day(col(Ticket.created_at)).label("day")
         received = await c.execute(
             select(received_day, func.count())
             .where(*self.received_in(filters))
             .group_by(received_day)
         )
         resolved_at = col(Ticket.resolved_at)
-        resolved_day = self.day(resolved_at).label("day")
+        resolved_day = self.sql.day(resolved_at).label("day")
         resolved = await c.execute(
             select(resolved_day, func.count())
             .where(resolved_at >= filters.since, resolved_at < filters.until)
@@ -205,9 +193,9 @@ class DashboardFigures:
         )
         days: dict[date, list[int]] = {}
         for day, count in received:
-            days.setdefault(_date(day), [0, 0])[0] = int(count)
+            days.setdefault(as_date(day), [0, 0])[0] = int(count)
         for day, count in resolved:
-            days.setdefault(_date(day), [0, 0])[1] = int(count)
+            days.setdefault(as_date(day), [0, 0])[1] = int(count)
         return [(day, pair[0], pair[1]) for day, pair in sorted(days.items())]
 
     async def tally(self, c: AsyncConnection, filters: Filters, key: Any) -> list[Tally]:
@@ -231,7 +219,7 @@ class DashboardFigures:
         """Both spreads per office week, from the spans each ticket keeps (response_seconds,
         resolution_seconds) and a week number computed as plain arithmetic on the creation
         moment: over the period, the rows are read from one index (ix_ticket_spans) alone."""
-        week = self.week_number(col(Ticket.created_at)).label("week")
+        week = self.sql.week_number(col(Ticket.created_at)).label("week")
         spans = (col(Ticket.response_seconds), col(Ticket.resolution_seconds))
         if not self.db.is_sqlite:  # PostgreSQL: both spreads of a week in one pass
             measures = []
@@ -247,13 +235,7 @@ class DashboardFigures:
                 .group_by(week)
                 .order_by(week)
             )
-            found = []
-            for number, *values in rows:
-                start = week_start(int(number))
-                answered = self._spreads([(start, *values[:3])], 3600.0)[start]
-                resolved = self._spreads([(start, *values[3:])], 3600.0)[start]
-                found.append(Week(start, answered, resolved))
-            return [w for w in found if w.response.count or w.resolution.count]
+            return weeks_of(rows)
         return await self._weeks_by_row_numbers(c, filters)
 
     async def _weeks_by_row_numbers(self, c: AsyncConnection, filters: Filters) -> list[Week]:
@@ -263,7 +245,7 @@ class DashboardFigures:
         ceil(0.9 n) picked per week."""
         rows = (
             select(
-                self.week_number(col(Ticket.created_at)).label("w"),
+                self.sql.week_number(col(Ticket.created_at)).label("w"),
                 col(Ticket.response_seconds).label("a"),
                 col(Ticket.resolution_seconds).label("b"),
             )
@@ -298,15 +280,9 @@ class DashboardFigures:
                 func.avg(case((middle, value))),
                 func.max(case((n == (total * 9 + 9) // 10, value))),
             ]
-        found = []
-        for number, *values in await c.execute(
-            select(ranked.c.w, *measures).group_by(ranked.c.w).order_by(ranked.c.w)
-        ):
-            start = week_start(int(number))
-            answered = self._spreads([(start, *values[:3])], 3600.0)[start]
-            resolved = self._spreads([(start, *values[3:])], 3600.0)[start]
-            found.append(Week(start, answered, resolved))
-        return [w for w in found if w.response.count or w.resolution.count]
+        return weeks_of(
+            await c.execute(select(ranked.c.w, *measures).group_by(ranked.c.w).order_by(ranked.c.w))
+        )
 
     async def ratings(self, c: AsyncConnection, filters: Filters) -> dict[int, int]:
         rating = col(Ticket.rating)
@@ -336,7 +312,7 @@ class DashboardFigures:
     async def certificates(self, c: AsyncConnection, filters: Filters) -> Certificates:
         submitted = col(Application.submitted_at)
         period = [submitted >= filters.since, submitted < filters.until]
-        day = self.day(submitted).label("day")
+        day = self.sql.day(submitted).label("day")
         rows = await c.execute(
             select(
                 day,
@@ -347,11 +323,11 @@ class DashboardFigures:
             .group_by(day)
             .order_by(day)
         )
-        per_day = [(_date(d), int(n), int(approved or 0)) for d, n, approved in rows]
-        wait = self.seconds(submitted, col(Application.decided_at))
+        per_day = [(as_date(d), int(n), int(approved or 0)) for d, n, approved in rows]
+        wait = self.sql.seconds(submitted, col(Application.decided_at))
         decided = [*period, col(Application.decided_at).is_not(None)]
-        overall = await self.spreads(c, wait, literal(1), decided, minutes=True)
-        weekly = await self.spreads(c, wait, self.week(submitted), decided, minutes=True)
+        overall = await self.sql.spreads(c, wait, literal(1), decided, minutes=True)
+        weekly = await self.sql.spreads(c, wait, self.sql.week(submitted), decided, minutes=True)
         at = col(CheckIn.at)
         checkins = await c.execute(
             select(col(CheckIn.hotel_code), func.count())
@@ -366,121 +342,17 @@ class DashboardFigures:
             checkins=[(str(hotel), int(n)) for hotel, n in checkins],
         )
 
-    async def spreads(
-        self,
-        c: AsyncConnection,
-        value: Any,
-        partition: Any,
-        conditions: Sequence[ColumnElement[bool]],
-        *,
-        minutes: bool = False,
-    ) -> dict[Any, Spread]:
-        """Count, median and p90 of `value` (seconds) per `partition`, in hours (or minutes).
 
-        PostgreSQL has them as ordered-set aggregates (percentile_cont for the median, which
-        averages the middle two; percentile_disc(0.9), the nearest rank); SQLite has not, so
-        there rows are numbered in a window and the middle and the rank ceil(0.9 n) picked.
-        """
-        unit = 60.0 if minutes else 3600.0
-        query: Select[Any]
-        if not self.db.is_sqlite:
-            query = (
-                select(
-                    partition.label("part"),
-                    func.count(),
-                    func.percentile_cont(0.5).within_group(value),
-                    func.percentile_disc(0.9).within_group(value),
-                )
-                .where(*conditions)
-                .group_by(partition)
-            )
-            return self._spreads(await c.execute(query), unit)
-        ranked = (
-            select(
-                partition.label("part"),
-                value.label("v"),
-                func.row_number().over(partition_by=partition, order_by=value).label("n"),
-                func.count().over(partition_by=partition).label("total"),
-            )
-            .where(*conditions)
-            .subquery()
-        )
-        n, total = ranked.c.n, ranked.c.total
-        middle = or_(n == (total + 1) // 2, n == (total + 2) // 2)
-        p90_rank = (total * 9 + 9) // 10
-        query = select(
-            ranked.c.part,
-            func.max(total),
-            func.avg(case((middle, ranked.c.v))),
-            func.max(case((n == p90_rank, ranked.c.v))),
-        ).group_by(ranked.c.part)
-        return self._spreads(await c.execute(query), unit)
-
-    @staticmethod
-    def _spreads(rows: Any, unit: float) -> dict[Any, Spread]:
-        found: dict[Any, Spread] = {}
-        for part, count, median, p90 in rows:
-            found[_maybe_date(part)] = Spread(
-                int(count),
-                None if median is None else float(median) / unit,
-                None if p90 is None else float(p90) / unit,
-            )
-        return found
-
-    # --- the dialects' words for time ---------------------------------------------------------
-
-    def local(self, moment: Any) -> Any:
-        """The office's wall-clock time of a stored moment (PostgreSQL)."""
-        return func.timezone("UTC", moment) + func.make_interval(0, 0, 0, 0, 0, self.minutes)
-
-    def day(self, moment: Any) -> Any:
-        if self.db.is_sqlite:
-            return func.date(moment, f"{self.minutes:+d} minutes")
-        return cast(self.local(moment), Date)
-
-    def week(self, moment: Any) -> Any:
-        """The Monday the office's week of `moment` starts on."""
-        if self.db.is_sqlite:
-            return func.date(moment, f"{self.minutes:+d} minutes", "weekday 0", "-6 days")
-        return cast(func.date_trunc("week", self.local(moment)), Date)
-
-    def week_number(self, moment: Any) -> Any:
-        """The office's week of `moment` as a whole number (`week_start` turns it back into
-        its Monday): seconds since 1969-12-29 (a Monday) in office time, over 604,800. Plain
-        arithmetic, much cheaper per row than truncating a local timestamp."""
-        shift = self.minutes * 60 + EPOCH_TO_MONDAY
-        if self.db.is_sqlite:  # after 1970 the cast truncates as floor does (SQLite may
-            # be built without its math functions)
-            epoch = (func.julianday(moment) - 2440587.5) * 86400.0
-            return cast((epoch + shift) / 604800.0, Integer)
-        epoch = func.date_part("epoch", moment)
-        return cast(func.floor((epoch + shift) / 604800.0), Integer)
-
-    def seconds(self, earlier: Any, later: Any) -> Any:
-        if self.db.is_sqlite:
-            return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
-        return cast(func.extract("epoch", later - earlier), Float)
-
-
-EPOCH_TO_MONDAY = 3 * 86400  # 1970-01-01 was a Thursday; 1969-12-29 the Monday before
-FIRST_MONDAY = date(1969, 12, 29)
-
-
-def week_start(number: int) -> date:
-    """The Monday of `DashboardFigures.week_number`'s week."""
-    return FIRST_MONDAY + timedelta(weeks=number)
-
-
-def _date(value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _maybe_date(value: object) -> object:
-    return _date(value) if value is not None and not isinstance(value, int) else value
+def weeks_of(rows: Any) -> list[Week]:
+    """Rows of an office week's number and both spans' count, median and p90 (seconds) as the
+    weeks in which either span was measured."""
+    found = []
+    for number, *values in rows:
+        start = week_start(int(number))
+        answered = spreads_of([(start, *values[:3])], 3600.0)[start]
+        resolved = spreads_of([(start, *values[3:])], 3600.0)[start]
+        found.append(Week(start, answered, resolved))
+    return [w for w in found if w.response.count or w.resolution.count]
 
 
 def period_of(
