@@ -21,7 +21,7 @@ from aiogram.utils.i18n import I18n
 
 from handlers.menu import N_
 from handlers.ticket_card import markup
-from services.applications import APPROVED, LAPSED, WITHDRAWN, PersonalData, reference
+from services.application_contract import APPROVED, LAPSED, WITHDRAWN, PersonalData, reference
 from services.certificates import CHINA_TIME, Issued
 from services.identity import DocumentType
 from services.models import Application, as_utc

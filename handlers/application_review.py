@@ -24,14 +24,14 @@ from handlers.menu import (
     N_,
 )
 from handlers.roles import hotel_name
-from services.applications import (
+from services.application_contract import (
     LAPSED,
     AlreadyDecided,
     ApplicationError,
-    ApplicationService,
     StayOver,
     Verifier,
 )
+from services.applications import ApplicationService
 from services.authorization import Actor, Authorization
 from services.identity import InvalidDocument
 from services.review_queue import Figures, ReviewQueue

@@ -17,7 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers.application_notices import DOCUMENT_NAMES
 from handlers.application_questions import Apply, ask, form_keyboard
 from handlers.menu import main_menu, take_press
-from services.applications import ApplicationDraft, ApplicationService, PersonalData
+from services.application_contract import ApplicationDraft, PersonalData
+from services.applications import ApplicationService
 from services.identity import DocumentType
 from services.models import Application
 from services.routing import Routing, text

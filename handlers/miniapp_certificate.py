@@ -22,7 +22,8 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from handlers.miniapp_auth import BOT_TOKEN, MINIAPP_I18N, authenticate
-from services.applications import SUBMITTED, ApplicationService
+from services.application_contract import SUBMITTED
+from services.applications import ApplicationService
 from services.certificates import CHINA_TIME as CHINA
 from services.certificates import CertificateService
 from services.identity import mask_name

@@ -21,7 +21,8 @@ from typing import Protocol
 from sqlalchemy import String, cast, func, literal, update
 from sqlmodel import col, select
 
-from services.applications import APPROVED, SUBMITTED, ApplicationService
+from services.application_contract import APPROVED, SUBMITTED
+from services.applications import ApplicationService
 from services.certificates import CHINA_TIME
 from services.identity import mask_name
 from services.models import Application, Notification, as_utc

@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from bot.factory import build
 from bot.localapi import BotAPIStandin
 from handlers.miniapp_auth import signed_init_data
-from services.applications import ApplicationDraft, Verifier
+from services.application_contract import ApplicationDraft, Verifier
 from services.certificates import CertificateService, china_today
 from services.identity import DocumentType
 from services.models import Application

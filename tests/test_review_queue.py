@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.factory import Linkage, build
 from bot.localapi import BotAPIStandin
-from services.applications import ApplicationDraft
+from services.application_contract import ApplicationDraft
 from services.certificates import CHINA_TIME, china_today
 from services.models import Application, Certificate, utcnow
 from tests.support.desk import selfie_jpeg
