@@ -62,20 +62,40 @@ async def refused_time(
     )
 
 
-async def book(
+async def own_press(
+    query: CallbackQuery, legal: LegalDesk, question_id: int
+) -> tuple[LegalQuestion, Message] | None:
+    """The question pressed on, if the presser asked it, and the message the press was on."""
+    question = await own_question(query, legal, question_id)
+    if question is None or not isinstance(query.message, Message):
+        return None
+    return question, query.message
+
+
+async def no_booking(query: CallbackQuery) -> None:
+    await query.answer(_("You have no consultation booked for this question."), True)
+
+
+async def take_time(
     query: CallbackQuery,
-    callback_data: LegalSlot,
+    callback_data: LegalSlot | LegalMoveTo,
     legal: LegalDesk,
     bookings: Bookings,
     legal_notices: TelegramLegalNotices,
     booking_notices: TelegramBookingNotices,
 ) -> None:
-    question = await own_question(query, legal, callback_data.question_id)
-    if question is None or not isinstance(query.message, Message):
+    """A time pressed: booked, or the booking moved to it; the database decides who gets it."""
+    pressed = await own_press(query, legal, callback_data.question_id)
+    if pressed is None:
         return
+    question, message = pressed
+    moving = isinstance(callback_data, LegalMoveTo)
     slot = datetime.fromtimestamp(callback_data.at, UTC)
     try:
-        await bookings.book(question.id or 0, query.from_user.id, slot)
+        if moving:
+            await bookings.move(question.id or 0, query.from_user.id, slot)
+        else:
+            await bookings.book(question.id or 0, query.from_user.id, slot)
     except AlreadyBooked as booked:
         await query.answer(
             _("You have already booked {when} for this question.").format(
@@ -84,12 +104,15 @@ async def book(
             show_alert=True,
         )
         return
+    except NoBooking:
+        await no_booking(query)
+        return
     except (SlotTaken, NotASlot) as refused:
         await query.answer()
-        await refused_time(query.message, refused, question, bookings, booking_notices, False)
+        await refused_time(message, refused, question, bookings, booking_notices, moving)
         return
     await query.answer()
-    await drop_buttons(query.message)
+    await drop_buttons(message)
 
 
 async def change(
@@ -101,26 +124,27 @@ async def change(
     booking_notices: TelegramBookingNotices,
 ) -> None:
     """Move: the free times; cancel: asked first; drop: cancelled, the time freed."""
-    question = await own_question(query, legal, callback_data.question_id)
-    if question is None or not isinstance(query.message, Message):
+    pressed = await own_press(query, legal, callback_data.question_id)
+    if pressed is None:
         return
+    question, message = pressed
     now = utcnow()
     booking = await bookings.upcoming(question.id or 0, now)
     if booking is None:
-        await query.answer(_("You have no consultation booked for this question."), True)
+        await no_booking(query)
         return
     when = legal_notices.slot_label(booking.slot_start)
     if callback_data.action == "move":
         await query.answer()
         free = await bookings.free_slots(now)
         if not free:
-            await query.message.answer(
+            await message.answer(
                 _("No other time is free this week; your booking of {when} stands.").format(
                     when=when
                 )
             )
             return
-        await query.message.answer(
+        await message.answer(
             _("Your consultation is booked for {when}. Choose the new time:").format(when=when),
             reply_markup=InlineKeyboardMarkup.model_validate(
                 booking_notices.slot_buttons(question, free, moving=True)
@@ -129,7 +153,7 @@ async def change(
     elif callback_data.action == "cancel":
         await query.answer()
         drop = LegalChange(question_id=callback_data.question_id, action="drop").pack()
-        await query.message.answer(
+        await message.answer(
             _("Cancel your consultation of {when}? The time goes to someone else.").format(
                 when=when
             ),
@@ -145,41 +169,17 @@ async def change(
         try:
             await bookings.cancel(question.id or 0, query.from_user.id, now)
         except (NoBooking, NotYours, QuestionNotFound):
-            await query.answer(_("You have no consultation booked for this question."), True)
+            await no_booking(query)
             return
         await query.answer()
-        await drop_buttons(query.message)
-
-
-async def move_to(
-    query: CallbackQuery,
-    callback_data: LegalMoveTo,
-    legal: LegalDesk,
-    bookings: Bookings,
-    booking_notices: TelegramBookingNotices,
-) -> None:
-    question = await own_question(query, legal, callback_data.question_id)
-    if question is None or not isinstance(query.message, Message):
-        return
-    slot = datetime.fromtimestamp(callback_data.at, UTC)
-    try:
-        await bookings.move(question.id or 0, query.from_user.id, slot)
-    except NoBooking:
-        await query.answer(_("You have no consultation booked for this question."), True)
-        return
-    except (SlotTaken, NotASlot) as refused:
-        await query.answer()
-        await refused_time(query.message, refused, question, bookings, booking_notices, True)
-        return
-    await query.answer()
-    await drop_buttons(query.message)
+        await drop_buttons(message)
 
 
 def router() -> Router:
     router = Router(name="lawyer-booking")
     router.callback_query.filter(F.message.chat.type == "private")
     router.callback_query.register(want_slots, LegalBook.filter())
-    router.callback_query.register(book, LegalSlot.filter())
+    router.callback_query.register(take_time, LegalSlot.filter())
     router.callback_query.register(change, LegalChange.filter())
-    router.callback_query.register(move_to, LegalMoveTo.filter())
+    router.callback_query.register(take_time, LegalMoveTo.filter())
     return router
