@@ -42,6 +42,17 @@ class ItemAnswer(CallbackData, prefix="rit"):
     ok: bool
 
 
+async def inspector(
+    query: CallbackQuery, house: RentalHouse, authorization: Authorization, routing: Routing
+) -> Actor | None:
+    """The presser, if they may inspect this house now; if not, they are told so."""
+    actor = Actor(query.from_user.id, query.from_user.full_name)
+    if not await may_inspect(authorization, routing, house, actor):
+        await query.answer(NOT_STAFF(), show_alert=True)
+        return None
+    return actor
+
+
 def grid_name(routing: Routing, code: str, locale: str) -> str:
     try:
         return text(routing.grid(code).name, locale)
@@ -84,11 +95,8 @@ async def inspect_pressed(
     if house is None or not isinstance(query.message, Message):
         await query.answer(_("This house is no longer registered."), show_alert=True)
         return
-    actor = Actor(query.from_user.id, query.from_user.full_name)
-    if not await may_inspect(authorization, routing, house, actor):
-        await query.answer(
-            _("Only the staff of this house's grid can inspect it."), show_alert=True
-        )
+    actor = await inspector(query, house, authorization, routing)
+    if actor is None:
         return
     await query.answer()
     await begin(query.message, actor, house, rental, inspections, authorization, routing, i18n)
@@ -178,9 +186,7 @@ async def answer_item(
     if inspection is None or house is None:
         await query.answer(_("This inspection no longer exists."), show_alert=True)
         return
-    actor = Actor(query.from_user.id, query.from_user.full_name)
-    if not await may_inspect(authorization, routing, house, actor):
-        await query.answer(NOT_STAFF(), show_alert=True)
+    if await inspector(query, house, authorization, routing) is None:
         return
     inspection, house, finished = await inspections.record(
         callback_data.inspection_id, callback_data.item, callback_data.ok
