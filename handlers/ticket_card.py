@@ -16,6 +16,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from handlers.menu import N_
 from handlers.statuses import CHINA_STANDARD_TIME, local_time
 from services.mediation_routing import directory_of
 from services.models import Ticket
@@ -51,6 +52,14 @@ class Publish(CallbackData, prefix="pb"):
     """ "Publish on the board", on a resolved card (handlers/staff.py asks for the summary)."""
 
     ticket_id: int
+
+
+# The card's buttons, row by row: (icon, label, TicketAction.action)
+STAFF_PRESSES = (
+    (("🙋", N_("Take"), "take"), ("✅", N_("Resolved"), "resolve")),
+    (("👤", N_("Assign to…"), "assign"), ("↪️", N_("Reassign"), "reassign")),
+    (("📋", N_("Reply with a template"), "template"), ("🚫", N_("Close: cannot fix"), "unfixed")),
+)
 
 
 def markup(rows: list[list[InlineKeyboardButton]]) -> dict[str, Any]:
@@ -147,48 +156,21 @@ class TicketCard:
         return self._("not given", locale)
 
     def staff_buttons(self, ticket: Ticket) -> dict[str, Any]:
-        assert ticket.id is not None
+        ticket_id = ticket.id
+        assert ticket_id is not None
         locale = self.locale_of(ticket)
-        mediation = []  # a dispute may go to mediation (services/mediation_routing.py)
+
+        def button(icon: str, label: str, action: str) -> InlineKeyboardButton:
+            return InlineKeyboardButton(
+                text=f"{icon} {self._(label, locale)}",
+                callback_data=TicketAction(action=action, ticket_id=ticket_id).pack(),
+            )
+
+        rows = [[button(*press) for press in row] for row in STAFF_PRESSES]
+        # a dispute may go to mediation (services/mediation_routing.py)
         if ticket.category in directory_of(self.routing.mediation).dispute_categories:
-            label = "⚖️ " + self._("Refer to mediation", locale)
-            action = TicketAction(action="mediate", ticket_id=ticket.id).pack()
-            mediation = [[InlineKeyboardButton(text=label, callback_data=action)]]
-        return markup(
-            [
-                [
-                    InlineKeyboardButton(
-                        text="🙋 " + self._("Take", locale),
-                        callback_data=TicketAction(action="take", ticket_id=ticket.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="✅ " + self._("Resolved", locale),
-                        callback_data=TicketAction(action="resolve", ticket_id=ticket.id).pack(),
-                    ),
-                ],
-                [
-                    InlineKeyboardButton(
-                        text="👤 " + self._("Assign to…", locale),
-                        callback_data=TicketAction(action="assign", ticket_id=ticket.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="↪️ " + self._("Reassign", locale),
-                        callback_data=TicketAction(action="reassign", ticket_id=ticket.id).pack(),
-                    ),
-                ],
-                [
-                    InlineKeyboardButton(
-                        text="📋 " + self._("Reply with a template", locale),
-                        callback_data=TicketAction(action="template", ticket_id=ticket.id).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text="🚫 " + self._("Close: cannot fix", locale),
-                        callback_data=TicketAction(action="unfixed", ticket_id=ticket.id).pack(),
-                    ),
-                ],
-                *mediation,
-            ]
-        )
+            rows.append([button("⚖️", N_("Refer to mediation"), "mediate")])
+        return markup(rows)
 
     def publish_button(self, ticket: Ticket) -> InlineKeyboardMarkup:
         assert ticket.id is not None
