@@ -8,7 +8,8 @@ on the map, the chat a report goes to); reading and checking the file is service
 writing it back services/routing_export.py, the shapes services/routing_geometry.py.
 
 A city has thousands of grids (Jiaxing: 4,379), so a point is routed through a spatial index
-(STRtree), never by comparing grids one by one (bench/routing.py measures it).
+(STRtree), never by comparing grids one by one (bench/routing.py measures it); a routing without
+areas has no index, and shapely is not loaded (services/routing_geometry.py).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-import shapely
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from services.mediation_routing import MediationSection
 from services.rental_routing import RentalRules
 from services.routing_file import load_routing
-from services.routing_geometry import Area, in_area, polygons
+from services.routing_geometry import Area, AreaIndex, in_area
+
+if TYPE_CHECKING:
+    import shapely
 
 __all__ = [
     "Category",
@@ -156,8 +158,7 @@ class Routing:
         self._category_matchers = [(c, _Matcher(c.keywords)) for c in self.categories]
         self._address_matchers = [(g, _Matcher(g.address_keywords)) for g in self.grids]
         self._placed = [g for g in self.grids if g.area]
-        self._shapes = polygons([g.area for g in self._placed])
-        self._index = shapely.STRtree(self._shapes)
+        self._index = AreaIndex([g.area for g in self._placed]) if self._placed else None
         fallbacks = [c for c in self.categories if c.is_fallback]
         self.fallback_category: Category | None = fallbacks[0] if fallbacks else None
 
@@ -193,12 +194,16 @@ class Routing:
 
     def grid_at(self, latitude: float, longitude: float) -> Grid | None:
         """The grid whose area holds the point (the first in file order on a shared border)."""
-        found = self._index.query(shapely.Point(longitude, latitude), predicate="intersects")
-        return self._placed[int(found.min())] if len(found) else None
+        if self._index is None:
+            return None
+        position = self._index.first_holding(longitude, latitude)
+        return None if position is None else self._placed[position]
 
     def shapes(self) -> list[tuple[Grid, shapely.Polygon]]:
         """The grids that have an area, with it as a shapely polygon, in file order."""
-        return list(zip(self._placed, self._shapes.tolist(), strict=True))
+        if self._index is None:
+            return []
+        return list(zip(self._placed, self._index.shapes.tolist(), strict=True))
 
     def grid_for_address(self, text: str) -> Grid | None:
         """The grid whose address keywords (either language) the text hits most; None if none."""

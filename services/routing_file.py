@@ -5,7 +5,8 @@ and every mistake is one `RoutingError` line naming the file and the entry, such
 `services/data/routing.sample.yaml` is the bundled sample; its header documents the format. The
 loaded routing and its look-ups are services/routing.py (imported here only when built, as it
 imports this module for `load_routing`). A city has thousands of grids, so shapes are checked and
-overlaps found with shapely over a spatial index (services/routing_geometry.py).
+overlaps found with shapely over a spatial index (services/routing_geometry.py), loaded only when
+the routing has areas.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
-import shapely
 import yaml
 from pydantic import (
     AfterValidator,
@@ -322,6 +321,11 @@ def check_shapes(
     """Every area a valid polygon, and no two overlapping; the first problem found raises,
     naming the grid where `where` says it is written."""
     placed = routing.shapes()
+    if not placed:
+        return
+    import numpy as np
+    import shapely
+
     valid = shapely.is_valid(np.array([shape for _, shape in placed], dtype=object))
     for position in np.flatnonzero(~valid)[:1]:  # all at once; the first one's reason
         grid, shape = placed[position]

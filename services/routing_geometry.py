@@ -4,7 +4,9 @@ which shapes overlap.
 Its own module because both the routing's look-ups (services/routing.py) and the checks made when
 the file is loaded (services/routing_file.py, services/grid_import.py) use it. A city has thousands
 of grids, so shapes are made, checked and compared with shapely (GEOS) over a spatial index
-(STRtree), never pair by pair.
+(STRtree), never pair by pair. shapely and numpy (about 15 MB of the bot's memory) are imported
+by the functions that use them: a routing without areas never loads them
+(tests/test_lazy_imports.py).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-import numpy as np
-import shapely
+if TYPE_CHECKING:
+    import numpy as np
+    import shapely
 
 Ring = tuple[tuple[float, float], ...]  # closed ring of (longitude, latitude), as in GeoJSON
 Area = tuple[Ring, ...]  # outer ring first, then holes; empty: the grid has no area on the map
@@ -58,12 +62,17 @@ def signed_area(ring: Ring) -> float:
 
 def polygon(area: Area) -> shapely.Polygon:
     """The area as a shapely polygon (outer ring, then holes)."""
+    import shapely
+
     return shapely.Polygon(area[0], area[1:])
 
 
 def polygons(areas: Sequence[Area]) -> np.ndarray:
     """Every area as a shapely polygon, made in one call (a city has tens of thousands): the
     points in one array, with where each ring and each polygon begins."""
+    import numpy as np
+    import shapely
+
     if not areas:
         return np.array([], dtype=object)
     rings = [ring for area in areas for ring in area]
@@ -76,9 +85,28 @@ def polygons(areas: Sequence[Area]) -> np.ndarray:
     return np.asarray(made, dtype=object)
 
 
+class AreaIndex:
+    """Which of the areas holds a point, through a spatial index (STRtree) of their polygons:
+    made once per routing, asked for every report with a location."""
+
+    def __init__(self, areas: Sequence[Area]) -> None:
+        import shapely
+
+        self.shapes = polygons(areas)
+        self._tree = shapely.STRtree(self.shapes)
+        self._point = shapely.Point
+
+    def first_holding(self, x: float, y: float) -> int | None:
+        """The position of the first area (in the order given) that holds the point, if any."""
+        found = self._tree.query(self._point(x, y), predicate="intersects")
+        return int(found.min()) if len(found) else None
+
+
 def shape_problem(shape: shapely.Polygon) -> str | None:
     """Why the polygon is not a usable shape (edges that cross, a hole that cuts it in two);
     None when it is."""
+    import shapely
+
     reason = shapely.is_valid_reason(shape)
     if reason == "Valid Geometry":
         return None
@@ -98,6 +126,9 @@ def find_overlaps(shapes: Sequence[shapely.Polygon]) -> list[tuple[int, int]]:
     """
     if not shapes:
         return []
+    import numpy as np
+    import shapely
+
     geometries = np.array(shapes, dtype=object)
     later, earlier = shapely.STRtree(geometries).query(geometries, predicate="intersects")
     keep = later > earlier

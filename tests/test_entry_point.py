@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -178,3 +179,40 @@ def test_a_blank_webhook_secret_is_unset() -> None:
     assert blank.effective_webhook_secret == unset.effective_webhook_secret
     assert len(unset.effective_webhook_secret) == 64
     assert chosen.effective_webhook_secret == "s3cret-Token_1"
+
+
+ARENAS_AFTER_THREADS = """
+import sys, threading
+from bot.__main__ import limit_malloc_arenas
+
+def arenas() -> int:  # glibc maps a thread's arena at a 64 MB boundary
+    starts = (line.split("-", 1)[0] for line in open("/proc/self/maps"))
+    return sum(1 for start in starts if int(start, 16) % (64 << 20) == 0)
+
+limited = limit_malloc_arenas(1) if sys.argv[1] == "limited" else False
+before, held, ready = arenas(), [], threading.Barrier(5)
+
+def work() -> None:
+    held.append([bytes(20_000) for _ in range(50)])
+    ready.wait()
+
+threads = [threading.Thread(target=work) for _ in range(4)]
+for thread in threads:
+    thread.start()
+ready.wait()
+print(limited, arenas() - before)
+"""
+
+
+def test_the_bot_limits_the_malloc_arenas_its_threads_take() -> None:
+    def run(mode: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", ARENAS_AFTER_THREADS, mode],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"},
+        ).stdout.strip()
+
+    assert run("limited") == "True 0"
+    assert run("free") != "False 0"  # without the limit the threads took arenas of their own
