@@ -31,19 +31,19 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.batching import GroupCommit
-from services.identity import DocumentType, mask_document_number, mask_name, validate_document
-from services.live_codes import LiveCode, LiveCodes, ShownCode, is_live
-from services.models import Certificate, VerificationLog, as_utc, utcnow
-from services.signing import (
+from services.certificate_token import (
     INVALID,
     MAX_TOKEN_CHARS,
     Claims,
     CodeKind,
-    KeyRing,
     Status,
     Verification,
     decode_token,
 )
+from services.identity import DocumentType, mask_document_number, mask_name, validate_document
+from services.keyring import KeyRing
+from services.live_codes import LiveCode, LiveCodes, ShownCode, is_live
+from services.models import Certificate, VerificationLog, as_utc, utcnow
 from services.storage import Database
 
 __all__ = [

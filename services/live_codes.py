@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 
+from services.keyring import KeyRing
 from services.models import utcnow
-from services.signing import KID_BYTES, SIGNATURE_BYTES, KeyRing, TokenError, from_base32, to_base32
+from services.signing import KID_BYTES, SIGNATURE_BYTES, TokenError, from_base32, to_base32
 
 __all__ = ["GRACE_WINDOWS", "LIVE_VERSION", "LiveCode", "LiveCodes", "ShownCode", "is_live"]
 

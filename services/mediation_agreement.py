@@ -29,7 +29,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 
 from services.certificates import CHINA_TIME
-from services.signing import KeyRing, TokenError, from_base32, to_base32
+from services.keyring import KeyRing
+from services.signing import TokenError, from_base32, to_base32
 
 VERSION = 1
 _CONTEXT = b"linkage-agreement-v1\x00"
