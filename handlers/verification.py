@@ -100,8 +100,11 @@ def choose_locale(request: web.Request, default: str) -> str:
     asked = request.query.get("lang", "").lower()
     if asked in LOCALES:
         return asked
+    accepted = request.headers.get("Accept-Language")
+    if not accepted:
+        return default
     best, best_weight = default, 0.0
-    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
+    for position, part in enumerate(accepted.split(",")):
         language, _, parameters = part.strip().partition(";")
         base = language.strip().lower().split("-", 1)[0]
         if base not in LOCALES:
@@ -134,26 +137,25 @@ def public_view(
     result: Verification, routing: Routing, _: Callable[[str], str] = str
 ) -> dict[str, Any]:
     """What the API answers: the status and the masked claims, nothing else."""
-    body: dict[str, Any] = {"status": result.status.value}
     claims = result.claims
     if claims is None:
-        return body
-    body["code"] = result.code.value
+        return {"status": result.status.value}
+    body: dict[str, Any] = {"status": result.status.value, "code": result.code.value}
     if result.age is not None:
         body["age_seconds"] = int(result.age.total_seconds())
-    body["note"] = code_note(result, _)
-    body.update(
-        serial=claims.serial,
-        holder=claims.holder,
-        document_type=claims.document_type.value,
-        document=claims.document,
-        hotel=claims.hotel,
-        hotel_name=_hotel_names(routing, claims.hotel),
-        valid_from=claims.valid_from.isoformat(),
-        valid_until=claims.valid_until.isoformat(),
-        issued_at=claims.issued_at.isoformat(),
-        kid=result.kid,
-    )
+    body |= {
+        "note": code_note(result, _),
+        "serial": claims.serial,
+        "holder": claims.holder,
+        "document_type": claims.document_type.value,
+        "document": claims.document,
+        "hotel": claims.hotel,
+        "hotel_name": _hotel_names(routing, claims.hotel),
+        "valid_from": claims.valid_from.isoformat(),
+        "valid_until": claims.valid_until.isoformat(),
+        "issued_at": claims.issued_at.isoformat(),
+        "kid": result.kid,
+    }
     if result.revoked_at is not None:
         body["revoked_at"] = result.revoked_at.isoformat()
     return body
