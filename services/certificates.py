@@ -1,8 +1,8 @@
 """Temporary accommodation certificates: issue, verify, revoke, and the keys that sign them.
 
 A certificate is issued for an application a verifier approved: the service masks the holder's
-name and document number, signs the claims (services/signing.py) and keeps the certificate with
-its token. The QR code and the link carry `{PUBLIC_BASE_URL}/v/{token}`.
+name and document number, signs the claims (services/certificate_token.py) and keeps the
+certificate with its token. The QR code and the link carry `{PUBLIC_BASE_URL}/v/{token}`.
 
 Validity is by calendar day in China time (UTC+8, no daylight saving): from the check-in day to
 the check-out day, both included. Verification checks the signature and the dates, then the

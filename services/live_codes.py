@@ -2,7 +2,7 @@
 
 The model is China Railway 12306's temporary ID: a code that changes inside the app, so a
 screenshot is worthless a minute later. A live code names a certificate by its serial and the
-moment its window began, signed with the certificate keys (services/signing.KeyRing, Ed25519,
+moment its window began, signed with the certificate keys (services/keyring.KeyRing, Ed25519,
 with the kid). It carries nothing else: what the certificate says comes from the database, so an
 unknown serial is `invalid`, a revocation shows, and a code signed by a key retired since is
 `invalid` like any token of that key.
