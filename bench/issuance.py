@@ -29,7 +29,7 @@ from bot.localapi import BotAPIStandin, Limits
 from services.certificate_card import CertificateCard, find_cjk_font, render_card
 from services.certificates import CertificateService, china_today
 from services.identity import DocumentType
-from services.signing import KeyRing
+from services.keyring import KeyRing
 from services.storage import Database
 from tests.support.running import bot_settings, start_bot
 

@@ -28,7 +28,7 @@ from bench.report import load_average, machine, table
 from bot.localapi import BotAPIStandin, Limits
 from services.certificates import CertificateService, china_today
 from services.identity import DocumentType
-from services.signing import KeyRing
+from services.keyring import KeyRing
 from services.storage import Database
 from tests.support.running import bot_settings, start_bot
 from tests.support.servers import free_port

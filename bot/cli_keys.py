@@ -9,7 +9,7 @@ from bot.settings import SettingsError, load_settings
 
 
 def rotate_keys() -> int:
-    from services.signing import KeyRing
+    from services.keyring import KeyRing
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -20,7 +20,7 @@ def rotate_keys() -> int:
 
 async def retire_key(kid: str | None) -> int:
     from services.certificates import CertificateService
-    from services.signing import KEYRING_FILE, KeyRing, UnknownKey
+    from services.keyring import KEYRING_FILE, KeyRing, UnknownKey
     from services.storage import Database
 
     settings = load_settings()

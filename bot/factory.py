@@ -81,6 +81,7 @@ from services.deliberation import DeliberationService
 from services.deliberation_live import LiveTally
 from services.deliberation_outcome import DeliberationOutcome
 from services.households import Households
+from services.keyring import KeyRing
 from services.legal import LegalDesk
 from services.legal_bookings import Bookings
 from services.legal_duty import DutyRoster
@@ -115,7 +116,6 @@ from services.roles import RoleService
 from services.routing import Routing, load_routing
 from services.routing_file import RoutingError
 from services.routing_store import LiveRouting, RoutingStore
-from services.signing import KeyRing
 from services.staff_sightings import StaffSightings
 from services.staff_tools import Bans, ReplyTemplates, WorkerRoster
 from services.storage import Database

@@ -35,6 +35,7 @@ from handlers.gates import PRIVATE, TYPED, Inline
 from handlers.roles import china_time, hotel_name
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS, code_note
 from services.authorization import Authorization
+from services.certificate_token import Status, Verification
 from services.certificates import CertificateService, Channel, token_from_text
 from services.checkins import (
     CheckInService,
@@ -43,7 +44,6 @@ from services.checkins import (
 )
 from services.outbox import Outbox
 from services.routing import Routing
-from services.signing import Status, Verification
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from handlers.verification import (
     choose_locale,
 )
 from services.certificates import CHINA_TIME
+from services.keyring import KeyRing
 from services.mediation import MediationService
 from services.mediation_agreement import read_agreement
 from services.routing import text
-from services.signing import KeyRing
 
 MEDIATION = web.AppKey("mediation", MediationService)
 KEYS = web.AppKey("mediation_keys", KeyRing)

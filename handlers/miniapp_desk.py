@@ -39,6 +39,7 @@ from handlers.miniapp_certificate import NO_STORE, ROUTING, locale_of, page, pag
 from handlers.roles import hotel_name
 from handlers.verification import DOCUMENT_NAMES, STATUS_MEANINGS, STATUS_WORDS, code_note
 from services.authorization import Actor, Authorization
+from services.certificate_token import Status
 from services.certificates import CertificateNotFound, token_from_text
 from services.checkins import (
     Arrival,
@@ -49,7 +50,6 @@ from services.checkins import (
 )
 from services.models import CheckIn
 from services.outbox import Outbox
-from services.signing import Status
 
 Selfies = Callable[[str], Awaitable[bytes]]  # a Telegram file id → the image, in memory
 

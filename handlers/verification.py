@@ -19,17 +19,17 @@ import html
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
-from handlers.web_security import AddressLimit, style_source
+from handlers.web_security import SECURITY_HEADERS, AddressLimit, style_source
+from services.certificate_token import MAX_TOKEN_CHARS, CodeKind, Status, Verification
 from services.certificates import CHINA_TIME, CertificateService, Channel, token_from_text
 from services.identity import DocumentType
 from services.routing import Routing, text
-from services.signing import MAX_TOKEN_CHARS, CodeKind, Status, Verification
 
 CERTIFICATES = web.AppKey("certificates", CertificateService)
 I18N = web.AppKey("i18n", I18n)
@@ -39,6 +39,15 @@ VERIFY_LIMIT = web.AppKey("verify_limit", AddressLimit)
 LOCALES = ("en", "zh")
 _JSON = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per answer
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+CORS = {"Access-Control-Allow-Origin": "*"}  # any page may check a certificate
+# the API's answer, every header but the app's Content-Security-Policy (its middleware adds it)
+# set once, so an answer is the body and these
+API_HEADERS = {
+    "Content-Type": "application/json; charset=utf-8",
+    **SECURITY_HEADERS,
+    **NO_STORE,
+    **CORS,
+}
 
 routes = web.RouteTableDef()
 
@@ -91,8 +100,11 @@ def choose_locale(request: web.Request, default: str) -> str:
     asked = request.query.get("lang", "").lower()
     if asked in LOCALES:
         return asked
+    accepted = request.headers.get("Accept-Language")
+    if not accepted:
+        return default
     best, best_weight = default, 0.0
-    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
+    for position, part in enumerate(accepted.split(",")):
         language, _, parameters = part.strip().partition(";")
         base = language.strip().lower().split("-", 1)[0]
         if base not in LOCALES:
@@ -125,26 +137,25 @@ def public_view(
     result: Verification, routing: Routing, _: Callable[[str], str] = str
 ) -> dict[str, Any]:
     """What the API answers: the status and the masked claims, nothing else."""
-    body: dict[str, Any] = {"status": result.status.value}
     claims = result.claims
     if claims is None:
-        return body
-    body["code"] = result.code.value
+        return {"status": result.status.value}
+    body: dict[str, Any] = {"status": result.status.value, "code": result.code.value}
     if result.age is not None:
         body["age_seconds"] = int(result.age.total_seconds())
-    body["note"] = code_note(result, _)
-    body.update(
-        serial=claims.serial,
-        holder=claims.holder,
-        document_type=claims.document_type.value,
-        document=claims.document,
-        hotel=claims.hotel,
-        hotel_name=_hotel_names(routing, claims.hotel),
-        valid_from=claims.valid_from.isoformat(),
-        valid_until=claims.valid_until.isoformat(),
-        issued_at=claims.issued_at.isoformat(),
-        kid=result.kid,
-    )
+    body |= {
+        "note": code_note(result, _),
+        "serial": claims.serial,
+        "holder": claims.holder,
+        "document_type": claims.document_type.value,
+        "document": claims.document,
+        "hotel": claims.hotel,
+        "hotel_name": _hotel_names(routing, claims.hotel),
+        "valid_from": claims.valid_from.isoformat(),
+        "valid_until": claims.valid_until.isoformat(),
+        "issued_at": claims.issued_at.isoformat(),
+        "kid": result.kid,
+    }
     if result.revoked_at is not None:
         body["revoked_at"] = result.revoked_at.isoformat()
     return body
@@ -187,20 +198,23 @@ def _translate(i18n: I18n, locale: str, message: str) -> str:
     return i18n.gettext(message, locale=locale)
 
 
+@lru_cache(maxsize=256)
+def _translated(i18n: I18n, locale: str, message: str) -> str:
+    """`_translate`, looked up once per locale and message: the catalogs do not change while
+    the server runs, and the API answers the same few phrases every time."""
+    return _translate(i18n, locale, message)
+
+
 @routes.get("/api/v1/certificates/verify")
 async def verify_api(request: web.Request) -> web.Response:
-    cors = {"Access-Control-Allow-Origin": "*"}
     if wait := await request.app[VERIFY_LIMIT].retry_after(request):
         body = {"status": "rate_limited", "retry_after": wait}
-        return web.json_response(body, status=429, headers=_busy_headers(wait, cors))
+        return web.json_response(body, status=429, headers=_busy_headers(wait, CORS))
     result = await _verify(request, request.query.get("token", ""), Channel.API)
     i18n = request.app[I18N]
     locale = choose_locale(request, i18n.default_locale)
-    return web.json_response(
-        public_view(result, request.app[ROUTING], partial(_translate, i18n, locale)),
-        headers={**NO_STORE, **cors},
-        dumps=_JSON,
-    )
+    view = public_view(result, request.app[ROUTING], partial(_translated, i18n, locale))
+    return web.Response(body=_JSON(view).encode(), headers=API_HEADERS)
 
 
 def _busy_headers(wait: int, extra: dict[str, str]) -> dict[str, str]:

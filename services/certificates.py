@@ -1,8 +1,8 @@
 """Temporary accommodation certificates: issue, verify, revoke, and the keys that sign them.
 
 A certificate is issued for an application a verifier approved: the service masks the holder's
-name and document number, signs the claims (services/signing.py) and keeps the certificate with
-its token. The QR code and the link carry `{PUBLIC_BASE_URL}/v/{token}`.
+name and document number, signs the claims (services/certificate_token.py) and keeps the
+certificate with its token. The QR code and the link carry `{PUBLIC_BASE_URL}/v/{token}`.
 
 Validity is by calendar day in China time (UTC+8, no daylight saving): from the check-in day to
 the check-out day, both included. Verification checks the signature and the dates, then the
@@ -31,19 +31,19 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.batching import GroupCommit
-from services.identity import DocumentType, mask_document_number, mask_name, validate_document
-from services.live_codes import LiveCode, LiveCodes, ShownCode, is_live
-from services.models import Certificate, VerificationLog, as_utc, utcnow
-from services.signing import (
+from services.certificate_token import (
     INVALID,
     MAX_TOKEN_CHARS,
     Claims,
     CodeKind,
-    KeyRing,
     Status,
     Verification,
     decode_token,
 )
+from services.identity import DocumentType, mask_document_number, mask_name, validate_document
+from services.keyring import KeyRing
+from services.live_codes import LiveCode, LiveCodes, ShownCode, is_live
+from services.models import Certificate, VerificationLog, as_utc, utcnow
 from services.storage import Database
 
 __all__ = [

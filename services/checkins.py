@@ -21,9 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from services.applications import ApplicationService
+from services.certificate_token import Status, Verification
 from services.certificates import CertificateNotFound, CertificateService, Channel
 from services.models import Application, Certificate, CheckIn, as_utc, utcnow
-from services.signing import Status, Verification
 from services.storage import Database
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 The model is China Railway 12306's temporary ID: a code that changes inside the app, so a
 screenshot is worthless a minute later. A live code names a certificate by its serial and the
-moment its window began, signed with the certificate keys (services/signing.KeyRing, Ed25519,
+moment its window began, signed with the certificate keys (services/keyring.KeyRing, Ed25519,
 with the kid). It carries nothing else: what the certificate says comes from the database, so an
 unknown serial is `invalid`, a revocation shows, and a code signed by a key retired since is
 `invalid` like any token of that key.
@@ -30,8 +30,9 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 
+from services.keyring import KeyRing
 from services.models import utcnow
-from services.signing import KID_BYTES, SIGNATURE_BYTES, KeyRing, TokenError, from_base32, to_base32
+from services.signing import KID_BYTES, SIGNATURE_BYTES, TokenError, from_base32, to_base32
 
 __all__ = ["GRACE_WINDOWS", "LIVE_VERSION", "LiveCode", "LiveCodes", "ShownCode", "is_live"]
 

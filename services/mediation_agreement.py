@@ -1,7 +1,7 @@
 """The settlement agreement as a signed PDF, and the case file of a case referred to the court.
 
 The agreement carries a serial and a QR code of `{PUBLIC_BASE_URL}/v/agreement/{token}`. The
-token is signed with the certificates' key ring (services/signing.py: the same Ed25519 keys, the
+token is signed with the certificates' key ring (services/keyring.py: the same Ed25519 keys, the
 same published JWK set), over its own context so a certificate token can never pass for an
 agreement. Its bytes, big-endian, then unpadded base32::
 
@@ -29,7 +29,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 
 from services.certificates import CHINA_TIME
-from services.signing import KeyRing, TokenError, from_base32, to_base32
+from services.keyring import KeyRing
+from services.signing import TokenError, from_base32, to_base32
 
 VERSION = 1
 _CONTEXT = b"linkage-agreement-v1\x00"

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.keyring import KeyRing
 from services.mediation import (
     ACCEPTED,
     CLOSED_STATES,
@@ -38,7 +39,6 @@ from services.mediation_models import (
 )
 from services.models import utcnow
 from services.outbox import Outgoing
-from services.signing import KeyRing
 
 TERMS_LIMIT = 3500
 

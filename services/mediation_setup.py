@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.certificates import china_today
+from services.keyring import KeyRing
 from services.mediation import MediationNotices, MediationService
 from services.mediation_appointments import AppointmentNotices, MediationAppointments
 from services.mediation_outcomes import MediationOutcomes, OutcomeNotices
@@ -13,7 +14,6 @@ from services.mediation_routing import directory_of
 from services.outbox import Outbox
 from services.privacy import FieldCipher
 from services.routing import Routing
-from services.signing import KeyRing
 from services.storage import Database
 
 

@@ -14,11 +14,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.__main__ import main
+from services.keyring import KeyRing
 from services.migrate import upgrade_to_head
 from services.models import Notification, Person
 from services.outbox import Outbox, Outgoing
 from services.privacy import FieldCipher
-from services.signing import KeyRing
 from services.storage import Database
 from tests.support.running import TOKEN
 

@@ -27,9 +27,9 @@ from bot.localapi import BotAPIStandin
 from handlers.web_security import client_address, rate_key, security_headers
 from services.certificates import CertificateService, Issued, china_today
 from services.identity import DocumentType
+from services.keyring import KeyRing
 from services.models import Certificate, VerificationLog, utcnow
 from services.ratelimit import MemoryRequestLimiter, RedisRequestLimiter, Window
-from services.signing import KeyRing
 from services.storage import Database
 from tests.support.running import TOKEN, RunningBot, eventually, process_environment
 from tests.support.servers import free_port

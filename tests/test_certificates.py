@@ -19,6 +19,7 @@ from PIL import Image
 from sqlmodel import select
 
 from services.certificate_card import CertificateCard, find_cjk_font, qr_matrix, render_card
+from services.certificate_token import Claims, Status, Verifier, decode_token, encode_token
 from services.certificates import (
     CertificateNotFound,
     CertificateService,
@@ -28,18 +29,11 @@ from services.certificates import (
     token_from_text,
 )
 from services.identity import DocumentType, InvalidDocument, generate_prc_id
+from services.keyring import KEYRING_FILE, KeyInfo, KeyRing
 from services.migrate import upgrade_to_head
 from services.models import VerificationLog
 from services.privacy import DecryptionError, FieldCipher, load_or_create_key
-from services.signing import (
-    KEYRING_FILE,
-    Claims,
-    KeyRing,
-    Status,
-    Verifier,
-    decode_token,
-    encode_token,
-)
+from services.signing import SIGNATURE_BYTES, from_base32, to_base32
 from services.storage import Database
 
 STANDARD_EXAMPLE = "11010519491231002X"
@@ -192,6 +186,30 @@ async def test_a_token_with_an_unknown_kid_is_invalid(world: World) -> None:
     )
     # the right signature bytes under a kid nobody has are not enough either
     assert (await world.service.verify(flip(issued.token, 2))).status is Status.INVALID
+
+
+async def test_a_signature_made_non_canonical_is_invalid(world: World) -> None:
+    """Ed25519 malleability: S + L is the same signature to a lax checker; ours refuses it."""
+    issued = await issue(world)
+    data = from_base32(issued.token)
+    body, signature = data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
+    order = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(signature[32:], "little") + order
+    malleated = to_base32(body + signature[:32] + s.to_bytes(32, "little"))
+    assert (await world.service.verify(malleated)).status is Status.INVALID
+    assert (await world.service.verify(issued.token)).status is Status.VALID
+
+
+async def test_an_offline_verifier_ignores_keys_it_cannot_match(world: World) -> None:
+    """A JWK set may name a key anything: such a key matches no token, the others still do."""
+    jwks = world.keys.jwks()
+    stranger = Ed25519PrivateKey.generate().public_key()
+    odd = {**jwks["keys"][0], "kid": "not base32!", "x": KeyInfo("X", stranger, NOW).jwk()["x"]}
+    verifier = Verifier.from_jwks({"keys": [odd, *jwks["keys"]]})
+    claims = Claims("C1", "戴*玲", DocumentType.PRC_ID, "110***2X", "h", TODAY, TODAY, NOW)
+    assert verifier.verify(world.keys.sign(claims), today=TODAY).status is Status.VALID
+    forged = encode_token(claims, Ed25519PrivateKey.generate())
+    assert verifier.verify(forged, today=TODAY).status is Status.INVALID
 
 
 async def test_expired_and_not_yet_valid_follow_the_injected_clock(world: World) -> None:

@@ -126,7 +126,7 @@ def test_rotate_keys_makes_a_new_signing_key_and_keeps_the_old(tmp_path: Path) -
     first, second = rotate(), rotate()
     assert first.startswith("certificates are now signed with key ")
     assert first != second
-    from services.signing import KeyRing
+    from services.keyring import KeyRing
 
     assert len(KeyRing.open(tmp_path).jwks()["keys"]) >= 2
 

@@ -17,9 +17,9 @@ from bot.localapi import BotAPIStandin
 from services.certificate_card import CertificateCard, render_card
 from services.certificates import CertificateService, Issued, china_today
 from services.identity import DocumentType
+from services.keyring import KeyRing
 from services.models import Application
 from services.roles import Role, RoleService
-from services.signing import KeyRing
 from services.storage import Database
 from tests.support.desk import FULL_NAME, Office
 from tests.support.people import inline_buttons

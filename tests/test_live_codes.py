@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from services.certificate_token import CodeKind, Status
 from services.certificates import CertificateService, Channel, Issued, china_today
 from services.identity import DocumentType
+from services.keyring import KeyRing
 from services.live_codes import LiveCodes
-from services.signing import CodeKind, KeyRing, Status
 from services.storage import Database
 from tests.test_verification_web import Site, site  # noqa: F401 (the fixture)
 

@@ -26,8 +26,8 @@ from handlers.miniapp_auth import signed_init_data
 from services.application_contract import ApplicationDraft, Verifier
 from services.certificates import CertificateService, china_today
 from services.identity import DocumentType
+from services.keyring import KeyRing
 from services.models import Application
-from services.signing import KeyRing
 from services.storage import Database
 from tests.support.running import TOKEN, RunningBot, eventually
 from tests.test_resident_requests import PNG, next_message

@@ -12,10 +12,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import select
 
+from services.certificate_token import Status, Verifier, encode_token
 from services.certificates import CertificateService, Issued, china_today
 from services.identity import DocumentType
+from services.keyring import KeyRing
 from services.models import VerificationLog
-from services.signing import KeyRing, Status, Verifier, encode_token
 from services.storage import Database
 from tests.support.running import RunningBot
 

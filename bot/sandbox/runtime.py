@@ -32,12 +32,12 @@ from handlers.menu import LANGUAGE
 from handlers.miniapp_auth import signed_init_data
 from services.certificates import china_today
 from services.dashboard_access import sign_login_widget
+from services.keyring import KeyRing
 from services.live_codes import LiveCodes
 from services.models import Application, Certificate
 from services.people import PeopleService
 from services.roles import Role, RoleService
 from services.routing import Routing, load_routing
-from services.signing import KeyRing
 from services.storage import Database
 
 log = logging.getLogger(__name__)

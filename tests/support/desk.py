@@ -15,10 +15,10 @@ from bot.localapi import BotAPIStandin
 from handlers.miniapp_auth import signed_init_data
 from services.certificates import CertificateService, Issued, china_today
 from services.identity import DocumentType
+from services.keyring import KeyRing
 from services.models import Application
 from services.privacy import FieldCipher
 from services.roles import Role, RoleService
-from services.signing import KeyRing
 from services.storage import Database
 from tests.support.running import TOKEN, RunningBot
 
