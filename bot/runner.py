@@ -42,6 +42,11 @@ RETENTION_EVERY = 60  # rounds of the minute loop: the retention round runs hour
 # messages no longer holds a thousand handlers' objects alive at once; CPython keeps that
 # high-water mark, which was about 50 MB of the bot's memory after such a burst.
 UPDATES_AT_ONCE = 64
+# The webhook answers once an update is handled (a crash leaves it unanswered, so Telegram
+# delivers it again), so Telegram's `max_connections` is the number of updates in hand. Its
+# default, 40, left the group commits smaller than polling's and cost about 2 ms of CPU per
+# update more; Telegram's maximum, 100, costs what polling does (bench/README.md, "Intake").
+WEBHOOK_CONNECTIONS = 100
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -341,6 +346,7 @@ async def _run_webhook(linkage: Linkage, runner: web.AppRunner, stop: asyncio.Ev
         settings.webhook_url,
         secret_token=settings.effective_webhook_secret,
         allowed_updates=dispatcher.resolve_used_update_types(),
+        max_connections=WEBHOOK_CONNECTIONS,
     )
     log.info("webhook set to %s", settings.webhook_url)
     await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)

@@ -69,40 +69,45 @@ class WebhookDelivery:
 
     async def _run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self.limits.webhook_timeout)
-        in_flight: dict[int, asyncio.Task[None]] = {}  # id(entry) → its delivery
+        in_flight: dict[int, tuple[asyncio.Task[None], object]] = {}  # id(entry) → (delivery, chat)
         retry: dict[int, tuple[float, float]] = {}  # id(entry) → (not before, next delay)
         connector = aiohttp.TCPConnector(limit=100)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
             try:
                 while self.info is not None and not self.state.closing:
                     info, now = self.info, time.monotonic()
-                    busy = {_chat_key(e.update) for e in self.state.updates if id(e) in in_flight}
+                    # chats with an update in flight wait; the queue is not re-read for them
+                    busy = {key for _task, key in in_flight.values()}
                     for entry in list(self.state.updates):
                         if len(in_flight) >= info.max_connections:
                             break
+                        if id(entry) in in_flight:
+                            continue
                         key = _chat_key(entry.update)
                         if key in busy:
                             continue
                         busy.add(key)  # later updates of this chat wait for this one
                         if retry.get(id(entry), (0.0, 0.0))[0] > now:
                             continue
-                        in_flight[id(entry)] = asyncio.create_task(
+                        task = asyncio.create_task(
                             self._deliver(session, info, entry, in_flight, retry)
                         )
+                        in_flight[id(entry)] = (task, key)
                     waits = [at for at, _ in retry.values() if at > now]
                     pause = min([1.0, *(at - now for at in waits)])
                     await self.state.updates_signal.wait(max(pause, 0.001))
             finally:
-                for task in in_flight.values():
+                tasks = [task for task, _key in in_flight.values()]
+                for task in tasks:
                     task.cancel()
-                await asyncio.gather(*in_flight.values(), return_exceptions=True)
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _deliver(
         self,
         session: aiohttp.ClientSession,
         info: WebhookInfo,
         entry: QueuedUpdate,
-        in_flight: dict[int, asyncio.Task[None]],
+        in_flight: dict[int, tuple[asyncio.Task[None], object]],
         retry: dict[int, tuple[float, float]],
     ) -> None:
         try:
