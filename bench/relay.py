@@ -4,9 +4,12 @@ chat, in updates per second and CPU per update, against the bare aiogram echo bo
 Each round, for the real bot (SQLite, forms in memory, polling): N residents file a report each
 through the form (not measured), so N tickets are open and their cards are in the staff chat.
 Then, measured, (1) "staff reply": a worker replies to each card in the staff chat, N messages;
-an update counts once the resident has the relayed words; (2) "follow-up": each resident
-replies to that relayed message, N messages; an update counts once the resident has the
-acknowledgement, and the phase ends when the staff chat has all N relayed follow-ups. The echo
+the phase ends when every resident has the relayed words and the staff chat has all N "Sent to
+the resident" confirmations; (2) "follow-up": each resident replies to that relayed message, N
+messages; the phase ends when every resident has the acknowledgement and the staff chat has all
+N relayed follow-ups. (Before 2026-12-02 afternoon phase 1 did not wait for the confirmations,
+and phase 2 counted them as the staff chat's N messages: it measured the acknowledgements and
+only part of the relays.) The echo
 bot gets the same N group messages, then the same N private replies, and answers each. Rounds
 alternate between the two bots; CPU is this process's (bot and stand-in together).
 
@@ -126,13 +129,15 @@ async def relay_linkage(people: int) -> list[Phase]:
                     standin.send_message(worker, REPLY, chat=STAFF_CHAT, reply_to=card)
                 for resident in residents:
                     relayed[resident.id] = await next_message(standin, resident.id)
+                await standin.wait_for_messages(STAFF_CHAT, count=people, timeout=120)
 
             async def follow_ups() -> None:
                 for resident in residents:
                     standin.send_message(resident, FOLLOW_UP, reply_to=relayed[resident.id])
                 for resident in residents:
                     await next_message(standin, resident.id)  # "Added to request …"
-                await standin.wait_for_messages(STAFF_CHAT, count=people, timeout=120)
+                relays = await standin.wait_for_messages(STAFF_CHAT, count=people, timeout=120)
+                assert all(m["text"].endswith(FOLLOW_UP) for m in relays), relays
 
             first = await timed("Linkage", "staff reply", people, staff_replies)
             assert all(m["text"].endswith(REPLY) for m in relayed.values()), relayed

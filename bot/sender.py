@@ -12,6 +12,9 @@ sends the same row meanwhile.
 
 A sealed notification (personal data) is opened here, just before its call, and its parameters
 are never logged.
+
+While it runs on an in-process queue, rows committed in this process reach it in memory
+(services.outbox, `handoff`): no poll, no read back, one grouped write when delivered.
 """
 
 from __future__ import annotations
@@ -141,6 +144,13 @@ class Sender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`; then flush briefly and leave the rest queued for next time."""
+        self.outbox.handoff = self.queue.handoff()
+        try:
+            await self._run(stop)
+        finally:
+            self.outbox.handoff = None  # from now on rows wait pending for the relay
+
+    async def _run(self, stop: asyncio.Event) -> None:
         failures = 0
         next_claim = 0.0
         while not stop.is_set():
@@ -204,24 +214,42 @@ class Sender:
         The chat lock is held for a bounded time, so it never expires while sending, and
         another process may take over between turns.
         """
+        finished: set[int] = set()  # sent (or given up) by this task, its entries not yet acked
         try:
             while entries := list(self._chats[chat_id]):  # a snapshot: more may arrive
-                up_to = max(entry.notification_id for entry in entries)
                 async with self.queue.chat_lock(chat_id):
                     turn_ends = time.monotonic() + self.lock_turn_seconds
-                    for notification in await self.outbox.undelivered_for_chat(chat_id, up_to):
+                    for notification in await self._to_send(chat_id, entries, finished):
                         if not await self._deliver(notification):
                             return  # stopping: the entries stay unacknowledged
+                        finished.add(notification.id)  # type: ignore[arg-type]
                         if time.monotonic() > turn_ends:
                             break
                     else:
                         for entry in entries:
                             await self.queue.ack(entry)
                         self._chats[chat_id] = self._chats[chat_id][len(entries) :]
+                        finished.clear()
         except Exception:
             log.exception("delivering to chat %s failed; its entries stay queued", chat_id)
         finally:
             self._chats.pop(chat_id, None)
+
+    async def _to_send(
+        self, chat_id: int, entries: list[Entry], finished: set[int]
+    ) -> list[Notification]:
+        """The entries' notifications, oldest first. Those handed over in memory are sent as
+        they are; the others are read back (what is still undelivered of the chat, up to the
+        newest of them), leaving out rows another entry has in hand."""
+        rows = {e.notification_id: e.notification for e in entries if e.notification is not None}
+        named = [entry.notification_id for entry in entries if entry.notification is None]
+        if named:
+            in_hand = self.queue.in_hand()
+            for row in await self.outbox.undelivered_for_chat(chat_id, max(named)):
+                assert row.id is not None
+                if row.id not in in_hand:
+                    rows.setdefault(row.id, row)
+        return [row for number, row in sorted(rows.items()) if number not in finished]
 
     async def _deliver(self, notification: Notification) -> bool:
         """Send one notification to its end: delivered, dead or unreachable. False if stopping."""

@@ -20,6 +20,7 @@ from handlers.menu import REQUESTS, MenuButton, cancel_only, main_menu
 from handlers.notices import TelegramTicketNotices
 from handlers.relayed import media_of, source_of, words_of
 from handlers.statuses import status_label
+from services.conversation import Source
 from services.legal import LegalDesk
 from services.mediation import MediationService
 from services.models import Ticket, TicketEvent
@@ -234,19 +235,37 @@ async def take_comment(message: Message, state: FSMContext, tickets: TicketServi
 
 
 async def reply_to_ticket_message(message: Message, tickets: TicketService) -> None:
-    """Replying to a bot message about a ticket adds to that ticket; otherwise a new report."""
+    """Replying to a bot message about a ticket adds to that ticket; otherwise a new report.
+
+    A plain comment takes one transaction (services.ticket_conversation.comment_in_reply).
+    """
     assert message.reply_to_message is not None and message.from_user is not None
-    ticket = await tickets.by_bot_message(message.chat.id, message.reply_to_message.message_id)
-    if ticket is None or ticket.id is None:
-        await message.answer(
-            _(
-                "That message is not about one of your requests. "
-                "To report something new, press “Report a problem”."
-            ),
-            reply_markup=main_menu(),
-        )
-        return
-    await add_to_ticket(message, ticket.id, tickets)
+    replied_to = Source(message.chat.id, message.reply_to_message.message_id)
+    words, media = words_of(message), media_of(message)
+    ticket: Ticket | None
+    if message.media_group_id is not None or (not words and media is None):
+        ticket = await tickets.by_bot_message(replied_to.chat_id, replied_to.message_id)
+        if ticket is not None and ticket.id is not None:
+            await add_to_ticket(message, ticket.id, tickets)
+            return
+    else:
+        try:
+            ticket = await tickets.comment_in_reply(
+                replied_to, message.from_user.id, words, media, source_of(message)
+            )
+        except (NotYourTicket, WrongState) as error:
+            await refuse(message, error)
+            return
+        if ticket is not None:
+            await acknowledge(message, ticket)
+            return
+    await message.answer(
+        _(
+            "That message is not about one of your requests. "
+            "To report something new, press “Report a problem”."
+        ),
+        reply_markup=main_menu(),
+    )
 
 
 class AlbumComments:
@@ -299,14 +318,8 @@ class AlbumComments:
         assert first.from_user is not None
         try:
             ticket = await tickets.comment_album(ticket_id, first.from_user.id, words, items)
-        except NotYourTicket:
-            await first.answer(_("This request is not yours."), reply_markup=main_menu())
-            return
-        except WrongState:
-            await first.answer(
-                _("That request is closed. To report something new, press “Report a problem”."),
-                reply_markup=main_menu(),
-            )
+        except (NotYourTicket, WrongState) as error:
+            await refuse(first, error)
             return
         await first.answer(
             _("Added {count} to request {number}. The team will see them.").format(
@@ -341,15 +354,24 @@ async def add_to_ticket(message: Message, ticket_id: int, tickets: TicketService
         ticket = await tickets.comment_from_resident(
             ticket_id, message.from_user.id, words, media, source_of(message)
         )
-    except NotYourTicket:
+    except (NotYourTicket, WrongState) as error:
+        await refuse(message, error)
+        return
+    await acknowledge(message, ticket)
+
+
+async def refuse(message: Message, error: NotYourTicket | WrongState) -> None:
+    """Why a comment was not added: not theirs, or closed."""
+    if isinstance(error, NotYourTicket):
         await message.answer(_("This request is not yours."), reply_markup=main_menu())
         return
-    except WrongState:
-        await message.answer(
-            _("That request is closed. To report something new, press “Report a problem”."),
-            reply_markup=main_menu(),
-        )
-        return
+    await message.answer(
+        _("That request is closed. To report something new, press “Report a problem”."),
+        reply_markup=main_menu(),
+    )
+
+
+async def acknowledge(message: Message, ticket: Ticket) -> None:
     await message.answer(
         _("Added to request {number}. The team will see it.").format(number=ticket.number),
         reply_markup=main_menu(),

@@ -39,6 +39,7 @@ from services.routing import Routing, text
 from services.staff_tools import WorkerRoster
 from services.ticket_actions import destination
 from services.ticket_contract import AlreadyTaken, Staff, WrongState, has_resident
+from services.ticket_conversation import StaffOutcome, WrittenAt
 from services.ticket_stats import TicketStats, summarize
 from services.tickets import TicketService
 
@@ -95,16 +96,15 @@ async def ticket_action(
     await message.edit_text(f"{message.text}\n\n{note}", reply_markup=keep_buttons)
 
 
-async def find_ticket(message: Message, tickets: TicketService) -> Ticket | None:
+def written_at(message: Message) -> WrittenAt:
     """A message in a ticket's topic, or a reply to a card or relayed message, is about it."""
-    if message.is_topic_message and message.message_thread_id is not None:
-        ticket = await tickets.by_topic(message.chat.id, message.message_thread_id)
-        if ticket is not None:
-            return ticket
     replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
-        return await tickets.by_bot_message(message.chat.id, replied.message_id)
-    return None
+    by_bot = replied is not None and replied.from_user is not None and replied.from_user.is_bot
+    return WrittenAt(
+        message.chat.id,
+        message.message_thread_id if message.is_topic_message else None,
+        replied.message_id if by_bot and replied is not None else None,
+    )
 
 
 async def relay_to_resident(
@@ -114,47 +114,42 @@ async def relay_to_resident(
 
     A message starting with "!" is an internal note: kept in the history, never sent.
     """
-    ticket = await find_ticket(message, tickets)
-    if ticket is None or message.from_user is None:
+    if message.from_user is None:
         return
     actor = actor_of(message)
-    if not await authorization.may_work_on(ticket, actor, "reply", via_chat=message.chat.id):
-        await message.reply(
-            _(
-                "Only the team of request {number} can write to its resident; this was not sent."
-            ).format(number=ticket.number)
-        )
+
+    async def may_answer(ticket: Ticket) -> bool:
+        return await authorization.may_work_on(ticket, actor, "reply", via_chat=message.chat.id)
+
+    answer = await tickets.answer_from_staff(
+        written_at(message),
+        Staff(actor.user_id, actor.name),
+        may_answer,
+        words_of(message),
+        media_of(message),
+        source_of(message),
+    )
+    ticket, outcome = answer.ticket, answer.outcome
+    if ticket is None:
         return
-    staff = Staff(actor.user_id, actor.name)
-    words = (message.text or message.caption or "").strip()
-    if words.startswith("!"):
-        note = words[1:].strip()
-        await tickets.note_from_staff(_id(ticket), staff, note)
+    if outcome is StaffOutcome.REFUSED:
+        said = _("Only the team of request {number} can write to its resident; this was not sent.")
+    elif outcome is StaffOutcome.NOTED:
         shown = _("🔒 Internal note on {number}, kept for the team; the resident does not see it:")
-        await message.reply(f"{shown.format(number=ticket.number)}\n{note}")
+        await message.reply(f"{shown.format(number=ticket.number)}\n{answer.note}")
         return
-    media = media_of(message)
-    if not words and media is None:
-        await message.reply(_("This kind of message cannot be passed on to the resident."))
-        return
-    try:
-        await tickets.reply_from_staff(_id(ticket), staff, words, media, source_of(message))
-    except WrongState:
-        await message.reply(
-            _("Request {number} is closed; the resident will not see this.").format(
-                number=ticket.number
-            )
+    elif outcome is StaffOutcome.NOTHING_TO_PASS_ON:
+        said = _("This kind of message cannot be passed on to the resident.")
+    elif outcome is StaffOutcome.CLOSED:
+        said = _("Request {number} is closed; the resident will not see this.")
+    elif not has_resident(ticket):
+        said = _(
+            "📝 Recorded on {number} as a status note for the Open311 client that filed it; "
+            "there is no resident in Telegram to send it to."
         )
-        return
-    if not has_resident(ticket):
-        await message.reply(
-            _(
-                "📝 Recorded on {number} as a status note for the Open311 client that filed it; "
-                "there is no resident in Telegram to send it to."
-            ).format(number=ticket.number)
-        )
-        return
-    await message.reply(_("✉️ Sent to the resident of {number}.").format(number=ticket.number))
+    else:
+        said = _("✉️ Sent to the resident of {number}.")
+    await message.reply(said.format(number=ticket.number))
 
 
 async def edit_in_group(

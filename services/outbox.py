@@ -10,6 +10,13 @@ its parameters are kept encrypted with the data key (services.privacy), in the r
 everything that copies it, and only the sender opens them, just before the Bot API call. The
 queue never holds parameters at all (services.queue). When the data is purged, the rows about it
 are wiped (`wipe`).
+
+Handed over in memory: while a sender runs in this process on an in-process queue (embedded
+mode), a row is written already "queued" and, once its transaction commits, handed to that
+queue as it is (`handoff`), so nothing polls for it and nothing reads it back. Should the
+process die before it is delivered, the row waits as "queued" and the relay's sweep
+(`requeue_stale`) puts it back; another process's rows, and every row in Redis mode, go the
+relay's way: written pending, read, queued.
 """
 
 from __future__ import annotations
@@ -21,9 +28,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, DateTime, case, func, literal, update
+from sqlalchemy import BigInteger, DateTime, case, event, func, literal, update
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,6 +52,20 @@ PENDING, QUEUED, DELIVERED, DEAD, UNREACHABLE, WITHDRAWN = (
 UNDELIVERED = (PENDING, QUEUED)
 INLINE_FILE = "base64:"  # a file the bot made (a certificate card), as handed to `add`
 SEALED = "sealed"  # the parameters, encrypted: {"chat_id": …, "sealed": token}
+TO_HAND = "outbox: to hand over"  # session.info: rows to hand over once it commits
+
+
+class Handoff(Protocol):
+    """An in-process queue that takes committed rows as they are (services.queue)."""
+
+    def hold(self, rows: list[Notification]) -> None:
+        """Flushed, not yet committed: a sender reading back its chat must leave them."""
+
+    def hand_over(self, rows: list[Notification]) -> None:
+        """Committed: to be sent as they are."""
+
+    def drop(self, rows: list[Notification]) -> None:
+        """Rolled back: they never existed."""
 
 
 def inline_file(data: bytes) -> str:
@@ -99,6 +121,8 @@ class Outbox:
         self._written = asyncio.Event()
         self._undelivered = GroupCommit(self._undelivered_for_chats)
         self._deliveries = GroupCommit(self._mark_all_delivered)
+        # set by a sender running here on an in-process queue: committed rows go straight to it
+        self.handoff: Handoff | None = None
 
     def add(self, session: AsyncSession, outgoing: Outgoing) -> Notification:
         """Stage a notification in the caller's transaction; it exists once they commit."""
@@ -114,8 +138,41 @@ class Outbox:
             reference=outgoing.reference,
         )
         session.add(notification)
-        self._written.set()
+        if self.handoff is None:
+            self._written.set()
+        else:
+            notification.state, notification.queued_at = QUEUED, utcnow()
+            self._hand_over_on_commit(session, notification, self.handoff)
         return notification
+
+    @staticmethod
+    def _hand_over_on_commit(
+        session: AsyncSession, notification: Notification, handoff: Handoff
+    ) -> None:
+        """The row goes to `handoff` once the transaction commits; a rollback drops it.
+
+        It is held from its flush on, before anyone else can see it committed.
+        """
+        info = session.sync_session.info
+        if TO_HAND not in info:
+            info[TO_HAND] = []
+
+            def flushed(_session: Session, _context: Any) -> None:
+                handoff.hold([row for row in info[TO_HAND] if row.id is not None])
+
+            def committed(_session: Session) -> None:
+                rows, info[TO_HAND] = info[TO_HAND], []
+                if rows:
+                    handoff.hand_over(rows)
+
+            def rolled_back(_session: Session, _previous: Any) -> None:
+                rows, info[TO_HAND] = info[TO_HAND], []
+                handoff.drop([row for row in rows if row.id is not None])
+
+            event.listen(session.sync_session, "after_flush_postexec", flushed)
+            event.listen(session.sync_session, "after_commit", committed)
+            event.listen(session.sync_session, "after_soft_rollback", rolled_back)
+        info[TO_HAND].append(notification)
 
     def opened(self, notification: Notification) -> dict[str, Any]:
         """The Bot API parameters as written: a sealed notification's decrypted."""

@@ -3,15 +3,21 @@
 An entry only names a notification (its id and chat); the outbox row is the truth. So an entry
 seen twice is harmless: the sender checks the row before sending. And what a notification says
 (a message text, a verifier's card with personal data) never passes through Redis.
+
+In-process, a row just committed in this process is handed over as it is (services.outbox,
+`handoff`): its entry carries it, and the sender sends it without reading it back. Until that
+entry is acknowledged the queue holds the row's id "in hand", so a read-back for another entry
+(a swept row of the same chat) leaves it to its own entry and nothing goes out twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Set
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
@@ -19,7 +25,8 @@ from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, ResponseError
 
 from services.batching import GroupCommit
-from services.outbox import Priority
+from services.models import Notification
+from services.outbox import Handoff, Priority
 
 log = logging.getLogger(__name__)
 GROUP = "senders"
@@ -31,6 +38,8 @@ class Entry:
     chat_id: int
     priority: int
     entry_id: str = ""  # the stream entry, for XACK
+    # handed over in this process just after its commit: sent as it is, not read back
+    notification: Notification | None = field(default=None, compare=False, repr=False)
 
 
 class NotificationQueue(Protocol):
@@ -46,30 +55,65 @@ class NotificationQueue(Protocol):
 
     async def trim(self) -> int: ...
 
+    def handoff(self) -> Handoff | None:
+        """Where committed rows go straight in, for a sender in this process; None: the relay
+        publishes them (another process may be the one to send them)."""
+        ...
+
+    def in_hand(self) -> Set[int]:
+        """Rows handed over and not yet acknowledged: a read-back leaves them to their entries."""
+        ...
+
 
 class MemoryQueue:
     """Embedded mode: one process, so a priority queue and plain locks do."""
 
     def __init__(self) -> None:
-        self._queue: asyncio.PriorityQueue[tuple[int, int, Entry]] = asyncio.PriorityQueue()
+        # (priority, notification, arrival): an entry published twice never meets itself
+        self._queue: asyncio.PriorityQueue[tuple[int, int, int, Entry]] = asyncio.PriorityQueue()
+        self._arrivals = itertools.count()
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # chat → (lock, holders+waiters)
+        self._in_hand: set[int] = set()
 
     async def publish(self, entries: list[Entry]) -> None:
         for entry in entries:
-            self._queue.put_nowait((entry.priority, entry.notification_id, entry))
+            self._put(entry)
+
+    def _put(self, entry: Entry) -> None:
+        self._queue.put_nowait((entry.priority, entry.notification_id, next(self._arrivals), entry))
+
+    def hold(self, rows: list[Notification]) -> None:
+        self._in_hand.update(row.id for row in rows if row.id is not None)
+
+    def hand_over(self, rows: list[Notification]) -> None:
+        """Committed rows, queued as they are (services.outbox's `handoff`)."""
+        self.hold(rows)
+        for row in rows:
+            assert row.id is not None
+            self._put(Entry(row.id, row.chat_id, row.priority, notification=row))
+
+    def drop(self, rows: list[Notification]) -> None:
+        self._in_hand.difference_update(row.id for row in rows)
+
+    def handoff(self) -> Handoff | None:
+        return self
+
+    def in_hand(self) -> Set[int]:
+        return self._in_hand
 
     async def receive(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
         try:
-            _priority, _id, first = await asyncio.wait_for(self._queue.get(), block_ms / 1000)
+            *_order, first = await asyncio.wait_for(self._queue.get(), block_ms / 1000)
         except TimeoutError:
             return []
         entries = [first]
         while len(entries) < count and not self._queue.empty():
-            entries.append(self._queue.get_nowait()[2])
+            entries.append(self._queue.get_nowait()[-1])
         return entries
 
     async def ack(self, entry: Entry) -> None:
-        return None
+        if entry.notification is not None:
+            self._in_hand.discard(entry.notification_id)
 
     async def claim_abandoned(self, consumer: str, idle_ms: int, count: int) -> list[Entry]:
         return []  # nobody else consumes here
@@ -109,6 +153,12 @@ class RedisStreamQueue:
 
     def _stream(self, priority: int) -> str:
         return f"{self.prefix}:{priority}"
+
+    def handoff(self) -> Handoff | None:
+        return None  # any process may send: entries name rows, the relay publishes them
+
+    def in_hand(self) -> Set[int]:
+        return frozenset()
 
     async def _ensure_groups(self) -> None:
         if self._groups_ready:

@@ -2,6 +2,10 @@
 
 It runs in every process. If the queue is away (Redis down), rows simply stay pending in the
 database and move once it is back: a state change never fails for want of a queue.
+
+In embedded mode, rows this process commits skip it (handed to the sender in memory, see
+services.outbox); it still sweeps what other processes wrote, what an admin retries, and what a
+crash left queued but unsent (`requeue_stale`).
 """
 
 from __future__ import annotations
@@ -33,15 +37,20 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.stale_after = stale_after
 
-    async def run_once(self) -> int:
-        """Queue what is pending; returns how many were queued."""
+    async def run_once(self, batch: int = 500) -> int:
+        """Queue what is pending; returns how many were queued.
+
+        A batch short of `batch` was all there was: no second read to find nothing.
+        """
         moved = 0
-        while rows := await self.outbox.pending():
+        while rows := await self.outbox.pending(batch):
             await self.queue.publish(
                 [Entry(row.id, row.chat_id, row.priority) for row in rows if row.id is not None]
             )
             await self.outbox.mark_queued([row.id for row in rows if row.id is not None])
             moved += len(rows)
+            if len(rows) < batch:
+                break
         return moved
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, true
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.authorization import StaffScope
 from services.models import Notification, Ticket
@@ -195,23 +196,33 @@ class TicketQueries:
 
     async def by_topic(self, chat_id: int, topic_id: int) -> Ticket | None:
         async with self.db.session() as session:
-            rows = await session.exec(
-                select(Ticket)
-                .where(Ticket.staff_chat_id == chat_id)
-                .where(Ticket.topic_id == topic_id)
-            )
-            return rows.first()
+            return await ticket_of_topic(session, chat_id, topic_id)
 
     async def by_bot_message(self, chat_id: int, message_id: int) -> Ticket | None:
         """The ticket a message the bot sent (a card, a relayed reply) belongs to."""
         async with self.db.session() as session:
-            rows = await session.exec(
-                select(Notification.reference)
-                .where(Notification.chat_id == chat_id)
-                .where(Notification.telegram_message_id == message_id)
-            )
-            ticket_id = ticket_id_of(rows.first())
-            return None if ticket_id is None else await session.get(Ticket, ticket_id)
+            return await ticket_of_bot_message(session, chat_id, message_id)
+
+
+async def ticket_of_topic(session: AsyncSession, chat_id: int, topic_id: int) -> Ticket | None:
+    """The ticket a staff chat's forum topic is for, in the caller's transaction."""
+    rows = await session.exec(
+        select(Ticket).where(Ticket.staff_chat_id == chat_id).where(Ticket.topic_id == topic_id)
+    )
+    return rows.first()
+
+
+async def ticket_of_bot_message(
+    session: AsyncSession, chat_id: int, message_id: int
+) -> Ticket | None:
+    """The ticket of a message the bot sent, in the caller's transaction."""
+    rows = await session.exec(
+        select(Notification.reference)
+        .where(Notification.chat_id == chat_id)
+        .where(Notification.telegram_message_id == message_id)
+    )
+    ticket_id = ticket_id_of(rows.first())
+    return None if ticket_id is None else await session.get(Ticket, ticket_id)
 
 
 def within_scope(scope: StaffScope) -> ColumnElement[bool]:

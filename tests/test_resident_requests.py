@@ -11,7 +11,7 @@ import pytest
 
 from bot.localapi import BotAPIStandin
 from tests.support.people import ENGLISH_MENU, inline_buttons, reply_keyboard
-from tests.support.running import eventually
+from tests.support.running import eventually, recorded
 
 EAST_GATE_CHAT = -1001000000011
 INSIDE_EAST_GATE = (30.7610, 120.7550)
@@ -218,7 +218,7 @@ async def test_in_a_forum_each_ticket_gets_a_topic_and_talk_flows_both_ways(
     worker = standin.user(111131, "Zhao Lei", language_code="en")
     standin.add_member(forum.id, worker.id)
     shen = standin.user(3001, "Lao Shen", language_code="en")
-    await run_bot()
+    bot = await run_bot()
 
     thanks = await report(standin, shen, "Trucks make noise at night", INSIDE_NORTH_GATE)
     assert "Your request number is 2026-000001" in thanks
@@ -259,6 +259,7 @@ async def test_in_a_forum_each_ticket_gets_a_topic_and_talk_flows_both_ways(
     assert photo["caption"].endswith("Sound barrier fitted")
     assert photo["photo"]
 
+    await recorded(bot.settings, photo)  # as when a person has read it
     standin.send_message(shen, "Much quieter now, thank you!", reply_to=photo)
     added = await next_message(standin, shen.id)
     assert added["text"] == "Added to request 2026-000001. The team will see it."
