@@ -33,7 +33,8 @@ from pathlib import Path
 from redis.asyncio import Redis
 from sqlmodel import col, select
 
-from bot.factory import build_bot, flood_limits
+from bot.delivery import flood_limits
+from bot.factory import build_bot
 from bot.localapi import BotAPIStandin, Limits
 from bot.sender import Sender
 from bot.settings import Settings
@@ -58,7 +59,7 @@ CHATS_PER_GROUP = 50  # one group among this many chats
 
 
 def configured_limits() -> FloodLimits:
-    """The limits the bot's own settings give (bot.factory.flood_limits)."""
+    """The limits the bot's own settings give (bot.delivery.flood_limits)."""
     values = {"bot_token": TOKEN, "flood_overall_per_second": OVERALL_PER_SECOND}
     return flood_limits(Settings(_env_file=None, **values))  # type: ignore[arg-type]
 

@@ -1,4 +1,5 @@
-"""Middlewares: cross-cutting steps every update passes through, in the order wired in factory."""
+"""Middlewares: cross-cutting steps every update passes through, in the order wired in
+bot/dispatching.py."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ async def test_the_mediation_button_after_an_expired_form_starts_mediation(
 ) -> None:
     clock = Clock()
     monkeypatch.setattr(
-        "bot.factory.ExpiringMemoryStorage", functools.partial(ExpiringMemoryStorage, clock=clock)
+        "bot.dispatching.ExpiringMemoryStorage",
+        functools.partial(ExpiringMemoryStorage, clock=clock),
     )
     shen = standin.user(3001, "Lao Shen", language_code=language)
     await run_bot(state_ttl_seconds=60, default_locale=language)
