@@ -46,11 +46,13 @@ async def answer_fixed(
     except (WrongState, TicketError):
         await query.answer(_("This request has already moved on."), show_alert=True)
         return
+    if ticket.status != CLOSED:
+        # a fix taken off the board is gone from it at once here, before anything is awaited:
+        # the staff chat may already be reading "taken off the public board"
+        board.forget()
     message = await take_press(query)
     if message is None:
         return
-    if ticket.status != CLOSED:
-        board.forget()  # a fix taken off the board is gone from it at once here
     if ticket.status == CLOSED:
         await message.answer(
             _("Glad it is fixed. How satisfied are you with how it was handled?"),
