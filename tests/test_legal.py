@@ -56,6 +56,17 @@ async def press(standin: BotAPIStandin, user: Any, message: dict[str, Any], labe
     return str(answers[0].get("text", ""))
 
 
+async def taken_card(standin: BotAPIStandin, card: dict[str, Any]) -> dict[str, Any]:
+    """The card once it is edited to a taken question's buttons, as the lawyer sees it then."""
+
+    def edited() -> dict[str, Any] | None:
+        now = next(m for m in standin.messages(LAWYERS) if m["message_id"] == card["message_id"])
+        return now if "📅 Offer a consultation" in inline_buttons(now) else None
+
+    found: dict[str, Any] = await eventually(edited)
+    return found
+
+
 async def card_of(standin: BotAPIStandin) -> dict[str, Any]:
     messages = await standin.wait_for_messages(LAWYERS, timeout=10)
     return next(m for m in messages if "⚖️" in m.get("text", ""))
@@ -148,7 +159,7 @@ async def test_a_small_firm_asks_a_lawyer_on_duty_in_english(
     )
 
     # a consultation at the service point: booked once; a stale press of the same time refused
-    card = next(m for m in standin.messages(LAWYERS) if m["message_id"] == card["message_id"])
+    card = await taken_card(standin, card)
     assert await press(standin, CHEN, card, "📅 Offer a consultation") == (
         f"Offered 14 times to the asker of {number}."
     )

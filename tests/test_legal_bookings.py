@@ -18,7 +18,15 @@ from services.legal_contract import LegalDraft
 from services.models import utcnow
 from tests.support.people import inline_buttons
 from tests.support.running import bot_settings, eventually
-from tests.test_legal import CHEN, LAWYERS, card_of, lawyers_chat, legal_routing, press
+from tests.test_legal import (
+    CHEN,
+    LAWYERS,
+    card_of,
+    lawyers_chat,
+    legal_routing,
+    press,
+    taken_card,
+)
 from tests.test_resident_requests import next_message
 
 
@@ -54,8 +62,7 @@ async def test_only_one_asker_gets_a_time_and_the_day_before_both_are_reminded(
         card = await card_of(standin)
         assert await press(standin, CHEN, card, "🙋 Take") == f"Done: {number}"
         await next_message(standin, asker.id)  # taken
-        card = next(m for m in standin.messages(LAWYERS) if m["message_id"] == card["message_id"])
-        await press(standin, CHEN, card, "📅 Offer a consultation")
+        await press(standin, CHEN, await taken_card(standin, card), "📅 Offer a consultation")
         offers[asker.id] = (number, await next_message(standin, asker.id))
 
     first = next(iter(inline_buttons(offers[wu.id][1])))

@@ -20,8 +20,16 @@ from services.legal_contract import LegalDraft
 from services.models import Notification, utcnow
 from services.storage import Database
 from tests.support.people import inline_buttons
-from tests.support.running import eventually, recorded
-from tests.test_legal import CHEN, LAWYERS, card_of, lawyers_chat, legal_routing, press
+from tests.support.running import recorded
+from tests.test_legal import (
+    CHEN,
+    LAWYERS,
+    card_of,
+    lawyers_chat,
+    legal_routing,
+    press,
+    taken_card,
+)
 from tests.test_resident_requests import next_message
 
 
@@ -79,14 +87,7 @@ async def offered_times(standin: BotAPIStandin, asker: Any, number: str) -> dict
     assert await press(standin, CHEN, card, "🙋 Take") == f"Done: {number}"
     await next_message(standin, asker.id)  # taken
 
-    def taken_card() -> dict[str, Any] | None:
-        """The card once it is edited to the taken question's buttons, as the lawyer sees it."""
-        card_now = next(
-            m for m in standin.messages(LAWYERS) if m["message_id"] == card["message_id"]
-        )
-        return card_now if "📅 Offer a consultation" in inline_buttons(card_now) else None
-
-    await press(standin, CHEN, await eventually(taken_card), "📅 Offer a consultation")
+    await press(standin, CHEN, await taken_card(standin, card), "📅 Offer a consultation")
     return await next_message(standin, asker.id)
 
 
