@@ -17,6 +17,7 @@ from tests.test_rental import (
     register_house,
     register_tenant,
     standin,  # noqa: F401  (the fixture: a group's limit raised for inspections)
+    with_alarm,
 )
 from tests.test_resident_requests import EAST_GATE_CHAT, next_message
 
@@ -78,6 +79,7 @@ async def test_a_house_turns_red_and_green_in_chinese(standin: BotAPIStandin, ru
     standin.send_command(worker, "/inspect", "RNONE", chat=east.id)
     assert (await next_message(standin, east.id))["text"] == "没有编号为“RNONE”的出租房。"
     shown, result = await inspect(standin, worker, east.id, code, failing={1})
+    result, alarm = await with_alarm(standin, east.id, result)
     assert shown["text"].startswith(
         f"🔍 王芳 检查第一网格（东门）出租房 {code}：共 6 项。已登记租客：2 人（床位：2）。"
     )
@@ -85,7 +87,6 @@ async def test_a_house_turns_red_and_green_in_chinese(standin: BotAPIStandin, ru
     assert result["text"].startswith(
         f"{code} 检查完成：🟥 红色。\n• 关键项不合格：灭火器在有效期内\n下次检查截止："
     )
-    alarm = await next_message(standin, east.id)
     assert alarm["text"] == (
         f"🟥 第一网格（东门）出租房 {code} 变为红色。\n地址：Market Lane 7, room 302\n"
         "• 关键项不合格：灭火器在有效期内"

@@ -223,7 +223,8 @@ async def test_an_embedded_form_untouched_for_the_ttl_is_forgotten(
 ) -> None:
     clock = Clock()
     monkeypatch.setattr(
-        "bot.factory.ExpiringMemoryStorage", functools.partial(ExpiringMemoryStorage, clock=clock)
+        "bot.dispatching.ExpiringMemoryStorage",
+        functools.partial(ExpiringMemoryStorage, clock=clock),
     )
     dai = standin.user(4105, "Dai", language_code="en")
     await run_bot(state_ttl_seconds=60)
